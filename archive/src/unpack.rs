@@ -1,0 +1,434 @@
+//! Hardened unpacking: every entry name is normalized and checked before anything is
+//! written; absolute paths, `..`, links that leave the tree, writes through a symlink,
+//! device files and fifos are refused. Regular files are hashed as they are written,
+//! and modes are normalized to 0644/0755 (no setuid, setgid or sticky bits).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::fs::{OpenOptionsExt, symlink};
+use std::path::{Path, PathBuf};
+
+use release::{Digest, Hasher};
+
+use crate::path::{normalize_entry_path, resolve_link};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    TarGz,
+    TarXz,
+    TarBz2,
+    Tar,
+    Zip,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeEntry {
+    File {
+        size: u64,
+        sha256: Digest,
+        executable: bool,
+    },
+    Symlink {
+        target: String,
+    },
+}
+
+/// A file or symlink written by [`unpack`], relative to the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeFile {
+    pub path: String,
+    pub entry: TreeEntry,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnpackError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("corrupt or truncated archive: {0}")]
+    Corrupt(String),
+    #[error("entry {entry:?} is refused: {why}")]
+    Refused { entry: String, why: String },
+    #[error("strip_prefix {prefix:?} matches no entry; the archive's top-level entries are: {}", top_level.join(", "))]
+    BadPrefix {
+        prefix: String,
+        top_level: Vec<String>,
+    },
+    #[error("not an archive kiln can read (expected tar, tar.gz, tar.xz, tar.bz2 or zip)")]
+    UnknownFormat,
+}
+
+/// Guess the format from the first bytes of the file.
+pub fn sniff_format(head: &[u8]) -> Option<Format> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Some(Format::TarGz)
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Some(Format::TarXz)
+    } else if head.starts_with(b"BZh") {
+        Some(Format::TarBz2)
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Some(Format::Zip)
+    } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+        Some(Format::Tar)
+    } else {
+        None
+    }
+}
+
+/// Unpack `archive` into `dest` (which must exist and be empty), keeping only entries
+/// under `strip_prefix` (with the prefix removed). Returns every file and symlink
+/// written, sorted by path.
+pub fn unpack(
+    archive: &Path,
+    dest: &Path,
+    strip_prefix: Option<&str>,
+) -> Result<Vec<TreeFile>, UnpackError> {
+    let read_err = |source| UnpackError::Read {
+        path: archive.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(archive).map_err(read_err)?;
+    let mut head = [0u8; 512];
+    let n = read_full(&mut file, &mut head).map_err(read_err)?;
+    file.rewind().map_err(read_err)?;
+    let format = sniff_format(&head[..n]).ok_or(UnpackError::UnknownFormat)?;
+    let prefix = match strip_prefix {
+        Some(p) => normalize_entry_path(p).map_err(|why| UnpackError::Refused {
+            entry: p.to_string(),
+            why: format!("strip_prefix: {why}"),
+        })?,
+        None => String::new(),
+    };
+    let mut sink = Sink::new(dest, prefix);
+    let reader = io::BufReader::with_capacity(256 * 1024, file);
+    match format {
+        Format::TarGz => unpack_tar(flate2::read::MultiGzDecoder::new(reader), &mut sink)?,
+        Format::TarXz => unpack_tar(liblzma::read::XzDecoder::new(reader), &mut sink)?,
+        Format::TarBz2 => unpack_tar(bzip2::read::MultiBzDecoder::new(reader), &mut sink)?,
+        Format::Tar => unpack_tar(reader, &mut sink)?,
+        Format::Zip => unpack_zip(reader, &mut sink)?,
+    }
+    sink.finish()
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn corrupt(e: impl std::fmt::Display) -> UnpackError {
+    UnpackError::Corrupt(e.to_string())
+}
+
+fn unpack_tar(reader: impl Read, sink: &mut Sink) -> Result<(), UnpackError> {
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries().map_err(corrupt)? {
+        let mut entry = entry.map_err(corrupt)?;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let kind = entry.header().entry_type();
+        let link = || -> Result<String, UnpackError> {
+            let bytes = entry
+                .link_name_bytes()
+                .ok_or_else(|| UnpackError::Refused {
+                    entry: raw.clone(),
+                    why: "link without a target".into(),
+                })?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        match kind {
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mode = entry.header().mode().map_err(corrupt)?;
+                sink.file(&raw, mode & 0o111 != 0, &mut entry)?;
+            }
+            tar::EntryType::Directory => sink.dir(&raw)?,
+            tar::EntryType::Symlink => {
+                let target = link()?;
+                sink.symlink(&raw, &target)?;
+            }
+            tar::EntryType::Link => {
+                let target = link()?;
+                sink.hardlink(&raw, &target)?;
+            }
+            // Metadata entries the tar crate does not fold into the next entry itself.
+            tar::EntryType::XGlobalHeader => {}
+            other => {
+                return Err(UnpackError::Refused {
+                    entry: raw,
+                    why: format!("{} entries are not allowed", describe(other)),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(kind: tar::EntryType) -> &'static str {
+    match kind {
+        tar::EntryType::Char => "character device",
+        tar::EntryType::Block => "block device",
+        tar::EntryType::Fifo => "fifo",
+        tar::EntryType::GNUSparse => "sparse file",
+        _ => "unknown",
+    }
+}
+
+fn unpack_zip(reader: impl Read + Seek, sink: &mut Sink) -> Result<(), UnpackError> {
+    let mut zip = zip::ZipArchive::new(reader).map_err(corrupt)?;
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).map_err(corrupt)?;
+        let raw = f.name().to_string();
+        let mode = f.unix_mode().unwrap_or(0o644);
+        match mode & 0o170000 {
+            0o120000 => {
+                let mut target = String::new();
+                f.read_to_string(&mut target).map_err(corrupt)?;
+                sink.symlink(&raw, &target)?;
+            }
+            0o040000 => sink.dir(&raw)?,
+            0 | 0o100000 if f.is_dir() => sink.dir(&raw)?,
+            0 | 0o100000 => sink.file(&raw, mode & 0o111 != 0, &mut f)?,
+            _ => {
+                return Err(UnpackError::Refused {
+                    entry: raw,
+                    why: "special files are not allowed".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where entries land: applies strip_prefix, refuses escapes, records what it wrote.
+struct Sink<'a> {
+    dest: &'a Path,
+    prefix: String,
+    written: BTreeMap<String, TreeEntry>,
+    dirs: BTreeSet<String>,
+    top_level: BTreeSet<String>,
+    matched: bool,
+}
+
+impl<'a> Sink<'a> {
+    fn new(dest: &'a Path, prefix: String) -> Sink<'a> {
+        Sink {
+            dest,
+            prefix,
+            written: BTreeMap::new(),
+            dirs: BTreeSet::new(),
+            top_level: BTreeSet::new(),
+            matched: false,
+        }
+    }
+
+    /// The checked destination-relative path of an entry, or None when strip_prefix
+    /// leaves it out.
+    fn place(&mut self, raw: &str) -> Result<Option<String>, UnpackError> {
+        let path = normalize_entry_path(raw).map_err(|why| UnpackError::Refused {
+            entry: raw.to_string(),
+            why: why.to_string(),
+        })?;
+        if let Some(top) = path.split('/').next().filter(|t| !t.is_empty()) {
+            self.top_level.insert(top.to_string());
+        }
+        let rel = if self.prefix.is_empty() {
+            path
+        } else if path == self.prefix {
+            String::new()
+        } else if let Some(rest) = path.strip_prefix(&format!("{}/", self.prefix)) {
+            rest.to_string()
+        } else {
+            return Ok(None);
+        };
+        self.matched = true;
+        if rel.is_empty() {
+            return Ok(Some(rel));
+        }
+        // Refuse writing through a symlink this archive created: links are checked
+        // lexically, which only holds while every parent is a real directory.
+        let mut parent = rel.as_str();
+        while let Some((p, _)) = parent.rsplit_once('/') {
+            if matches!(self.written.get(p), Some(TreeEntry::Symlink { .. })) {
+                return Err(UnpackError::Refused {
+                    entry: raw.to_string(),
+                    why: format!("it would be written through the symlink {p:?}"),
+                });
+            }
+            parent = p;
+        }
+        if self.written.contains_key(&rel) {
+            return Err(UnpackError::Refused {
+                entry: raw.to_string(),
+                why: "duplicate entry".into(),
+            });
+        }
+        Ok(Some(rel))
+    }
+
+    fn ensure_parent(&mut self, rel: &str) -> Result<PathBuf, UnpackError> {
+        let full = self.dest.join(rel);
+        if let Some((parent, _)) = rel.rsplit_once('/')
+            && !self.dirs.contains(parent)
+        {
+            let dir = self.dest.join(parent);
+            fs::create_dir_all(&dir).map_err(|source| UnpackError::Write { path: dir, source })?;
+            let mut p = parent;
+            loop {
+                self.dirs.insert(p.to_string());
+                match p.rsplit_once('/') {
+                    Some((up, _)) => p = up,
+                    None => break,
+                }
+            }
+        }
+        Ok(full)
+    }
+
+    fn dir(&mut self, raw: &str) -> Result<(), UnpackError> {
+        let Some(rel) = self.place(raw)? else {
+            return Ok(());
+        };
+        if rel.is_empty() || self.dirs.contains(&rel) {
+            return Ok(());
+        }
+        let full = self.ensure_parent(&rel)?;
+        match fs::create_dir(&full) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && full.is_dir() => {}
+            Err(source) => return Err(UnpackError::Write { path: full, source }),
+        }
+        self.dirs.insert(rel);
+        Ok(())
+    }
+
+    fn file(
+        &mut self,
+        raw: &str,
+        executable: bool,
+        data: &mut impl Read,
+    ) -> Result<(), UnpackError> {
+        let Some(rel) = self.place(raw)? else {
+            return Ok(());
+        };
+        if rel.is_empty() {
+            return Err(UnpackError::Refused {
+                entry: raw.into(),
+                why: "a file where the root directory must be".into(),
+            });
+        }
+        let full = self.ensure_parent(&rel)?;
+        let mode = if executable { 0o755 } else { 0o644 };
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&full)
+            .map_err(|source| UnpackError::Write {
+                path: full.clone(),
+                source,
+            })?;
+        let mut hasher = Hasher::new();
+        let mut buf = vec![0u8; 128 * 1024];
+        loop {
+            let n = match data.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(corrupt(format!("{raw}: {e}"))),
+            };
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .map_err(|source| UnpackError::Write {
+                    path: full.clone(),
+                    source,
+                })?;
+        }
+        let size = hasher.len();
+        self.written.insert(
+            rel,
+            TreeEntry::File {
+                size,
+                sha256: hasher.finish(),
+                executable,
+            },
+        );
+        Ok(())
+    }
+
+    fn symlink(&mut self, raw: &str, target: &str) -> Result<(), UnpackError> {
+        let Some(rel) = self.place(raw)? else {
+            return Ok(());
+        };
+        if resolve_link(&rel, target).is_none_or(|t| t.is_empty() && rel.is_empty()) {
+            return Err(UnpackError::Refused {
+                entry: raw.into(),
+                why: format!("symlink to {target:?} points outside the archive"),
+            });
+        }
+        let full = self.ensure_parent(&rel)?;
+        symlink(target, &full).map_err(|source| UnpackError::Write { path: full, source })?;
+        self.written.insert(
+            rel,
+            TreeEntry::Symlink {
+                target: target.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    fn hardlink(&mut self, raw: &str, target: &str) -> Result<(), UnpackError> {
+        let Some(rel) = self.place(raw)? else {
+            return Ok(());
+        };
+        let refused = |why: String| UnpackError::Refused {
+            entry: raw.into(),
+            why,
+        };
+        let target_rel = normalize_entry_path(target)
+            .ok()
+            .and_then(|t| {
+                if self.prefix.is_empty() {
+                    Some(t)
+                } else {
+                    t.strip_prefix(&format!("{}/", self.prefix))
+                        .map(str::to_string)
+                }
+            })
+            .ok_or_else(|| {
+                refused(format!(
+                    "hard link to {target:?} points outside the archive"
+                ))
+            })?;
+        let Some(entry @ TreeEntry::File { .. }) = self.written.get(&target_rel).cloned() else {
+            return Err(refused(format!(
+                "hard link to {target:?}, which is not a file extracted before it"
+            )));
+        };
+        let full = self.ensure_parent(&rel)?;
+        fs::hard_link(self.dest.join(&target_rel), &full)
+            .map_err(|source| UnpackError::Write { path: full, source })?;
+        self.written.insert(rel, entry);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<TreeFile>, UnpackError> {
+        if !self.prefix.is_empty() && !self.matched {
+            return Err(UnpackError::BadPrefix {
+                prefix: self.prefix,
+                top_level: self.top_level.into_iter().collect(),
+            });
+        }
+        Ok(self
+            .written
+            .into_iter()
+            .map(|(path, entry)| TreeFile { path, entry })
+            .collect())
+    }
+}

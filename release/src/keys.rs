@@ -1,0 +1,69 @@
+//! The store key layout, computed here and nowhere else. Keys are relative to the
+//! store's prefix and always use `/`.
+
+/// Package and channel names: what may appear as one key segment.
+pub fn validate_package_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a valid name: use letters, digits, '.', '_' and '-', starting with a letter or digit"
+        ))
+    }
+}
+
+pub fn package_prefix(package: &str) -> String {
+    format!("{package}/")
+}
+
+pub fn bundle_key(package: &str, build: u64) -> String {
+    format!("{package}/{build}/bundle.tar.gz")
+}
+
+pub fn release_key(package: &str, build: u64) -> String {
+    format!("{package}/{build}/release.json")
+}
+
+pub fn channel_key(package: &str, channel: &str) -> String {
+    format!("{package}/channels/{channel}.json")
+}
+
+/// The build number of a `<package>/<build>/release.json` key, if it is one.
+pub fn parse_build_key(package: &str, key: &str) -> Option<u64> {
+    let rest = key.strip_prefix(package)?.strip_prefix('/')?;
+    let build = rest.strip_suffix("/release.json")?;
+    if build.starts_with('0') {
+        return None;
+    }
+    build.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_matches_the_design() {
+        assert_eq!(bundle_key("solr", 42), "solr/42/bundle.tar.gz");
+        assert_eq!(release_key("solr", 42), "solr/42/release.json");
+        assert_eq!(channel_key("solr", "prod"), "solr/channels/prod.json");
+        assert_eq!(parse_build_key("solr", "solr/42/release.json"), Some(42));
+        assert_eq!(parse_build_key("solr", "solr/042/release.json"), None);
+        assert_eq!(parse_build_key("solr", "solr/42/bundle.tar.gz"), None);
+        assert_eq!(parse_build_key("solr", "solrx/42/release.json"), None);
+    }
+
+    #[test]
+    fn names_are_single_safe_segments() {
+        assert!(validate_package_name("solr-6.3_x").is_ok());
+        for bad in ["", "../x", "a/b", ".hidden", "-x", "a b"] {
+            assert!(validate_package_name(bad).is_err(), "{bad}");
+        }
+    }
+}

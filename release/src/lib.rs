@@ -1,0 +1,18 @@
+//! The contract shared by the builder (`kiln`) and the host fetcher (`kiln-fetch`):
+//! digests, the bundle manifest, the release record, the channel pointer and the store
+//! key layout. Pure: this crate never touches the disk or the network.
+
+mod digest;
+mod keys;
+mod manifest;
+mod record;
+
+pub use digest::{Digest, DigestError, Hasher};
+pub use keys::{
+    bundle_key, channel_key, package_prefix, parse_build_key, release_key, validate_package_name,
+};
+pub use manifest::{FileEntry, Input, Kind, MANIFEST_PATH, Manifest, Service};
+pub use record::{BundleRef, Channel, Release, Source};
+
+/// The schema number written into every JSON record; bumped on incompatible change.
+pub const SCHEMA: u32 = 1;

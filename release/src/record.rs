@@ -1,0 +1,72 @@
+//! The release record (`<package>/<build>/release.json`) and the channel pointer
+//! (`<package>/channels/<channel>.json`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::Digest;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleRef {
+    pub sha256: Digest,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The VCS commit the workspace was at, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The workspace name from WORKSPACE.toml.
+    pub workspace: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    pub schema: u32,
+    pub package: String,
+    pub build: u64,
+    pub bundle: BundleRef,
+    pub manifest_sha256: Digest,
+    pub source: Source,
+    /// RFC 3339, UTC.
+    pub built_at: String,
+    /// The program that wrote the record, e.g. `kiln 0.1.0`.
+    pub builder: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    pub schema: u32,
+    pub package: String,
+    pub channel: String,
+    pub build: u64,
+    pub bundle_sha256: Digest,
+    /// Grows by one with every move; hosts refuse a pointer older than one they saw.
+    pub sequence: u64,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+}
+
+macro_rules! json_bytes {
+    ($t:ty) => {
+        impl $t {
+            /// Canonical bytes: pretty JSON with a trailing newline. Signatures cover these.
+            pub fn to_bytes(&self) -> Vec<u8> {
+                let mut out = serde_json::to_vec_pretty(self).expect("record serializes");
+                out.push(b'\n');
+                out
+            }
+
+            pub fn from_bytes(bytes: &[u8]) -> Result<$t, serde_json::Error> {
+                serde_json::from_slice(bytes)
+            }
+        }
+    };
+}
+
+json_bytes!(Release);
+json_bytes!(Channel);

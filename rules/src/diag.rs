@@ -1,0 +1,68 @@
+//! A diagnostic points at a byte range of the file it came from; the builder turns the
+//! range into `file:line:column`.
+
+use std::ops::Range;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub span: Option<Range<usize>>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            span,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// From a TOML parse or schema error, keeping its span.
+    pub fn from_toml(err: &toml::de::Error) -> Diagnostic {
+        let message = err.message().trim_end().to_string();
+        let hint = if message.starts_with("unknown field") {
+            Some("remove the key or fix its spelling; the message lists the keys allowed here")
+        } else if message.starts_with("missing field") {
+            Some("add the missing key")
+        } else {
+            None
+        };
+        Diagnostic {
+            span: err.span(),
+            message,
+            hint: hint.map(str::to_string),
+        }
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit_once('\n')
+        .map_or(before, |(_, tail)| tail)
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn line_col_counts_from_one() {
+        let t = "a\nbc\nd";
+        assert_eq!(super::line_col(t, 0), (1, 1));
+        assert_eq!(super::line_col(t, 3), (2, 2));
+        assert_eq!(super::line_col(t, 5), (3, 1));
+    }
+}

@@ -1,0 +1,319 @@
+//! The BUILD.toml schema and the typed targets it becomes. Every string that names
+//! something keeps its byte span so errors can point at the exact line.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use release::{Kind, Service};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, line_col};
+use crate::label::{Label, looks_like_label, parse_label, validate_name};
+
+type Str = Spanned<String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuildFileDef {
+    #[serde(default)]
+    filegroup: Vec<FilegroupDef>,
+    #[serde(default)]
+    wrapper: Vec<WrapperDef>,
+    #[serde(default)]
+    bundle: Vec<BundleDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilegroupDef {
+    name: Str,
+    #[serde(default)]
+    srcs: Vec<Str>,
+    #[serde(default)]
+    manual: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WrapperDef {
+    name: Str,
+    src: Str,
+    #[serde(default)]
+    data: Vec<Str>,
+    #[serde(default)]
+    manual: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BundleDef {
+    name: Str,
+    kind: Spanned<Kind>,
+    #[serde(default)]
+    binaries: Vec<Str>,
+    #[serde(default)]
+    data: Vec<Str>,
+    service: Option<Spanned<ServiceDef>>,
+    #[serde(default)]
+    manual: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceDef {
+    name: Option<String>,
+    health: Option<String>,
+}
+
+/// One entry of `srcs`, `data` or `binaries`: a label, or a source path or glob
+/// relative to the package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Label { label: Label, span: Range<usize> },
+    Source { path: String, span: Range<usize> },
+}
+
+impl Item {
+    pub fn span(&self) -> Range<usize> {
+        match self {
+            Item::Label { span, .. } | Item::Source { span, .. } => span.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleSpec {
+    pub kind: Kind,
+    pub binaries: Vec<Item>,
+    pub data: Vec<Item>,
+    pub service: Option<Service>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetKind {
+    Filegroup { srcs: Vec<Item> },
+    Wrapper { src: Item, data: Vec<Item> },
+    Bundle(BundleSpec),
+}
+
+impl TargetKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            TargetKind::Filegroup { .. } => "filegroup",
+            TargetKind::Wrapper { .. } => "wrapper",
+            TargetKind::Bundle(_) => "bundle",
+        }
+    }
+
+    /// Every item, in declaration order.
+    pub fn items(&self) -> Vec<&Item> {
+        match self {
+            TargetKind::Filegroup { srcs } => srcs.iter().collect(),
+            TargetKind::Wrapper { src, data } => std::iter::once(src).chain(data).collect(),
+            TargetKind::Bundle(b) => b.binaries.iter().chain(&b.data).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub name: String,
+    pub name_span: Range<usize>,
+    pub manual: bool,
+    pub kind: TargetKind,
+}
+
+/// Parse the text of `<package>/BUILD.toml` into its targets, in file order.
+pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagnostic> {
+    let def: BuildFileDef = toml::from_str(text).map_err(|e| Diagnostic::from_toml(&e))?;
+    let mut targets = Vec::new();
+    for fg in def.filegroup {
+        targets.push(Target {
+            name: name(&fg.name)?,
+            name_span: fg.name.span(),
+            manual: fg.manual,
+            kind: TargetKind::Filegroup {
+                srcs: items(&fg.srcs, package)?,
+            },
+        });
+    }
+    for w in def.wrapper {
+        let src = item(&w.src, package)?;
+        if matches!(src, Item::Label { .. }) || crate::is_glob(w.src.get_ref()) {
+            return Err(Diagnostic::new(
+                Some(w.src.span()),
+                format!(
+                    "a wrapper's src must be one script of this package, not {:?}",
+                    w.src.get_ref()
+                ),
+            )
+            .hint("name the script's path relative to the package, for example src = \"run.sh\""));
+        }
+        targets.push(Target {
+            name: name(&w.name)?,
+            name_span: w.name.span(),
+            manual: w.manual,
+            kind: TargetKind::Wrapper {
+                src,
+                data: items(&w.data, package)?,
+            },
+        });
+    }
+    for b in def.bundle {
+        let bundle_name = name(&b.name)?;
+        release::validate_package_name(&bundle_name)
+            .map_err(|e| Diagnostic::new(Some(b.name.span()), format!("bundle name: {e}")))?;
+        let kind = *b.kind.get_ref();
+        let service = match (kind, b.service) {
+            (Kind::Service, def) => {
+                let def = def.map(|s| s.into_inner());
+                Some(Service {
+                    name: def
+                        .as_ref()
+                        .and_then(|d| d.name.clone())
+                        .unwrap_or_else(|| bundle_name.clone()),
+                    health: def.and_then(|d| d.health),
+                })
+            }
+            (Kind::Tool, Some(s)) => {
+                return Err(Diagnostic::new(
+                    Some(s.span()),
+                    "[bundle.service] is only allowed on bundles with kind = \"service\"",
+                ));
+            }
+            (Kind::Tool, None) => None,
+        };
+        let binaries = items(&b.binaries, package)?;
+        if let Some(bad) = binaries.iter().find(|i| matches!(i, Item::Source { .. })) {
+            return Err(Diagnostic::new(
+                Some(bad.span()),
+                "binaries must be labels of wrapper targets",
+            )
+            .hint("write a [[wrapper]] for the script and list it as \":name\""));
+        }
+        targets.push(Target {
+            name: bundle_name,
+            name_span: b.name.span(),
+            manual: b.manual,
+            kind: TargetKind::Bundle(BundleSpec {
+                kind,
+                binaries,
+                data: items(&b.data, package)?,
+                service,
+            }),
+        });
+    }
+    targets.sort_by_key(|t| t.name_span.start);
+    let mut seen: HashMap<&str, &Target> = HashMap::new();
+    for t in &targets {
+        if let Some(first) = seen.insert(&t.name, t) {
+            let (line, _) = line_col(text, first.name_span.start);
+            return Err(Diagnostic::new(
+                Some(t.name_span.clone()),
+                format!(
+                    "duplicate target name {:?}: a {} of that name is already defined at line {line}",
+                    t.name,
+                    first.kind.name()
+                ),
+            )
+            .hint("target names must be unique within a package; rename one of them"));
+        }
+    }
+    Ok(targets)
+}
+
+fn name(s: &Str) -> Result<String, Diagnostic> {
+    validate_name(s.get_ref()).map_err(|e| Diagnostic::new(Some(s.span()), e))?;
+    Ok(s.get_ref().clone())
+}
+
+fn items(list: &[Str], package: &str) -> Result<Vec<Item>, Diagnostic> {
+    list.iter().map(|s| item(s, package)).collect()
+}
+
+fn item(s: &Str, package: &str) -> Result<Item, Diagnostic> {
+    let raw = s.get_ref();
+    let span = s.span();
+    if looks_like_label(raw) {
+        let label =
+            parse_label(raw, package).map_err(|e| Diagnostic::new(Some(span.clone()), e))?;
+        return Ok(Item::Label { label, span });
+    }
+    let outside = raw.starts_with('/') || raw.split('/').any(|seg| seg == "..") || raw.is_empty();
+    if outside {
+        return Err(Diagnostic::new(
+            Some(span),
+            format!("{raw:?} leaves the package: source paths and globs are relative to the package and may not use '..' or start with '/'"),
+        )
+        .hint("to use files of another package, give that package a filegroup and refer to it by label"));
+    }
+    let path = raw
+        .split('/')
+        .filter(|seg| !seg.is_empty() && *seg != ".")
+        .collect::<Vec<_>>()
+        .join("/");
+    Ok(Item::Source { path, span })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOLR: &str = r#"
+[[filegroup]]
+name = "configs"
+srcs = ["conf/**"]
+
+[[wrapper]]
+name = "start_solr"
+src = "start_solr.sh"
+data = ["@solr//:files", ":configs"]
+
+[[bundle]]
+name = "solr"
+kind = "service"
+binaries = [":start_solr"]
+[bundle.service]
+health = "bin/solr-health"
+"#;
+
+    #[test]
+    fn parses_the_design_example() {
+        let targets = parse_build_file(SOLR, "packages/solr").unwrap();
+        let names: Vec<_> = targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["configs", "start_solr", "solr"]);
+        let TargetKind::Bundle(b) = &targets[2].kind else {
+            panic!()
+        };
+        assert_eq!(b.service.as_ref().unwrap().name, "solr");
+        assert_eq!(
+            b.service.as_ref().unwrap().health.as_deref(),
+            Some("bin/solr-health")
+        );
+    }
+
+    fn err(text: &str) -> (String, usize) {
+        let d = parse_build_file(text, "p").unwrap_err();
+        let line = line_col(text, d.span.unwrap().start).0;
+        (d.message, line)
+    }
+
+    #[test]
+    fn errors_point_at_the_line() {
+        let (m, line) = err("[[filegroup]]\nname = \"a\"\nsrcz = []\n");
+        assert!(m.contains("unknown field `srcz`"), "{m}");
+        assert_eq!(line, 3);
+        let (m, line) =
+            err("[[filegroup]]\nname = \"a\"\n[[wrapper]]\nname = \"a\"\nsrc = \"a.sh\"\n");
+        assert!(m.contains("duplicate target name"), "{m}");
+        assert_eq!(line, 4);
+        let (m, line) = err("[[filegroup]]\nname = \"a\"\nsrcs = [\"../x/**\"]\n");
+        assert!(m.contains("leaves the package"), "{m}");
+        assert_eq!(line, 3);
+        let (m, _) = err("[[bundle]]\nname = \"a\"\nkind = \"daemon\"\n");
+        assert!(m.contains("unknown variant"), "{m}");
+        let (m, _) = err("[[filegroup]]\nname = \"a\"\nsrcs = [\"//b:\"]\n");
+        assert!(m.contains("names no target"), "{m}");
+    }
+}

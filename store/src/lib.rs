@@ -1,0 +1,101 @@
+//! The `Store` trait: keyed objects with create-only and compare-and-swap writes, used
+//! by publishing, promoting and (later) the remote cache and the host fetcher. Key
+//! layout is computed in `release`, never here. A store never exposes a half-written
+//! object: writes land under a temporary name and appear whole or not at all.
+
+mod file;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use file::FileStore;
+
+/// An opaque version tag of an object, for compare-and-swap writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ETag(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// Write only if no object exists under the key.
+    IfAbsent,
+    /// Write only if the object still has this tag.
+    IfMatch(ETag),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    Written,
+    /// The condition did not hold; nothing was written.
+    ConditionFailed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{url}: {why}")]
+    BadUrl { url: String, why: String },
+    #[error("store key {0:?} is not valid")]
+    BadKey(String),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub trait Store: Send + Sync {
+    /// The store's URL, for messages.
+    fn url(&self) -> String;
+
+    /// A small object and its tag, or None when absent.
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, ETag)>, StoreError>;
+
+    /// A streaming reader over an object, or None when absent.
+    fn open(&self, key: &str) -> Result<Option<Box<dyn Read + Send>>, StoreError>;
+
+    /// Write `body` under `key` if `condition` holds.
+    fn put(
+        &self,
+        key: &str,
+        body: &mut dyn Read,
+        condition: Condition,
+    ) -> Result<PutOutcome, StoreError>;
+
+    /// Every key that starts with `prefix`, sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+}
+
+/// Open the store named by `url`: a path or `file://` URL (relative ones are taken
+/// from `base`).
+pub fn open(url: &str, base: &Path) -> Result<Box<dyn Store>, StoreError> {
+    if let Some(rest) = url.strip_prefix("file://") {
+        return Ok(Box::new(FileStore::new(base.join(rest))));
+    }
+    if let Some((scheme, _)) = url.split_once("://") {
+        return Err(StoreError::BadUrl {
+            url: url.to_string(),
+            why: format!(
+                "{scheme}:// stores are not available in this build of kiln; use a directory or a file:// URL"
+            ),
+        });
+    }
+    if url.is_empty() {
+        return Err(StoreError::BadUrl {
+            url: url.to_string(),
+            why: "empty store URL".into(),
+        });
+    }
+    Ok(Box::new(FileStore::new(base.join(url))))
+}
+
+/// Keys are `/`-separated relative paths with no empty, `.` or `..` segments.
+pub(crate) fn check_key(key: &str) -> Result<(), StoreError> {
+    let ok = !key.is_empty()
+        && key
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != ".." && !s.starts_with(".tmp-"));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::BadKey(key.to_string()))
+    }
+}
