@@ -1,1 +1,358 @@
-fn main() {}
+//! `kiln`: build hermetic bundles from a workspace and publish them by build number.
+
+mod analyze;
+mod bundle;
+mod cache;
+mod engine;
+mod error;
+mod fetch;
+mod glob;
+mod load;
+mod publish;
+mod trees;
+mod ui;
+mod workspace;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rules::Label;
+use serde_json::json;
+
+use crate::cache::Cache;
+use crate::engine::{Session, label_list};
+use crate::error::{Code, Result, bad_input, with_hint};
+use crate::fetch::FetchOptions;
+use crate::load::Graph;
+use crate::ui::Ui;
+use crate::workspace::Workspace;
+
+const EXAMPLES: &str = "\
+Examples:
+  kiln build                                  build every target (//...)
+  kiln build //packages/solr:solr             build one bundle
+  kiln publish --build-number 42              publish every bundle as build 42
+  kiln promote solr 42 --channel prod         point the prod channel at build 42
+  kiln releases solr                          list builds and channels
+  kiln query rdeps @solr//:files              what depends on the Solr archive";
+
+#[derive(Parser)]
+#[command(name = "kiln", version, about = "Hermetic builds and deterministic bundles, published by build number.", after_help = EXAMPLES)]
+struct Cli {
+    /// Run as if started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Print only errors and results.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Say more (repeatable).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Print results as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Never draw progress bars.
+    #[arg(long, global = true)]
+    no_progress: bool,
+    /// Use only archives already in the cache (or in a --distdir).
+    #[arg(long, global = true)]
+    offline: bool,
+    /// A directory of archive files, looked up by file name before any download.
+    #[arg(long, global = true, value_name = "DIR")]
+    distdir: Vec<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build targets; prints each bundle's label, path and sha256.
+    Build {
+        /// Labels or patterns (//..., //pkg/..., //pkg:all); default //...
+        patterns: Vec<String>,
+    },
+    /// Download and extract the archives the targets use, into the cache.
+    Fetch { patterns: Vec<String> },
+    /// Ask the target graph.
+    Query {
+        #[command(subcommand)]
+        query: Query,
+    },
+    /// Build bundles and publish them to the store as build N.
+    Publish {
+        patterns: Vec<String>,
+        /// The build number (a positive integer); default $BUILD_NUMBER.
+        #[arg(long, env = "BUILD_NUMBER", value_name = "N")]
+        build_number: Option<String>,
+        /// Store URL or path; default [store] url in WORKSPACE.toml, else file://.kiln/store.
+        #[arg(long, env = "KILN_STORE", value_name = "URL")]
+        store: Option<String>,
+        /// Also point this channel at the new build.
+        #[arg(long, value_name = "C")]
+        channel: Option<String>,
+    },
+    /// Point a channel at a published build.
+    Promote {
+        package: String,
+        build: String,
+        #[arg(long, value_name = "C")]
+        channel: String,
+        #[arg(long, env = "KILN_STORE", value_name = "URL")]
+        store: Option<String>,
+    },
+    /// List a package's builds and where its channels point.
+    Releases {
+        package: String,
+        #[arg(long, env = "KILN_STORE", value_name = "URL")]
+        store: Option<String>,
+    },
+    /// Remove kiln-out/ (the cache is kept).
+    Clean,
+}
+
+#[derive(Subcommand)]
+enum Query {
+    /// Everything LABEL depends on, directly or not.
+    Deps { label: String },
+    /// Every target that depends on LABEL, directly or not.
+    Rdeps { label: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(error::report(&e) as u8),
+    }
+}
+
+fn patterns(p: Vec<String>) -> Vec<String> {
+    if p.is_empty() {
+        vec!["//...".into()]
+    } else {
+        p
+    }
+}
+
+fn parse_build_number(raw: Option<String>) -> Result<u64> {
+    let raw = raw.ok_or_else(|| {
+        with_hint(
+            Code::BadInput,
+            "no build number",
+            "pass --build-number N or set BUILD_NUMBER (CI systems set it for you)",
+        )
+    })?;
+    match raw.parse::<u64>() {
+        Ok(n) if n > 0 && !raw.starts_with('0') => Ok(n),
+        _ => Err(bad_input(format!(
+            "build number {raw:?} is not a positive whole number"
+        ))),
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let ui = Ui::new(cli.quiet, cli.verbose, cli.json, cli.no_progress);
+    let start = match &cli.dir {
+        Some(d) => d.clone(),
+        None => std::env::current_dir()?,
+    };
+    let ws = Workspace::find(&start)?;
+    let root = ws.root.clone();
+    let open_store = |flag: Option<String>, ws_url: &str| {
+        store::open(flag.as_deref().unwrap_or(ws_url), &root).map_err(|e| bad_input(e.to_string()))
+    };
+
+    // Commands that need only the store.
+    match cli.cmd {
+        Cmd::Promote {
+            package,
+            build,
+            channel,
+            store,
+        } => {
+            let build = parse_build_number(Some(build))?;
+            let store = open_store(store, &ws.store_url)?;
+            let p = publish::promote(store.as_ref(), &package, build, &channel)?;
+            if ui.json {
+                print_json(&p);
+            } else if p.changed {
+                let from = p
+                    .previous
+                    .map_or("nothing".into(), |b| format!("build {b}"));
+                println!(
+                    "{} {}: {from} -> build {} (sequence {})",
+                    p.package, p.channel, p.build, p.sequence
+                );
+            } else {
+                println!(
+                    "{} {}: already at build {} (unchanged)",
+                    p.package, p.channel, p.build
+                );
+            }
+            return Ok(());
+        }
+        Cmd::Releases { package, store } => {
+            let store = open_store(store, &ws.store_url)?;
+            let r = publish::releases(store.as_ref(), &package)?;
+            if ui.json {
+                print_json(&r);
+            } else {
+                println!(
+                    "{:<8} {:<64} {:>12}  {:<20}  CHANNELS",
+                    "BUILD", "SHA256", "SIZE", "BUILT_AT"
+                );
+                for row in &r.builds {
+                    println!(
+                        "{:<8} {:<64} {:>12}  {:<20}  {}",
+                        row.build,
+                        row.sha256,
+                        row.size,
+                        row.built_at,
+                        row.channels.join(", ")
+                    );
+                }
+            }
+            return Ok(());
+        }
+        Cmd::Clean => {
+            let out = root.join("kiln-out");
+            if out.exists() {
+                fs_err::remove_dir_all(&out)?;
+            }
+            ui.status("kiln: removed kiln-out/");
+            return Ok(());
+        }
+        _ => {}
+    }
+
+    let session = Session {
+        graph: Graph::load(ws)?,
+        cache: Cache::open()?,
+        ui,
+        fetch: FetchOptions {
+            offline: cli.offline,
+            distdirs: cli.distdir,
+        },
+    };
+    match cli.cmd {
+        Cmd::Build { patterns: p } => {
+            let built = session.build(&patterns(p))?;
+            print_bundles(ui, &built);
+        }
+        Cmd::Fetch { patterns: p } => {
+            let labels = session.graph.expand(&patterns(p))?;
+            let (_, archives) = session.graph.closure(&labels);
+            let trees = session.trees(&archives)?;
+            for (name, t) in &trees {
+                ui.status(format!("@{name}: {} files", t.files.len()));
+            }
+        }
+        Cmd::Query { query } => {
+            let (raw, reverse) = match &query {
+                Query::Deps { label } => (label, false),
+                Query::Rdeps { label } => (label, true),
+            };
+            let label = rules::parse_label(raw, "").map_err(bad_input)?;
+            if let Label::Target { .. } = label {
+                session.graph.expand(std::slice::from_ref(raw))?;
+            }
+            let found: Vec<String> = if reverse {
+                label_list(session.graph.rdeps(&label))
+            } else {
+                let (closure, _) = session.graph.closure(std::slice::from_ref(&label));
+                label_list(closure.into_iter().filter(|l| *l != label))
+            };
+            if ui.json {
+                print_json(&found);
+            } else {
+                for l in found {
+                    println!("{l}");
+                }
+            }
+        }
+        Cmd::Publish {
+            patterns: p,
+            build_number,
+            store,
+            channel,
+        } => {
+            let build = parse_build_number(build_number)?;
+            let store = open_store(store, &session.graph.ws.store_url)?;
+            let built = session.build(&patterns(p))?;
+            if built.is_empty() {
+                return Err(bad_input("the patterns name no bundle to publish"));
+            }
+            let source = release::Source {
+                commit: git_commit(&root),
+                workspace: session.graph.ws.name.clone(),
+            };
+            let published =
+                publish::publish(store.as_ref(), &session.cache, &built, build, source)?;
+            let mut promoted = Vec::new();
+            if let Some(c) = &channel {
+                for p in &published {
+                    promoted.push(publish::promote(store.as_ref(), &p.package, build, c)?);
+                }
+            }
+            if ui.json {
+                print_json(
+                    &json!({"store": store.url(), "published": published, "promoted": promoted}),
+                );
+            } else {
+                for p in &published {
+                    let what = if p.changed { "published" } else { "unchanged" };
+                    println!("{what} {} build {} {}", p.package, p.build, p.sha256);
+                }
+                for p in &promoted {
+                    println!(
+                        "{} {} -> build {} (sequence {})",
+                        p.package, p.channel, p.build, p.sequence
+                    );
+                }
+                ui.status(format!("kiln: store {}", store.url()));
+            }
+        }
+        Cmd::Promote { .. } | Cmd::Releases { .. } | Cmd::Clean => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+fn print_bundles(ui: Ui, built: &[bundle::Built]) {
+    if ui.json {
+        let rows: Vec<_> = built
+            .iter()
+            .map(|b| {
+                json!({
+                    "label": b.label.to_string(),
+                    "path": b.out,
+                    "sha256": b.sha256,
+                    "size": b.size,
+                    "changed": b.status != bundle::Status::UpToDate,
+                })
+            })
+            .collect();
+        print_json(&rows);
+        return;
+    }
+    for b in built {
+        println!("{}  {}  {}", b.label, b.out.display(), b.sha256);
+    }
+}
+
+/// The commit the workspace is at, when it is a git checkout.
+fn git_commit(root: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--verify", "-q", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !s.is_empty()).then_some(s)
+}

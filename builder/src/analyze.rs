@@ -1,0 +1,264 @@
+//! What each target stands for on disk: its runfiles, a map from the path under
+//! `runfiles/` (`_main/<package>/<file>` or `<archive>/<file>`) to a source file with its
+//! digest, or a symlink. Globs are expanded and sources hashed here, once per build.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use globset::GlobMatcher;
+use release::Digest;
+use rules::{Item, Label, TargetKind};
+
+use crate::cache::hash_file;
+use crate::error::Result;
+use crate::load::{Graph, Package, skip_dir};
+use crate::trees::Tree;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileRef {
+    File {
+        abs: PathBuf,
+        size: u64,
+        sha256: Digest,
+        executable: bool,
+    },
+    Link {
+        target: String,
+    },
+}
+
+pub type Files = BTreeMap<String, FileRef>;
+
+pub struct Analyzer<'g> {
+    graph: &'g Graph,
+    trees: &'g BTreeMap<String, Tree>,
+    package_files: HashMap<String, Rc<Vec<String>>>,
+    hashes: HashMap<PathBuf, (u64, Digest, bool)>,
+    memo: HashMap<Label, Rc<Files>>,
+}
+
+impl<'g> Analyzer<'g> {
+    pub fn new(graph: &'g Graph, trees: &'g BTreeMap<String, Tree>) -> Self {
+        Analyzer {
+            graph,
+            trees,
+            package_files: HashMap::new(),
+            hashes: HashMap::new(),
+            memo: HashMap::new(),
+        }
+    }
+
+    /// The runfiles of a target: its own files and those of everything it depends on.
+    pub fn files(&mut self, label: &Label) -> Result<Rc<Files>> {
+        if let Some(f) = self.memo.get(label) {
+            return Ok(f.clone());
+        }
+        let files = match label {
+            Label::Archive { archive, export } => self.archive_files(archive, export)?,
+            Label::Target { .. } => {
+                let (pkg, t) = self.graph.target(label).expect("resolved");
+                let mut files = Files::new();
+                match &t.kind {
+                    TargetKind::Filegroup { srcs } => {
+                        for item in srcs {
+                            self.add_item(pkg, item, false, &mut files)?;
+                        }
+                    }
+                    TargetKind::Wrapper { src, data } => {
+                        self.add_item(pkg, src, true, &mut files)?;
+                        for item in data {
+                            self.add_item(pkg, item, false, &mut files)?;
+                        }
+                    }
+                    TargetKind::Bundle(b) => {
+                        for item in b.binaries.iter().chain(&b.data) {
+                            self.add_item(pkg, item, false, &mut files)?;
+                        }
+                    }
+                }
+                files
+            }
+        };
+        let files = Rc::new(files);
+        self.memo.insert(label.clone(), files.clone());
+        Ok(files)
+    }
+
+    /// The runfiles path of a wrapper's script, for its launcher.
+    pub fn script_path(pkg: &Package, src: &Item) -> String {
+        match src {
+            Item::Source { path, .. } => main_path(&pkg.name, path),
+            Item::Label { .. } => unreachable!("rules allow only a source as a wrapper's src"),
+        }
+    }
+
+    fn add_item(
+        &mut self,
+        pkg: &Package,
+        item: &Item,
+        executable: bool,
+        out: &mut Files,
+    ) -> Result<()> {
+        match item {
+            Item::Label { label, .. } => {
+                let files = self.files(label)?;
+                for (path, f) in files.iter() {
+                    merge(out, path.clone(), f.clone());
+                }
+            }
+            Item::Source { path, span } => {
+                for rel in self.sources(pkg, path, span.clone())? {
+                    let abs = pkg.dir.join(&rel);
+                    let (size, sha256, exec) = self.hash(&abs)?;
+                    merge(
+                        out,
+                        main_path(&pkg.name, &rel),
+                        FileRef::File {
+                            abs,
+                            size,
+                            sha256,
+                            executable: executable || exec,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The files of `pkg` a source path or glob names, checked to exist.
+    fn sources(
+        &mut self,
+        pkg: &Package,
+        pattern: &str,
+        span: std::ops::Range<usize>,
+    ) -> Result<Vec<String>> {
+        let graph = self.graph;
+        let all = match self.package_files.get(&pkg.name) {
+            Some(f) => f.clone(),
+            None => {
+                let root = graph.ws.root.clone();
+                let ignore = graph.ws.ignore.clone();
+                let skip = move |d: &std::path::Path| skip_dir(&root, &ignore, d);
+                let f = Rc::new(crate::glob::list_package_files(&pkg.dir, &skip)?);
+                self.package_files.insert(pkg.name.clone(), f.clone());
+                f
+            }
+        };
+        if !rules::is_glob(pattern) {
+            if all.binary_search(&pattern.to_string()).is_ok() {
+                return Ok(vec![pattern.to_string()]);
+            }
+            let full = main_path(&pkg.name, pattern);
+            let sub = graph
+                .packages
+                .keys()
+                .find(|k| k.len() > pkg.name.len() && full.starts_with(&format!("_main/{k}/")));
+            let (msg, hint) = match sub {
+                Some(k) => (
+                    format!("{pattern:?} belongs to package //{k}, not //{}", pkg.name),
+                    format!("refer to it through a target in //{k}, for example a filegroup"),
+                ),
+                None => (
+                    format!("no such file {pattern:?} in package //{}", pkg.name),
+                    format!(
+                        "paths are relative to {}",
+                        pkg.dir
+                            .strip_prefix(&graph.ws.root)
+                            .unwrap_or(&pkg.dir)
+                            .display()
+                    ),
+                ),
+            };
+            return Err(graph.error_at(pkg, span, msg, Some(hint)));
+        }
+        let matcher = crate::glob::compile(pattern)
+            .map_err(|e| graph.error_at(pkg, span.clone(), e, None))?;
+        let hits: Vec<String> = all
+            .iter()
+            .filter(|f| matcher.is_match(f.as_str()))
+            .cloned()
+            .collect();
+        if hits.is_empty() {
+            return Err(graph.error_at(
+                pkg,
+                span,
+                format!(
+                    "glob {pattern:?} matches no files in package //{}",
+                    pkg.name
+                ),
+                Some("globs never cross into sub-packages; check the pattern, or remove it".into()),
+            ));
+        }
+        Ok(hits)
+    }
+
+    fn hash(&mut self, abs: &PathBuf) -> Result<(u64, Digest, bool)> {
+        if let Some(h) = self.hashes.get(abs) {
+            return Ok(*h);
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let exec = fs_err::metadata(abs)?.permissions().mode() & 0o111 != 0;
+        let (size, d) = hash_file(abs)?;
+        self.hashes.insert(abs.clone(), (size, d, exec));
+        Ok((size, d, exec))
+    }
+
+    fn archive_files(&self, archive: &str, export: &str) -> Result<Files> {
+        let tree = &self.trees[archive];
+        let a = &self.graph.ws.archives[archive];
+        let globs: Vec<GlobMatcher> = a.exports[export]
+            .iter()
+            .map(|g| crate::glob::compile(g).map_err(anyhow::Error::msg))
+            .collect::<Result<_>>()?;
+        let mut out = Files::new();
+        for f in &tree.files {
+            if !globs.iter().any(|g| g.is_match(&f.path)) {
+                continue;
+            }
+            let path = format!("{archive}/{}", f.path);
+            let r = match (&f.target, f.sha256) {
+                (Some(target), _) => FileRef::Link {
+                    target: target.clone(),
+                },
+                (None, Some(sha256)) => FileRef::File {
+                    abs: tree.root.join(&f.path),
+                    size: f.size,
+                    sha256,
+                    executable: f.mode & 0o111 != 0,
+                },
+                (None, None) => continue,
+            };
+            out.insert(path, r);
+        }
+        if out.is_empty() {
+            return Err(crate::error::bad_input(format!(
+                "@{archive}//:{export} matches no files in the archive ({})",
+                self.graph.ws.place(a.span.start)
+            )));
+        }
+        Ok(out)
+    }
+}
+
+fn main_path(package: &str, rel: &str) -> String {
+    if package.is_empty() {
+        format!("_main/{rel}")
+    } else {
+        format!("_main/{package}/{rel}")
+    }
+}
+
+/// Add a file; the same file wanted as executable anywhere is executable.
+fn merge(out: &mut Files, path: String, f: FileRef) {
+    match (out.get_mut(&path), f) {
+        (Some(FileRef::File { executable, .. }), FileRef::File { executable: e2, .. }) => {
+            *executable |= e2
+        }
+        (None, f) => {
+            out.insert(path, f);
+        }
+        _ => {}
+    }
+}

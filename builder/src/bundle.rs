@@ -1,0 +1,310 @@
+//! Bundles: launchers plus runfiles plus MANIFEST.json, packed deterministically. The
+//! bundle is a pure function of its manifest (every file's path, digest and mode) and
+//! the fixed mtime, so that is its action key: a hit in the action cache restores the
+//! bytes from the CAS without packing anything.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use archive::{PackEntry, PackSource};
+use release::{Digest, FileEntry, Input, MANIFEST_PATH, Manifest, SCHEMA};
+use rules::{BundleSpec, Label, TargetKind};
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::{Analyzer, FileRef};
+use crate::cache::{Cache, HashingWriter};
+use crate::error::{Code, Result, with_hint};
+use crate::load::{Graph, Package};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// kiln-out already held this exact output.
+    UpToDate,
+    /// Found in the action cache; copied out of the CAS.
+    Cached,
+    /// Packed now.
+    Built,
+}
+
+pub struct Built {
+    pub label: Label,
+    pub package: String,
+    /// Relative to the workspace root.
+    pub out: PathBuf,
+    pub sha256: Digest,
+    pub size: u64,
+    pub manifest_sha256: Digest,
+    pub status: Status,
+}
+
+#[derive(Serialize, Deserialize, PartialEq)]
+struct ActionResult {
+    sha256: Digest,
+    size: u64,
+}
+
+/// What kiln-out held after the last build, so a no-op build need not rehash it.
+#[derive(Serialize, Deserialize, PartialEq)]
+struct OutputState {
+    key: Digest,
+    sha256: Digest,
+    size: u64,
+    ino: u64,
+    mtime_ns: i128,
+}
+
+pub struct BundleCtx<'a> {
+    pub cache: &'a Cache,
+    pub graph: &'a Graph,
+    /// SOURCE_DATE_EPOCH, else 0.
+    pub mtime: u64,
+}
+
+/// The shell launcher for a wrapper: finds the bundle from its own real path (through
+/// any symlink, such as /usr/local/bin/NAME), exports RUNFILES_DIR, runs the script.
+pub fn launcher(label: &Label, script: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# kiln launcher for {label}
+self=$(readlink -f -- "$0") || exit 127
+RUNFILES_DIR=$(cd -- "$(dirname -- "$self")/../runfiles" && pwd -P) || exit 127
+export RUNFILES_DIR
+exec "$RUNFILES_DIR/{script}" "$@"
+"#
+    )
+}
+
+pub fn build_bundle(
+    ctx: &BundleCtx,
+    analyzer: &mut Analyzer,
+    pkg: &Package,
+    name: &str,
+    spec: &BundleSpec,
+    inputs: Vec<Input>,
+) -> Result<Built> {
+    let label = Label::Target {
+        package: pkg.name.clone(),
+        name: name.to_string(),
+    };
+    let mut entries: Vec<PackEntry> = Vec::new();
+    let mut manifest_files: Vec<FileEntry> = Vec::new();
+    let mut binaries = Vec::new();
+
+    for item in &spec.binaries {
+        let rules::Item::Label { label: wl, .. } = item else {
+            unreachable!("rules allow only labels as binaries")
+        };
+        let (wpkg, wt) = ctx.graph.target(wl).expect("resolved");
+        let TargetKind::Wrapper { src, .. } = &wt.kind else {
+            unreachable!("the loader checks binaries are wrappers")
+        };
+        let text = launcher(wl, &Analyzer::script_path(wpkg, src)).into_bytes();
+        let path = format!("bin/{}", wt.name);
+        manifest_files.push(FileEntry {
+            path: path.clone(),
+            size: text.len() as u64,
+            sha256: Some(Digest::of_bytes(&text)),
+            mode: 0o755,
+            target: None,
+        });
+        entries.push(PackEntry {
+            path,
+            executable: true,
+            source: PackSource::Bytes(text),
+        });
+        binaries.push(wt.name.clone());
+    }
+    let files = analyzer.files(&label)?;
+    for (rel, f) in files.iter() {
+        let path = format!("runfiles/{rel}");
+        match f {
+            FileRef::File {
+                abs,
+                size,
+                sha256,
+                executable,
+            } => {
+                manifest_files.push(FileEntry {
+                    path: path.clone(),
+                    size: *size,
+                    sha256: Some(*sha256),
+                    mode: if *executable { 0o755 } else { 0o644 },
+                    target: None,
+                });
+                entries.push(PackEntry {
+                    path,
+                    executable: *executable,
+                    source: PackSource::File {
+                        path: abs.clone(),
+                        size: *size,
+                        sha256: *sha256,
+                    },
+                });
+            }
+            FileRef::Link { target } => {
+                manifest_files.push(FileEntry {
+                    path: path.clone(),
+                    size: 0,
+                    sha256: None,
+                    mode: 0o777,
+                    target: Some(target.clone()),
+                });
+                entries.push(PackEntry {
+                    path,
+                    executable: false,
+                    source: PackSource::Symlink(target.clone()),
+                });
+            }
+        }
+    }
+    manifest_files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    if let Some(health) = spec.service.as_ref().and_then(|s| s.health.as_ref())
+        && !manifest_files.iter().any(|f| &f.path == health)
+    {
+        return Err(ctx.graph.error_at(
+            pkg,
+            pkg.targets
+                .iter()
+                .find(|t| t.name == name)
+                .expect("target exists")
+                .name_span
+                .clone(),
+            format!("bundle {label}: health check {health:?} is not a file of the bundle"),
+            Some("name a path inside the bundle, such as bin/<wrapper> for a [[wrapper]] in binaries".into()),
+        ));
+    }
+    let manifest = Manifest {
+        schema: SCHEMA,
+        package: name.to_string(),
+        kind: spec.kind,
+        binaries,
+        service: spec.service.clone(),
+        inputs,
+        files: manifest_files,
+    };
+    let manifest_bytes = manifest.to_bytes();
+    let manifest_sha256 = Digest::of_bytes(&manifest_bytes);
+
+    let mut h = release::Hasher::new();
+    h.update(format!("kiln-action-v1\0bundle\0mtime={}\0", ctx.mtime).as_bytes());
+    h.update(&manifest_bytes);
+    let key = h.finish();
+
+    let rel_out = Path::new("kiln-out")
+        .join(&pkg.name)
+        .join(format!("{name}.tar.gz"));
+    let out = ctx.graph.ws.root.join(&rel_out);
+    let state_path = ctx
+        .graph
+        .ws
+        .root
+        .join("kiln-out/.kiln/outputs")
+        .join(&pkg.name)
+        .join(format!("{name}.json"));
+    let built = |status, r: &ActionResult| Built {
+        label: label.clone(),
+        package: name.to_string(),
+        out: rel_out.clone(),
+        sha256: r.sha256,
+        size: r.size,
+        manifest_sha256,
+        status,
+    };
+
+    if let Some(state) = read_json::<OutputState>(&state_path)
+        && state.key == key
+        && output_state(&out, &state).is_some_and(|s| s == state)
+    {
+        let r = ActionResult {
+            sha256: state.sha256,
+            size: state.size,
+        };
+        return Ok(built(Status::UpToDate, &r));
+    }
+
+    let ac = ctx.cache.ac_path(&key);
+    let (result, status) = match read_json::<ActionResult>(&ac)
+        .filter(|r| ctx.cache.cas_path(&r.sha256).is_file())
+    {
+        Some(r) => (r, Status::Cached),
+        None => {
+            let tmp = ctx.cache.tmp_path("bundle");
+            let file = File::create(&tmp)?;
+            let writer = HashingWriter::new(BufWriter::with_capacity(256 * 1024, file));
+            let first = PackEntry {
+                path: MANIFEST_PATH.to_string(),
+                executable: false,
+                source: PackSource::Bytes(manifest_bytes),
+            };
+            let packed = archive::pack_tar_gz(writer, first, entries, ctx.mtime);
+            let writer = match packed {
+                Ok(w) => w,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(with_hint(
+                        Code::Failed,
+                        format!("packing {label} failed: {e}"),
+                        "run the build again; if a source changed while it was packed, this settles it",
+                    ));
+                }
+            };
+            let size = writer.hasher.len();
+            let sha256 = writer.hasher.finish();
+            writer.inner.into_inner().map_err(|e| e.into_error())?;
+            ctx.cache.insert_file(&tmp, &sha256)?;
+            let r = ActionResult { sha256, size };
+            ctx.cache.write_small(&ac, &serde_json::to_vec(&r)?)?;
+            (r, Status::Built)
+        }
+    };
+    materialize(&ctx.cache.cas_path(&result.sha256), &out)?;
+    let mut state = OutputState {
+        key,
+        sha256: result.sha256,
+        size: result.size,
+        ino: 0,
+        mtime_ns: 0,
+    };
+    if let Some(s) = output_state(&out, &state) {
+        state = s;
+    }
+    ctx.cache
+        .write_small(&state_path, &serde_json::to_vec(&state)?)?;
+    Ok(built(status, &result))
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// The state `out` is in now, carrying over the key and digest from `like`.
+fn output_state(out: &Path, like: &OutputState) -> Option<OutputState> {
+    let m = std::fs::metadata(out).ok()?;
+    Some(OutputState {
+        key: like.key,
+        sha256: like.sha256,
+        size: m.len(),
+        ino: m.ino(),
+        mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+    })
+}
+
+/// Put the CAS blob at `out`: a hard link where the cache shares the filesystem, a
+/// copy otherwise; either way it appears by rename, whole.
+fn materialize(blob: &Path, out: &Path) -> Result<()> {
+    let dir = out.parent().expect("outputs have a parent");
+    fs_err::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        out.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(blob, &tmp).is_err() {
+        fs_err::copy(blob, &tmp)?;
+    }
+    fs_err::rename(&tmp, out)?;
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! Pinned archives: `--distdir` copies first, then each url in order (mirrors), with
+//! timeouts and bounded retries with backoff, hashing as bytes arrive. A download goes
+//! to `tmp/<sha256>.partial` (resumed with a Range request) and enters the CAS only
+//! once its sha256 matches the pin.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use release::{Digest, Hasher};
+
+use crate::cache::{Cache, HashingWriter};
+use crate::error::{Code, Result, with_hint};
+use crate::ui::Ui;
+use crate::workspace::{Archive, Workspace, local_path};
+
+const ATTEMPTS_PER_URL: u32 = 3;
+
+pub struct FetchOptions {
+    pub offline: bool,
+    pub distdirs: Vec<PathBuf>,
+}
+
+/// Why one url did not give us the file.
+enum Failure {
+    /// Worth another attempt at the same url (5xx, 429, connection or read errors).
+    Transient(String),
+    /// Move on to the next url (4xx, missing local file).
+    Permanent(String),
+    /// The bytes arrived but are not the pinned ones: stop, this is an error.
+    Mismatch { actual: Digest },
+}
+
+pub struct Fetcher<'a> {
+    cache: &'a Cache,
+    ws: &'a Workspace,
+    opts: &'a FetchOptions,
+    ui: Ui,
+    client: Option<reqwest::blocking::Client>,
+}
+
+impl<'a> Fetcher<'a> {
+    pub fn new(cache: &'a Cache, ws: &'a Workspace, opts: &'a FetchOptions, ui: Ui) -> Self {
+        Fetcher {
+            cache,
+            ws,
+            opts,
+            ui,
+            client: None,
+        }
+    }
+
+    /// The CAS path of the archive's verified bytes, fetching them if needed.
+    pub fn ensure(&mut self, a: &Archive) -> Result<PathBuf> {
+        let dest = self.cache.cas_path(&a.sha256);
+        if dest.is_file() {
+            return Ok(dest);
+        }
+        // Serialize concurrent kiln processes on the same archive; the rename is what
+        // makes the result correct, the lock only saves duplicate downloads.
+        let lock_path = self.cache.tmp_dir().join(format!("{}.lock", a.sha256));
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        lock.lock()?;
+        if dest.is_file() {
+            return Ok(dest);
+        }
+        let partial = self.cache.tmp_dir().join(format!("{}.partial", a.sha256));
+
+        for dir in &self.opts.distdirs {
+            for url in &a.urls {
+                let Some(name) = url.rsplit('/').next().filter(|n| !n.is_empty()) else {
+                    continue;
+                };
+                let candidate = dir.join(name);
+                if candidate.is_file() {
+                    self.ui
+                        .detail(format!("Using @{} from {}", a.name, candidate.display()));
+                    return match self.copy_local(&candidate, &partial, a)? {
+                        None => self.cache.insert_file(&partial, &a.sha256),
+                        Some(actual) => {
+                            Err(self.mismatch(a, &candidate.display().to_string(), &actual))
+                        }
+                    };
+                }
+            }
+        }
+        if self.opts.offline {
+            return Err(with_hint(
+                Code::Env,
+                format!(
+                    "archive @{} is not in the cache and --offline was given",
+                    a.name
+                ),
+                "run `kiln fetch` once with network access, or pass --distdir DIR holding the file",
+            ));
+        }
+
+        let mut errors = Vec::new();
+        for url in &a.urls {
+            match self.fetch_url(url, &partial, a) {
+                Ok(()) => return self.cache.insert_file(&partial, &a.sha256),
+                Err(Failure::Mismatch { actual }) => return Err(self.mismatch(a, url, &actual)),
+                Err(Failure::Transient(e) | Failure::Permanent(e)) => {
+                    self.ui.detail(format!("{url}: {e}"));
+                    errors.push(format!("{url}: {e}"));
+                }
+            }
+        }
+        Err(with_hint(
+            Code::Env,
+            format!(
+                "could not fetch archive @{} from any of its {} url(s):\n  {}",
+                a.name,
+                a.urls.len(),
+                errors.join("\n  ")
+            ),
+            "check the network and the urls in WORKSPACE.toml, or pass --distdir DIR holding the file",
+        ))
+    }
+
+    fn mismatch(&self, a: &Archive, source: &str, actual: &Digest) -> anyhow::Error {
+        with_hint(
+            Code::Failed,
+            format!(
+                "sha256 mismatch for archive @{}\n  url:      {source}\n  expected: {}\n  actual:   {actual}\n  pinned at {}",
+                a.name,
+                a.sha256,
+                self.ws.place(a.span.start)
+            ),
+            "nothing was cached; if the new bytes are the ones you want, update sha256 in WORKSPACE.toml, otherwise the source serves the wrong file",
+        )
+    }
+
+    /// Copy a local file into `partial`, hashing it. Returns the actual digest on mismatch.
+    fn copy_local(&self, src: &Path, partial: &Path, a: &Archive) -> Result<Option<Digest>> {
+        let mut input = fs_err::File::open(src)?;
+        let mut out = HashingWriter::new(File::create(partial)?);
+        io::copy(&mut input, &mut out)?;
+        out.inner.sync_all()?;
+        let actual = out.hasher.finish();
+        if actual == a.sha256 {
+            Ok(None)
+        } else {
+            let _ = std::fs::remove_file(partial);
+            Ok(Some(actual))
+        }
+    }
+
+    fn fetch_url(&mut self, url: &str, partial: &Path, a: &Archive) -> Result<(), Failure> {
+        if let Some(path) = local_path(&self.ws.root, url) {
+            if !path.is_file() {
+                return Err(Failure::Permanent(format!(
+                    "no such file {}",
+                    path.display()
+                )));
+            }
+            return match self.copy_local(&path, partial, a) {
+                Ok(None) => Ok(()),
+                Ok(Some(actual)) => Err(Failure::Mismatch { actual }),
+                Err(e) => Err(Failure::Permanent(e.to_string())),
+            };
+        }
+        let mut last = String::new();
+        let mut restarted = false;
+        for attempt in 0..ATTEMPTS_PER_URL {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(250 << (attempt - 1)));
+            }
+            match self.http_once(url, partial, a) {
+                Ok(()) => return Ok(()),
+                Err(Failure::Transient(e)) => last = e,
+                Err(Failure::Mismatch { actual }) => {
+                    // A resumed download may have continued stale bytes: try once afresh.
+                    let _ = std::fs::remove_file(partial);
+                    if restarted {
+                        return Err(Failure::Mismatch { actual });
+                    }
+                    restarted = true;
+                    match self.http_once(url, partial, a) {
+                        Ok(()) => return Ok(()),
+                        Err(Failure::Mismatch { actual }) => {
+                            let _ = std::fs::remove_file(partial);
+                            return Err(Failure::Mismatch { actual });
+                        }
+                        Err(Failure::Transient(e)) => last = e,
+                        Err(p @ Failure::Permanent(_)) => return Err(p),
+                    }
+                }
+                Err(p @ Failure::Permanent(_)) => return Err(p),
+            }
+        }
+        Err(Failure::Transient(format!(
+            "{last} (after {ATTEMPTS_PER_URL} attempts)"
+        )))
+    }
+
+    fn client(&mut self) -> Result<&reqwest::blocking::Client, Failure> {
+        if self.client.is_none() {
+            let c = reqwest::blocking::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(60))
+                .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Failure::Permanent(format!("cannot set up HTTP: {e}")))?;
+            self.client = Some(c);
+        }
+        Ok(self.client.as_ref().expect("just set"))
+    }
+
+    /// One GET, resuming `partial` when it holds bytes already.
+    fn http_once(&mut self, url: &str, partial: &Path, a: &Archive) -> Result<(), Failure> {
+        let io_fail = |e: io::Error| Failure::Permanent(format!("{}: {e}", partial.display()));
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(partial)
+            .map_err(io_fail)?;
+        let have = file.metadata().map_err(io_fail)?.len();
+        let ui = self.ui;
+        let mut req = self.client()?.get(url);
+        if have > 0 {
+            req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
+        }
+        let mut resp = req.send().map_err(|e| Failure::Transient(describe(e)))?;
+        let status = resp.status();
+        let mut hasher = Hasher::new();
+        let resumed = status == reqwest::StatusCode::PARTIAL_CONTENT
+            && have > 0
+            && content_range_start(&resp) == Some(have);
+        if resumed {
+            file.rewind().map_err(io_fail)?;
+            io::copy(&mut (&mut file).take(have), &mut hasher).map_err(io_fail)?;
+            file.seek(io::SeekFrom::End(0)).map_err(io_fail)?;
+        } else if status.is_success() {
+            file.set_len(0).map_err(io_fail)?;
+            file.rewind().map_err(io_fail)?;
+        } else if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+            file.set_len(0).map_err(io_fail)?;
+            return Err(Failure::Transient(
+                "server refused to resume; starting over".into(),
+            ));
+        } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(Failure::Transient(format!("HTTP {status}")));
+        } else {
+            return Err(Failure::Permanent(format!("HTTP {status}")));
+        }
+        let total = resp.content_length().map(|n| n + hasher.len());
+        let bar = ui.bytes_bar(&format!("Fetching @{}", a.name), total);
+        bar.set_position(hasher.len());
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match resp.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    bar.finish_and_clear();
+                    let _ = file.sync_all();
+                    return Err(Failure::Transient(format!(
+                        "connection lost after {} bytes: {e}",
+                        hasher.len()
+                    )));
+                }
+            };
+            file.write_all(&buf[..n]).map_err(io_fail)?;
+            hasher.update(&buf[..n]);
+            bar.inc(n as u64);
+        }
+        bar.finish_and_clear();
+        if let Some(t) = total
+            && hasher.len() < t
+        {
+            return Err(Failure::Transient(format!(
+                "connection closed after {} of {t} bytes",
+                hasher.len()
+            )));
+        }
+        file.sync_all().map_err(io_fail)?;
+        let actual = hasher.finish();
+        if actual != a.sha256 {
+            return Err(Failure::Mismatch { actual });
+        }
+        Ok(())
+    }
+}
+
+fn content_range_start(resp: &reqwest::blocking::Response) -> Option<u64> {
+    let v = resp
+        .headers()
+        .get(reqwest::header::CONTENT_RANGE)?
+        .to_str()
+        .ok()?;
+    let rest = v.strip_prefix("bytes ")?;
+    rest.split('-').next()?.parse().ok()
+}
+
+fn describe(e: reqwest::Error) -> String {
+    use std::error::Error as _;
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}

@@ -1,0 +1,55 @@
+//! Globs over a package's files: `*` and `?` stay within one path segment, `**` spans
+//! any number. Walking never leaves the package nor enters a sub-package.
+
+use std::path::Path;
+
+use globset::{GlobBuilder, GlobMatcher};
+use walkdir::WalkDir;
+
+use crate::error::Result;
+
+pub fn compile(glob: &str) -> Result<GlobMatcher, String> {
+    GlobBuilder::new(glob)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("bad glob {glob:?}: {e}"))
+}
+
+/// Every file below `dir` (following file symlinks), as sorted `/`-separated relative
+/// paths, skipping sub-packages (directories with a BUILD.toml) and `skip_dir`s.
+pub fn list_package_files(dir: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let walker = WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e.file_type().is_dir()
+                || !(e.path().join(crate::load::BUILD_FILE).exists() || skip_dir(e.path()))
+        });
+    for entry in walker {
+        let entry = entry.map_err(|e| anyhow::anyhow!("walking {}: {e}", dir.display()))?;
+        let is_file = entry.file_type().is_file()
+            || (entry.file_type().is_symlink() && entry.path().is_file());
+        if is_file && let Ok(rel) = entry.path().strip_prefix(dir) {
+            out.push(rel.to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stars_stay_in_their_segment() {
+        let m = super::compile("conf/*.xml").unwrap();
+        assert!(m.is_match("conf/solr.xml"));
+        assert!(!m.is_match("conf/sub/solr.xml"));
+        let m = super::compile("conf/**").unwrap();
+        assert!(m.is_match("conf/sub/solr.xml"));
+        assert!(!m.is_match("other/x"));
+    }
+}

@@ -1,0 +1,376 @@
+//! Loading: find every BUILD.toml, parse it, resolve every label, and check the graph
+//! (unknown labels with a "did you mean", wrong target kinds, cycles with their path).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use rules::{Diagnostic, Item, Label, Pattern, Target, TargetKind};
+use walkdir::WalkDir;
+
+use crate::error::{Code, Result, at, bad_input, with_hint};
+use crate::workspace::Workspace;
+
+pub const BUILD_FILE: &str = "BUILD.toml";
+
+pub struct Package {
+    /// `packages/solr`, or "" for the workspace root.
+    pub name: String,
+    pub dir: PathBuf,
+    /// Relative to the workspace root, for messages.
+    pub file: PathBuf,
+    pub text: String,
+    pub targets: Vec<Target>,
+}
+
+pub struct Graph {
+    pub ws: Workspace,
+    pub packages: BTreeMap<String, Package>,
+}
+
+/// Directories never searched for packages or sources.
+pub fn skip_dir(ws_root: &Path, ignore: &[String], dir: &Path) -> bool {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    if name.starts_with('.') {
+        return true;
+    }
+    let rel = dir.strip_prefix(ws_root).unwrap_or(dir).to_string_lossy();
+    rel == "kiln-out" || ignore.iter().any(|i| *i == rel)
+}
+
+impl Graph {
+    pub fn load(ws: Workspace) -> Result<Graph> {
+        let mut packages = BTreeMap::new();
+        let root = ws.root.clone();
+        let walker = WalkDir::new(&root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0 || !e.file_type().is_dir() || !skip_dir(&root, &ws.ignore, e.path())
+            });
+        for entry in walker {
+            let entry = entry.map_err(|e| anyhow::anyhow!("walking {}: {e}", root.display()))?;
+            if entry.file_name() != BUILD_FILE || !entry.file_type().is_file() {
+                continue;
+            }
+            let dir = entry
+                .path()
+                .parent()
+                .expect("a file has a parent")
+                .to_path_buf();
+            let name = dir
+                .strip_prefix(&root)
+                .expect("walk stays under the root")
+                .to_string_lossy()
+                .into_owned();
+            let file = Path::new(&name).join(BUILD_FILE);
+            let text = fs_err::read_to_string(entry.path())?;
+            let targets =
+                rules::parse_build_file(&text, &name).map_err(|d| at(&file, &text, &d))?;
+            packages.insert(
+                name.clone(),
+                Package {
+                    name,
+                    dir,
+                    file,
+                    text,
+                    targets,
+                },
+            );
+        }
+        let graph = Graph { ws, packages };
+        graph.check()?;
+        Ok(graph)
+    }
+
+    pub fn target(&self, label: &Label) -> Option<(&Package, &Target)> {
+        let Label::Target { package, name } = label else {
+            return None;
+        };
+        let pkg = self.packages.get(package)?;
+        pkg.targets
+            .iter()
+            .find(|t| &t.name == name)
+            .map(|t| (pkg, t))
+    }
+
+    pub fn label_of(pkg: &Package, t: &Target) -> Label {
+        Label::Target {
+            package: pkg.name.clone(),
+            name: t.name.clone(),
+        }
+    }
+
+    fn all_targets(&self) -> impl Iterator<Item = (&Package, &Target)> {
+        self.packages
+            .values()
+            .flat_map(|p| p.targets.iter().map(move |t| (p, t)))
+    }
+
+    /// An error pointing at `span` in `pkg`'s BUILD.toml.
+    pub fn error_at(
+        &self,
+        pkg: &Package,
+        span: std::ops::Range<usize>,
+        msg: String,
+        hint: Option<String>,
+    ) -> anyhow::Error {
+        let mut d = Diagnostic::new(Some(span), msg);
+        d.hint = hint;
+        at(&pkg.file, &pkg.text, &d)
+    }
+
+    /// Every label the target depends on directly, with where it is written.
+    pub fn deps<'a>(&self, t: &'a Target) -> Vec<(&'a Label, std::ops::Range<usize>)> {
+        t.kind
+            .items()
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Label { label, span } => Some((label, span.clone())),
+                Item::Source { .. } => None,
+            })
+            .collect()
+    }
+
+    fn check(&self) -> Result<()> {
+        for (pkg, t) in self.all_targets() {
+            for (label, span) in self.deps(t) {
+                self.check_label(pkg, label, span.clone())?;
+                if let TargetKind::Bundle(b) = &t.kind
+                    && b.binaries.iter().any(|i| i.span() == span)
+                {
+                    let (_, dep) = self.target(label).expect("checked above");
+                    if !matches!(dep.kind, TargetKind::Wrapper { .. }) {
+                        return Err(self.error_at(
+                            pkg,
+                            span,
+                            format!(
+                                "{label} is a {}, but binaries must be wrappers",
+                                dep.kind.name()
+                            ),
+                            Some("list a [[wrapper]] target here; put other files in data".into()),
+                        ));
+                    }
+                }
+            }
+        }
+        self.check_cycles()
+    }
+
+    fn check_label(
+        &self,
+        pkg: &Package,
+        label: &Label,
+        span: std::ops::Range<usize>,
+    ) -> Result<()> {
+        match label {
+            Label::Target { package, name } => {
+                if self.target(label).is_some() {
+                    return Ok(());
+                }
+                let why = if self.packages.contains_key(package) {
+                    format!("no target {name:?} in package //{package}")
+                } else {
+                    format!("no package //{package} (no {BUILD_FILE} there)")
+                };
+                let candidates = self
+                    .all_targets()
+                    .map(|(p, t)| Graph::label_of(p, t).to_string());
+                let hint = did_you_mean(&label.to_string(), candidates);
+                Err(self.error_at(pkg, span, format!("unknown label {label}: {why}"), hint))
+            }
+            Label::Archive { archive, export } => {
+                let Some(a) = self.ws.archives.get(archive) else {
+                    let hint = did_you_mean(archive, self.ws.archives.keys().cloned())
+                        .or_else(|| Some("declare it as an [[archive]] in WORKSPACE.toml".into()));
+                    return Err(self.error_at(
+                        pkg,
+                        span,
+                        format!("unknown label {label}: no archive {archive:?} in WORKSPACE.toml"),
+                        hint,
+                    ));
+                };
+                if a.exports.contains_key(export) {
+                    return Ok(());
+                }
+                let hint = did_you_mean(export, a.exports.keys().cloned());
+                Err(self.error_at(
+                    pkg,
+                    span,
+                    format!("unknown label {label}: archive {archive:?} has no export {export:?} (it has: {})",
+                        a.exports.keys().cloned().collect::<Vec<_>>().join(", ")),
+                    hint,
+                ))
+            }
+        }
+    }
+
+    fn check_cycles(&self) -> Result<()> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Active,
+            Done,
+        }
+        let mut marks: BTreeMap<Label, Mark> = BTreeMap::new();
+        for (pkg, t) in self.all_targets() {
+            let start = Graph::label_of(pkg, t);
+            if marks.contains_key(&start) {
+                continue;
+            }
+            // Iterative DFS; the stack holds (label, index of next dep to visit).
+            let mut stack: Vec<(Label, usize)> = vec![(start.clone(), 0)];
+            marks.insert(start, Mark::Active);
+            while let Some((label, next)) = stack.last().cloned() {
+                let (p, tgt) = self.target(&label).expect("resolved");
+                let deps = self.deps(tgt);
+                let Some((dep, span)) = deps.get(next) else {
+                    marks.insert(label, Mark::Done);
+                    stack.pop();
+                    continue;
+                };
+                stack.last_mut().expect("non-empty").1 += 1;
+                if !matches!(dep, Label::Target { .. }) {
+                    continue;
+                }
+                match marks.get(*dep) {
+                    Some(Mark::Done) => {}
+                    Some(Mark::Active) => {
+                        let from = stack.iter().position(|(l, _)| l == *dep).expect("active");
+                        let mut path: Vec<String> =
+                            stack[from..].iter().map(|(l, _)| l.to_string()).collect();
+                        path.push(dep.to_string());
+                        return Err(self.error_at(
+                            p,
+                            span.clone(),
+                            format!("dependency cycle: {}", path.join(" -> ")),
+                            Some("break the cycle by removing one of these dependencies".into()),
+                        ));
+                    }
+                    None => {
+                        marks.insert((*dep).clone(), Mark::Active);
+                        stack.push(((*dep).clone(), 0));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The targets the patterns name, in label order.
+    pub fn expand(&self, patterns: &[String]) -> Result<Vec<Label>> {
+        let mut out = BTreeSet::new();
+        for raw in patterns {
+            let pattern = rules::parse_pattern(raw).map_err(|e| {
+                with_hint(
+                    Code::BadInput,
+                    e,
+                    "patterns look like //..., //pkg/..., //pkg:all or //pkg:name",
+                )
+            })?;
+            let before = out.len();
+            match &pattern {
+                Pattern::Recursive(prefix) => {
+                    for (p, t) in self.all_targets() {
+                        let under = prefix.is_empty()
+                            || p.name == *prefix
+                            || p.name.starts_with(&format!("{prefix}/"));
+                        if under && !t.manual {
+                            out.insert(Graph::label_of(p, t));
+                        }
+                    }
+                    if out.len() == before
+                        && !self.packages.keys().any(|k| {
+                            prefix.is_empty() || k == prefix || k.starts_with(&format!("{prefix}/"))
+                        })
+                    {
+                        return Err(bad_input(format!("{raw}: no packages under //{prefix}")));
+                    }
+                }
+                Pattern::Package(name) => {
+                    let pkg = self.packages.get(name).ok_or_else(|| {
+                        bad_input(format!(
+                            "{raw}: no package //{name} (no {BUILD_FILE} there)"
+                        ))
+                    })?;
+                    for t in pkg.targets.iter().filter(|t| !t.manual) {
+                        out.insert(Graph::label_of(pkg, t));
+                    }
+                }
+                Pattern::Label(label @ Label::Target { .. }) => {
+                    if self.target(label).is_none() {
+                        let candidates = self
+                            .all_targets()
+                            .map(|(p, t)| Graph::label_of(p, t).to_string());
+                        let msg = format!("unknown label {label}");
+                        return Err(match did_you_mean(&label.to_string(), candidates) {
+                            Some(h) => with_hint(Code::BadInput, msg, h),
+                            None => bad_input(msg),
+                        });
+                    }
+                    out.insert(label.clone());
+                }
+                Pattern::Label(label) => {
+                    return Err(bad_input(format!(
+                        "{label}: archive exports are not targets to build; use kiln fetch to prefetch archives"
+                    )));
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// The targets reachable from `roots` (themselves included), and the archives they
+    /// use.
+    pub fn closure(&self, roots: &[Label]) -> (BTreeSet<Label>, BTreeSet<String>) {
+        let mut seen = BTreeSet::new();
+        let mut archives = BTreeSet::new();
+        let mut todo: Vec<Label> = roots.to_vec();
+        while let Some(l) = todo.pop() {
+            if !seen.insert(l.clone()) {
+                continue;
+            }
+            match &l {
+                Label::Archive { archive, .. } => {
+                    archives.insert(archive.clone());
+                }
+                Label::Target { .. } => {
+                    let (_, t) = self.target(&l).expect("resolved");
+                    todo.extend(self.deps(t).into_iter().map(|(d, _)| d.clone()));
+                }
+            }
+        }
+        (seen, archives)
+    }
+
+    /// Every target that depends on `label`, directly or not.
+    pub fn rdeps(&self, label: &Label) -> BTreeSet<Label> {
+        let mut reverse: BTreeMap<Label, Vec<Label>> = BTreeMap::new();
+        for (p, t) in self.all_targets() {
+            for (d, _) in self.deps(t) {
+                reverse
+                    .entry(d.clone())
+                    .or_default()
+                    .push(Graph::label_of(p, t));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![label.clone()];
+        while let Some(l) = todo.pop() {
+            for r in reverse.get(&l).into_iter().flatten() {
+                if seen.insert(r.clone()) {
+                    todo.push(r.clone());
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// "did you mean X?" for the closest candidate, when one is close enough.
+pub fn did_you_mean(wrong: &str, candidates: impl Iterator<Item = String>) -> Option<String> {
+    let limit = (wrong.chars().count() / 3).max(2);
+    candidates
+        .map(|c| (strsim::levenshtein(wrong, &c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| format!("did you mean {c}?"))
+}

@@ -1,0 +1,109 @@
+//! Extracted archive trees, cached by (archive sha256, strip_prefix) under
+//! `v1/trees/<key>/` as `root/` plus `files.json` (every file with size, sha256 and
+//! mode), so later builds neither unpack nor rehash. A tree appears by renaming a
+//! finished temp directory into place.
+
+use std::path::PathBuf;
+
+use archive::{TreeEntry, UnpackError};
+use release::{Digest, FileEntry};
+
+use crate::cache::Cache;
+use crate::error::{Code, Result, env_failed, with_hint};
+use crate::workspace::{Archive, Workspace};
+
+pub struct Tree {
+    pub root: PathBuf,
+    pub files: Vec<FileEntry>,
+}
+
+fn key(a: &Archive) -> Digest {
+    let mut h = release::Hasher::new();
+    h.update(b"kiln-tree-v1\0");
+    h.update(a.sha256.hex().as_bytes());
+    h.update(b"\0");
+    h.update(a.strip_prefix.as_deref().unwrap_or("").as_bytes());
+    h.finish()
+}
+
+pub fn ensure_tree(
+    cache: &Cache,
+    ws: &Workspace,
+    a: &Archive,
+    blob: &std::path::Path,
+) -> Result<Tree> {
+    let dir = cache.tree_dir(&key(a));
+    let listing = dir.join("files.json");
+    if let Ok(bytes) = std::fs::read(&listing) {
+        let files: Vec<FileEntry> = serde_json::from_slice(&bytes)?;
+        return Ok(Tree {
+            root: dir.join("root"),
+            files,
+        });
+    }
+    let tmp = cache.tmp_path("tree");
+    fs_err::create_dir_all(tmp.join("root"))?;
+    let result = archive::unpack(blob, &tmp.join("root"), a.strip_prefix.as_deref());
+    let written = match result {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(unpack_error(ws, a, e));
+        }
+    };
+    let files: Vec<FileEntry> = written
+        .into_iter()
+        .map(|f| match f.entry {
+            TreeEntry::File {
+                size,
+                sha256,
+                executable,
+            } => FileEntry {
+                path: f.path,
+                size,
+                sha256: Some(sha256),
+                mode: if executable { 0o755 } else { 0o644 },
+                target: None,
+            },
+            TreeEntry::Symlink { target } => FileEntry {
+                path: f.path,
+                size: 0,
+                sha256: None,
+                mode: 0o777,
+                target: Some(target),
+            },
+        })
+        .collect();
+    fs_err::write(tmp.join("files.json"), serde_json::to_vec(&files)?)?;
+    fs_err::create_dir_all(dir.parent().expect("tree dirs have a parent"))?;
+    if let Err(e) = std::fs::rename(&tmp, &dir) {
+        // Another kiln finished the same tree first: theirs is as good as ours.
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !listing.is_file() {
+            return Err(e.into());
+        }
+    }
+    Ok(Tree {
+        root: dir.join("root"),
+        files,
+    })
+}
+
+fn unpack_error(ws: &Workspace, a: &Archive, e: UnpackError) -> anyhow::Error {
+    let place = ws.place(a.span.start);
+    match e {
+        UnpackError::BadPrefix { .. } => with_hint(
+            Code::BadInput,
+            format!("archive @{} ({place}): {e}", a.name),
+            "set strip_prefix to one of the top-level entries listed, or remove it",
+        ),
+        UnpackError::Read { .. } | UnpackError::Write { .. } => {
+            env_failed(format!("extracting archive @{}: {e}", a.name))
+        }
+        _ => with_hint(
+            Code::Failed,
+            format!("archive @{} ({place}) cannot be extracted: {e}", a.name),
+            "nothing was extracted; the archive's sha256 matched its pin, so the pinned file itself is unusable",
+        ),
+    }
+}

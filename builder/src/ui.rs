@@ -1,0 +1,61 @@
+//! How kiln talks to people: status lines on stderr (quiet with -q), progress bars only
+//! on a terminal, machine output on stdout.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    pub quiet: bool,
+    pub verbose: u8,
+    pub json: bool,
+    progress: bool,
+}
+
+impl Ui {
+    pub fn new(quiet: bool, verbose: u8, json: bool, no_progress: bool) -> Ui {
+        let progress = !no_progress && !quiet && std::io::stderr().is_terminal();
+        Ui {
+            quiet,
+            verbose,
+            json,
+            progress,
+        }
+    }
+
+    /// A status line for people (stderr), unless -q.
+    pub fn status(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// Detail shown with -v.
+    pub fn detail(&self, msg: impl AsRef<str>) {
+        if self.verbose > 0 && !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// A byte-counting bar on a terminal; hidden otherwise.
+    pub fn bytes_bar(&self, what: &str, total: Option<u64>) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = match total {
+            Some(t) => ProgressBar::new(t),
+            None => ProgressBar::new_spinner(),
+        };
+        let style = ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    }
+}
