@@ -26,7 +26,7 @@ impl Diagnostic {
 
     /// From a TOML parse or schema error, keeping its span.
     pub fn from_toml(err: &toml::de::Error) -> Diagnostic {
-        let message = err.message().trim_end().to_string();
+        let message = err.message().trim_end().replace('\n', "; ");
         let hint = if message.starts_with("unknown field") {
             Some("remove the key or fix its spelling; the message lists the keys allowed here")
         } else if message.starts_with("missing field") {
@@ -44,7 +44,11 @@ impl Diagnostic {
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    // An error at the very end (an unclosed array, say) belongs to the last line.
+    if offset == text.len() && text.ends_with('\n') {
+        offset -= 1;
+    }
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before
