@@ -1,14 +1,15 @@
 //! What each target stands for on disk: its runfiles, a map from the path under
-//! `runfiles/` (`_main/<package>/<file>` or `<archive>/<file>`) to a source file with its
-//! digest, or a symlink. Globs are expanded and sources hashed here, once per build.
+//! `runfiles/` (`_main/<package>/<file>` or `<archive>/<file>`) to a file with its
+//! digest, or a symlink. Globs are expanded and sources hashed here, once per build,
+//! from any worker thread.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use globset::GlobMatcher;
 use release::Digest;
-use rules::{Item, Label, TargetKind};
+use rules::{Item, Label};
 
 use crate::cache::hash_file;
 use crate::error::Result;
@@ -30,122 +31,82 @@ pub enum FileRef {
 
 pub type Files = BTreeMap<String, FileRef>;
 
-pub struct Analyzer<'g> {
-    graph: &'g Graph,
+/// The files each finished target stands for, by label.
+pub type Done = HashMap<Label, Arc<Files>>;
+
+pub struct Sources<'g> {
+    pub graph: &'g Graph,
     trees: &'g BTreeMap<String, Tree>,
-    package_files: HashMap<String, Rc<Vec<String>>>,
-    hashes: HashMap<PathBuf, (u64, Digest, bool)>,
-    memo: HashMap<Label, Rc<Files>>,
+    listings: Mutex<HashMap<String, Arc<Vec<String>>>>,
+    hashes: Mutex<HashMap<PathBuf, (u64, Digest, bool)>>,
 }
 
-impl<'g> Analyzer<'g> {
+impl<'g> Sources<'g> {
     pub fn new(graph: &'g Graph, trees: &'g BTreeMap<String, Tree>) -> Self {
-        Analyzer {
+        Sources {
             graph,
             trees,
-            package_files: HashMap::new(),
-            hashes: HashMap::new(),
-            memo: HashMap::new(),
+            listings: Mutex::new(HashMap::new()),
+            hashes: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The runfiles of a target: its own files and those of everything it depends on.
-    pub fn files(&mut self, label: &Label) -> Result<Rc<Files>> {
-        if let Some(f) = self.memo.get(label) {
-            return Ok(f.clone());
-        }
-        let files = match label {
-            Label::Archive { archive, export } => self.archive_files(archive, export)?,
-            Label::Target { .. } => {
-                let (pkg, t) = self.graph.target(label).expect("resolved");
-                let mut files = Files::new();
-                match &t.kind {
-                    TargetKind::Filegroup { srcs } => {
-                        for item in srcs {
-                            self.add_item(pkg, item, false, &mut files)?;
-                        }
-                    }
-                    TargetKind::Wrapper { src, data } => {
-                        self.add_item(pkg, src, true, &mut files)?;
-                        for item in data {
-                            self.add_item(pkg, item, false, &mut files)?;
-                        }
-                    }
-                    TargetKind::Bundle(b) => {
-                        for item in b.binaries.iter().chain(&b.data) {
-                            self.add_item(pkg, item, false, &mut files)?;
-                        }
-                    }
-                }
-                files
-            }
-        };
-        let files = Rc::new(files);
-        self.memo.insert(label.clone(), files.clone());
-        Ok(files)
-    }
-
-    /// The runfiles path of a wrapper's script, for its launcher.
-    pub fn script_path(pkg: &Package, src: &Item) -> String {
-        match src {
-            Item::Source { path, .. } => main_path(&pkg.name, path),
-            Item::Label { .. } => unreachable!("rules allow only a source as a wrapper's src"),
-        }
-    }
-
-    fn add_item(
-        &mut self,
+    /// The union of the files `items` stand for; labels must be in `done`. Files of
+    /// `executable` items are marked executable.
+    pub fn collect<'i>(
+        &self,
         pkg: &Package,
-        item: &Item,
+        items: impl IntoIterator<Item = &'i Item>,
         executable: bool,
-        out: &mut Files,
-    ) -> Result<()> {
-        match item {
-            Item::Label { label, .. } => {
-                let files = self.files(label)?;
-                for (path, f) in files.iter() {
-                    merge(out, path.clone(), f.clone());
+        done: &Done,
+    ) -> Result<Files> {
+        let mut out = Files::new();
+        for item in items {
+            match item {
+                Item::Label { label, .. } => {
+                    let files = match label {
+                        Label::Archive { archive, export } => {
+                            Arc::new(self.archive_files(archive, export)?)
+                        }
+                        Label::Target { .. } => done
+                            .get(label)
+                            .cloned()
+                            .expect("dependencies finish before their dependents"),
+                    };
+                    for (path, f) in files.iter() {
+                        merge(&mut out, path.clone(), f.clone());
+                    }
                 }
-            }
-            Item::Source { path, span } => {
-                for rel in self.sources(pkg, path, span.clone())? {
-                    let abs = pkg.dir.join(&rel);
-                    let (size, sha256, exec) = self.hash(&abs)?;
-                    merge(
-                        out,
-                        main_path(&pkg.name, &rel),
-                        FileRef::File {
-                            abs,
-                            size,
-                            sha256,
-                            executable: executable || exec,
-                        },
-                    );
+                Item::Source { path, span } => {
+                    for rel in self.sources(pkg, path, span.clone())? {
+                        let abs = pkg.dir.join(&rel);
+                        let (size, sha256, exec) = self.hash(&abs)?;
+                        merge(
+                            &mut out,
+                            main_path(&pkg.name, &rel),
+                            FileRef::File {
+                                abs,
+                                size,
+                                sha256,
+                                executable: executable || exec,
+                            },
+                        );
+                    }
                 }
             }
         }
-        Ok(())
+        Ok(out)
     }
 
     /// The files of `pkg` a source path or glob names, checked to exist.
     fn sources(
-        &mut self,
+        &self,
         pkg: &Package,
         pattern: &str,
         span: std::ops::Range<usize>,
     ) -> Result<Vec<String>> {
         let graph = self.graph;
-        let all = match self.package_files.get(&pkg.name) {
-            Some(f) => f.clone(),
-            None => {
-                let root = graph.ws.root.clone();
-                let ignore = graph.ws.ignore.clone();
-                let skip = move |d: &std::path::Path| skip_dir(&root, &ignore, d);
-                let f = Rc::new(crate::glob::list_package_files(&pkg.dir, &skip)?);
-                self.package_files.insert(pkg.name.clone(), f.clone());
-                f
-            }
-        };
+        let all = self.listing(pkg)?;
         if !rules::is_glob(pattern) {
             if all.binary_search(&pattern.to_string()).is_ok() {
                 return Ok(vec![pattern.to_string()]);
@@ -194,14 +155,31 @@ impl<'g> Analyzer<'g> {
         Ok(hits)
     }
 
-    fn hash(&mut self, abs: &PathBuf) -> Result<(u64, Digest, bool)> {
-        if let Some(h) = self.hashes.get(abs) {
+    fn listing(&self, pkg: &Package) -> Result<Arc<Vec<String>>> {
+        if let Some(l) = self.listings.lock().expect("not poisoned").get(&pkg.name) {
+            return Ok(l.clone());
+        }
+        let ws = &self.graph.ws;
+        let skip = |d: &std::path::Path| skip_dir(&ws.root, &ws.ignore, d);
+        let l = Arc::new(crate::glob::list_package_files(&pkg.dir, &skip)?);
+        self.listings
+            .lock()
+            .expect("not poisoned")
+            .insert(pkg.name.clone(), l.clone());
+        Ok(l)
+    }
+
+    fn hash(&self, abs: &PathBuf) -> Result<(u64, Digest, bool)> {
+        if let Some(h) = self.hashes.lock().expect("not poisoned").get(abs) {
             return Ok(*h);
         }
         use std::os::unix::fs::PermissionsExt;
         let exec = fs_err::metadata(abs)?.permissions().mode() & 0o111 != 0;
         let (size, d) = hash_file(abs)?;
-        self.hashes.insert(abs.clone(), (size, d, exec));
+        self.hashes
+            .lock()
+            .expect("not poisoned")
+            .insert(abs.clone(), (size, d, exec));
         Ok((size, d, exec))
     }
 
@@ -242,7 +220,8 @@ impl<'g> Analyzer<'g> {
     }
 }
 
-fn main_path(package: &str, rel: &str) -> String {
+/// The runfiles path of a file of package `package`.
+pub fn main_path(package: &str, rel: &str) -> String {
     if package.is_empty() {
         format!("_main/{rel}")
     } else {
@@ -250,8 +229,16 @@ fn main_path(package: &str, rel: &str) -> String {
     }
 }
 
+/// The runfiles path of a wrapper's or test's script.
+pub fn script_path(pkg: &Package, src: &Item) -> String {
+    match src {
+        Item::Source { path, .. } => main_path(&pkg.name, path),
+        Item::Label { .. } => unreachable!("rules allow only a source as a script"),
+    }
+}
+
 /// Add a file; the same file wanted as executable anywhere is executable.
-fn merge(out: &mut Files, path: String, f: FileRef) {
+pub fn merge(out: &mut Files, path: String, f: FileRef) {
     match (out.get_mut(&path), f) {
         (Some(FileRef::File { executable, .. }), FileRef::File { executable: e2, .. }) => {
             *executable |= e2
@@ -261,4 +248,12 @@ fn merge(out: &mut Files, path: String, f: FileRef) {
         }
         _ => {}
     }
+}
+
+/// Union of two file maps.
+pub fn union(mut a: Files, b: Files) -> Files {
+    for (p, f) in b {
+        merge(&mut a, p, f);
+    }
+    a
 }

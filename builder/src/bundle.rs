@@ -13,7 +13,7 @@ use release::{Digest, FileEntry, Input, MANIFEST_PATH, Manifest, SCHEMA};
 use rules::{BundleSpec, Label, TargetKind};
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::{Analyzer, FileRef};
+use crate::analyze::{FileRef, Files, script_path};
 use crate::cache::{Cache, HashingWriter};
 use crate::error::{Code, Result, with_hint};
 use crate::load::{Graph, Package};
@@ -78,7 +78,7 @@ exec "$RUNFILES_DIR/{script}" "$@"
 
 pub fn build_bundle(
     ctx: &BundleCtx,
-    analyzer: &mut Analyzer,
+    files: &Files,
     pkg: &Package,
     name: &str,
     spec: &BundleSpec,
@@ -100,7 +100,7 @@ pub fn build_bundle(
         let TargetKind::Wrapper { src, .. } = &wt.kind else {
             unreachable!("the loader checks binaries are wrappers")
         };
-        let text = launcher(wl, &Analyzer::script_path(wpkg, src)).into_bytes();
+        let text = launcher(wl, &script_path(wpkg, src)).into_bytes();
         let path = format!("bin/{}", wt.name);
         manifest_files.push(FileEntry {
             path: path.clone(),
@@ -116,7 +116,6 @@ pub fn build_bundle(
         });
         binaries.push(wt.name.clone());
     }
-    let files = analyzer.files(&label)?;
     for (rel, f) in files.iter() {
         let path = format!("runfiles/{rel}");
         match f {
@@ -292,8 +291,14 @@ fn output_state(out: &Path, like: &OutputState) -> Option<OutputState> {
 }
 
 /// Put the CAS blob at `out`: a hard link where the cache shares the filesystem, a
-/// copy otherwise; either way it appears by rename, whole.
-fn materialize(blob: &Path, out: &Path) -> Result<()> {
+/// copy otherwise; either way it appears by rename, whole. Returns false when `out`
+/// already was that very blob (the same inode).
+pub fn materialize(blob: &Path, out: &Path) -> Result<bool> {
+    if let (Ok(a), Ok(b)) = (std::fs::metadata(blob), std::fs::metadata(out))
+        && (a.dev(), a.ino()) == (b.dev(), b.ino())
+    {
+        return Ok(false);
+    }
     let dir = out.parent().expect("outputs have a parent");
     fs_err::create_dir_all(dir)?;
     let tmp = dir.join(format!(
@@ -306,5 +311,5 @@ fn materialize(blob: &Path, out: &Path) -> Result<()> {
         fs_err::copy(blob, &tmp)?;
     }
     fs_err::rename(&tmp, out)?;
-    Ok(())
+    Ok(true)
 }

@@ -5,10 +5,12 @@ mod bundle;
 mod cache;
 mod engine;
 mod error;
+mod exec;
 mod fetch;
 mod glob;
 mod load;
 mod publish;
+mod sandbox;
 mod trees;
 mod ui;
 mod workspace;
@@ -32,6 +34,7 @@ const EXAMPLES: &str = "\
 Examples:
   kiln build                                  build every target (//...)
   kiln build //packages/solr:solr             build one bundle
+  kiln test //...                             run every test (passing results are cached)
   kiln publish --build-number 42              publish every bundle as build 42
   kiln promote solr 42 --channel prod         point the prod channel at build 42
   kiln releases solr                          list builds and channels
@@ -61,6 +64,12 @@ struct Cli {
     /// A directory of archive files, looked up by file name before any download.
     #[arg(long, global = true, value_name = "DIR")]
     distdir: Vec<PathBuf>,
+    /// How many actions run at once; default the number of cores.
+    #[arg(short = 'j', long = "jobs", global = true, value_name = "N")]
+    jobs: Option<usize>,
+    /// Where actions run: `linux` (namespaces; the default) or `none` (no isolation).
+    #[arg(long, global = true, value_enum, default_value = "linux")]
+    sandbox: sandbox::Mode,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -70,6 +79,11 @@ enum Cmd {
     /// Build targets; prints each bundle's label, path and sha256.
     Build {
         /// Labels or patterns (//..., //pkg/..., //pkg:all); default //...
+        patterns: Vec<String>,
+    },
+    /// Run tests; passing results are cached and print "(cached) PASSED".
+    Test {
+        /// Labels or patterns; default //...
         patterns: Vec<String>,
     },
     /// Download and extract the archives the targets use, into the cache.
@@ -120,7 +134,15 @@ enum Query {
 }
 
 fn main() -> ExitCode {
+    // Sandbox stages re-execute this binary; they must run before anything else.
+    sandbox::entry();
     let cli = Cli::parse();
+    let _ = ctrlc::set_handler(|| {
+        if sandbox::CANCELLED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("kiln: interrupted; stopping running actions (Ctrl-C again to quit at once)");
+    });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => ExitCode::from(error::report(&e) as u8),
@@ -238,11 +260,34 @@ fn run(cli: Cli) -> Result<()> {
             offline: cli.offline,
             distdirs: cli.distdir,
         },
+        jobs: match cli.jobs {
+            Some(0) => return Err(bad_input("-j takes a number of at least 1")),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        },
+        sandbox: cli.sandbox,
     };
     match cli.cmd {
         Cmd::Build { patterns: p } => {
-            let built = session.build(&patterns(p))?;
-            print_bundles(ui, &built);
+            let built = session.build(&patterns(p), false)?;
+            print_bundles(ui, &built.bundles);
+        }
+        Cmd::Test { patterns: p } => {
+            let labels = session.graph.expand(&patterns(p))?;
+            let tests: Vec<Label> = labels
+                .into_iter()
+                .filter(|l| {
+                    matches!(
+                        session.graph.target(l).map(|(_, t)| &t.kind),
+                        Some(rules::TargetKind::Test(_))
+                    )
+                })
+                .collect();
+            if tests.is_empty() {
+                return Err(bad_input("the patterns match no test targets"));
+            }
+            let outcome = session.run(&tests, true)?;
+            return report_tests(ui, &outcome.tests);
         }
         Cmd::Fetch { patterns: p } => {
             let labels = session.graph.expand(&patterns(p))?;
@@ -283,7 +328,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let build = parse_build_number(build_number)?;
             let store = open_store(store, &session.graph.ws.store_url)?;
-            let built = session.build(&patterns(p))?;
+            let built = session.build(&patterns(p), false)?.bundles;
             if built.is_empty() {
                 return Err(bad_input("the patterns name no bundle to publish"));
             }
@@ -318,6 +363,65 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Promote { .. } | Cmd::Releases { .. } | Cmd::Clean => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+fn report_tests(ui: Ui, tests: &[exec::TestResult]) -> Result<()> {
+    use exec::TestStatus;
+    let failed = tests
+        .iter()
+        .filter(|t| t.status != TestStatus::Passed)
+        .count();
+    if ui.json {
+        let rows: Vec<_> = tests
+            .iter()
+            .map(|t| {
+                json!({
+                    "label": t.label.to_string(),
+                    "status": match t.status {
+                        TestStatus::Passed => "passed",
+                        TestStatus::Failed => "failed",
+                        TestStatus::TimedOut => "timed_out",
+                    },
+                    "cached": t.cached,
+                    "seconds": t.elapsed.as_secs_f64(),
+                    "log": t.log,
+                })
+            })
+            .collect();
+        print_json(&rows);
+    } else {
+        for t in tests {
+            match (t.status, t.cached) {
+                (TestStatus::Passed, true) => println!("{}  (cached) PASSED", t.label),
+                (TestStatus::Passed, false) => {
+                    println!("{}  PASSED in {}", t.label, engine::secs(t.elapsed))
+                }
+                (status, _) => {
+                    let what = if status == TestStatus::TimedOut {
+                        "TIMEOUT"
+                    } else {
+                        "FAILED"
+                    };
+                    println!(
+                        "{}  {what} in {} (log: {})",
+                        t.label,
+                        engine::secs(t.elapsed),
+                        t.log.display()
+                    );
+                    print!("{}", t.tail);
+                }
+            }
+        }
+        ui.status(format!(
+            "kiln: {} test(s): {} passed, {failed} failed",
+            tests.len(),
+            tests.len() - failed
+        ));
+    }
+    if failed > 0 {
+        return Err(error::failed(format!("{failed} test(s) failed")));
     }
     Ok(())
 }

@@ -39,6 +39,32 @@ impl Ui {
         }
     }
 
+    /// The live `[n/total] kind label` line on a terminal; hidden otherwise.
+    pub fn status_bar(&self, total: usize) -> ProgressBar {
+        if !self.progress || total == 0 {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}")
+                .expect("valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    }
+
+    /// A line about finished work: above the live bar on a terminal, plain otherwise.
+    pub fn progress_line(&self, bar: &ProgressBar, line: String) {
+        if self.quiet {
+            return;
+        }
+        if self.progress {
+            bar.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
     /// A byte-counting bar on a terminal; hidden otherwise.
     pub fn bytes_bar(&self, what: &str, total: Option<u64>) -> ProgressBar {
         if !self.progress {

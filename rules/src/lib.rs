@@ -8,4 +8,28 @@ mod target;
 
 pub use diag::{Diagnostic, line_col};
 pub use label::{Label, Pattern, is_glob, parse_label, parse_pattern, validate_name};
-pub use target::{BundleSpec, Item, Target, TargetKind, parse_build_file};
+pub use target::{
+    BundleSpec, DEFAULT_GENRULE_TIMEOUT, DEFAULT_TEST_TIMEOUT, GenruleSpec, Item, Target,
+    TargetKind, TestSpec, parse_build_file,
+};
+
+/// `"90s"`, `"5m"`, `"1h"`, `"500ms"`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a duration: write for example \"30s\", \"5m\" or \"1h\"")
+    })?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "ms" => return Ok(std::time::Duration::from_millis(n)),
+        _ => return Err(format!("{s:?}: unknown unit {unit:?}; use ms, s, m or h")),
+    };
+    if secs == 0 {
+        return Err(format!("{s:?}: a time limit must be more than zero"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}

@@ -1,8 +1,9 @@
 //! The BUILD.toml schema and the typed targets it becomes. Every string that names
 //! something keeps its byte span so errors can point at the exact line.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
+use std::time::Duration;
 
 use release::{Kind, Service};
 use serde::Deserialize;
@@ -22,6 +23,41 @@ struct BuildFileDef {
     wrapper: Vec<WrapperDef>,
     #[serde(default)]
     bundle: Vec<BundleDef>,
+    #[serde(default)]
+    genrule: Vec<GenruleDef>,
+    #[serde(default)]
+    test: Vec<TestDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenruleDef {
+    name: Str,
+    #[serde(default)]
+    srcs: Vec<Str>,
+    #[serde(default)]
+    tools: Vec<Str>,
+    outs: Spanned<Vec<Str>>,
+    cmd: Str,
+    #[serde(default)]
+    env: BTreeMap<String, Str>,
+    timeout: Option<Str>,
+    #[serde(default)]
+    manual: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestDef {
+    name: Str,
+    src: Str,
+    #[serde(default)]
+    data: Vec<Str>,
+    #[serde(default)]
+    env: BTreeMap<String, Str>,
+    timeout: Option<Str>,
+    #[serde(default)]
+    manual: bool,
 }
 
 #[derive(Deserialize)]
@@ -90,11 +126,36 @@ pub struct BundleSpec {
     pub service: Option<Service>,
 }
 
+/// How long an action may run before its process tree is killed.
+pub const DEFAULT_GENRULE_TIMEOUT: Duration = Duration::from_secs(600);
+pub const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenruleSpec {
+    pub srcs: Vec<Item>,
+    pub tools: Vec<Item>,
+    /// Output paths relative to the package, with where each is written.
+    pub outs: Vec<(String, Range<usize>)>,
+    pub cmd: String,
+    pub env: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestSpec {
+    pub src: Item,
+    pub data: Vec<Item>,
+    pub env: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetKind {
     Filegroup { srcs: Vec<Item> },
     Wrapper { src: Item, data: Vec<Item> },
     Bundle(BundleSpec),
+    Genrule(GenruleSpec),
+    Test(TestSpec),
 }
 
 impl TargetKind {
@@ -103,6 +164,8 @@ impl TargetKind {
             TargetKind::Filegroup { .. } => "filegroup",
             TargetKind::Wrapper { .. } => "wrapper",
             TargetKind::Bundle(_) => "bundle",
+            TargetKind::Genrule(_) => "genrule",
+            TargetKind::Test(_) => "test",
         }
     }
 
@@ -112,6 +175,8 @@ impl TargetKind {
             TargetKind::Filegroup { srcs } => srcs.iter().collect(),
             TargetKind::Wrapper { src, data } => std::iter::once(src).chain(data).collect(),
             TargetKind::Bundle(b) => b.binaries.iter().chain(&b.data).collect(),
+            TargetKind::Genrule(g) => g.srcs.iter().chain(&g.tools).collect(),
+            TargetKind::Test(t) => std::iter::once(&t.src).chain(&t.data).collect(),
         }
     }
 }
@@ -139,17 +204,7 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
         });
     }
     for w in def.wrapper {
-        let src = item(&w.src, package)?;
-        if matches!(src, Item::Label { .. }) || crate::is_glob(w.src.get_ref()) {
-            return Err(Diagnostic::new(
-                Some(w.src.span()),
-                format!(
-                    "a wrapper's src must be one script of this package, not {:?}",
-                    w.src.get_ref()
-                ),
-            )
-            .hint("name the script's path relative to the package, for example src = \"run.sh\""));
-        }
+        let src = script(&w.src, package, "wrapper")?;
         targets.push(Target {
             name: name(&w.name)?,
             name_span: w.name.span(),
@@ -204,6 +259,61 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
             }),
         });
     }
+    for g in def.genrule {
+        let mut outs = Vec::new();
+        let mut seen = HashSet::new();
+        for o in g.outs.get_ref() {
+            let Item::Source { path, span } = item(o, package)? else {
+                return Err(Diagnostic::new(
+                    Some(o.span()),
+                    "outs are file paths relative to the package, not labels",
+                ));
+            };
+            if crate::is_glob(&path) {
+                return Err(Diagnostic::new(Some(span), "outs may not be globs"));
+            }
+            if !seen.insert(path.clone()) {
+                return Err(Diagnostic::new(
+                    Some(span),
+                    format!("{path:?} is listed twice in outs"),
+                ));
+            }
+            outs.push((path, span));
+        }
+        if outs.is_empty() {
+            return Err(Diagnostic::new(
+                Some(g.outs.span()),
+                "a genrule needs at least one output",
+            )
+            .hint("list the files the command writes, for example outs = [\"out.txt\"]"));
+        }
+        targets.push(Target {
+            name: name(&g.name)?,
+            name_span: g.name.span(),
+            manual: g.manual,
+            kind: TargetKind::Genrule(GenruleSpec {
+                srcs: items(&g.srcs, package)?,
+                tools: items(&g.tools, package)?,
+                outs,
+                cmd: g.cmd.into_inner(),
+                env: env(g.env)?,
+                timeout: timeout(g.timeout.as_ref(), DEFAULT_GENRULE_TIMEOUT)?,
+            }),
+        });
+    }
+    for t in def.test {
+        targets.push(Target {
+            name: name(&t.name)?,
+            name_span: t.name.span(),
+            manual: t.manual,
+            kind: TargetKind::Test(TestSpec {
+                src: script(&t.src, package, "test")?,
+                data: items(&t.data, package)?,
+                env: env(t.env)?,
+                timeout: timeout(t.timeout.as_ref(), DEFAULT_TEST_TIMEOUT)?,
+            }),
+        });
+    }
     targets.sort_by_key(|t| t.name_span.start);
     let mut seen: HashMap<&str, &Target> = HashMap::new();
     for t in &targets {
@@ -221,6 +331,60 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
         }
     }
     Ok(targets)
+}
+
+/// A wrapper's or test's `src`: one script of this package.
+fn script(s: &Str, package: &str, kind: &str) -> Result<Item, Diagnostic> {
+    let src = item(s, package)?;
+    if matches!(src, Item::Label { .. }) || crate::is_glob(s.get_ref()) {
+        return Err(Diagnostic::new(
+            Some(s.span()),
+            format!(
+                "a {kind}'s src must be one script of this package, not {:?}",
+                s.get_ref()
+            ),
+        )
+        .hint("name the script's path relative to the package, for example src = \"run.sh\""));
+    }
+    Ok(src)
+}
+
+/// Declared environment: names are shell identifiers, and kiln's own variables are
+/// not theirs to set.
+fn env(vars: BTreeMap<String, Str>) -> Result<BTreeMap<String, String>, Diagnostic> {
+    const RESERVED: &[&str] = &[
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "SRCS",
+        "OUTS",
+        "OUT_DIR",
+        "RUNFILES_DIR",
+        "TEST_TMPDIR",
+        "SOURCE_DATE_EPOCH",
+    ];
+    let mut out = BTreeMap::new();
+    for (k, v) in vars {
+        let ident = !k.is_empty()
+            && !k.as_bytes()[0].is_ascii_digit()
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ident || RESERVED.contains(&k.as_str()) {
+            return Err(Diagnostic::new(
+                Some(v.span()),
+                format!(
+                    "env: {k:?} cannot be set here (a shell variable name, and not one of {})",
+                    RESERVED.join(", ")
+                ),
+            ));
+        }
+        out.insert(k, v.into_inner());
+    }
+    Ok(out)
+}
+
+fn timeout(s: Option<&Str>, default: Duration) -> Result<Duration, Diagnostic> {
+    let Some(s) = s else { return Ok(default) };
+    crate::parse_duration(s.get_ref()).map_err(|e| Diagnostic::new(Some(s.span()), e))
 }
 
 fn name(s: &Str) -> Result<String, Diagnostic> {

@@ -202,7 +202,7 @@ fn second_build_does_nothing_and_a_change_rebuilds_only_its_dependents() {
         .collect();
     ws.write("tools/hello/conf/name.txt", "world");
     let after = ws.kiln(&["build", "--json"]).expect(0);
-    after.stderr_has("1 bundle(s) packed, 0 from cache, 1 up to date");
+    after.stderr_has("1 action(s) run, 0 from cache, 1 up to date");
     for r in json(&after).as_array().unwrap() {
         let label = r["label"].as_str().unwrap();
         let changed = r["sha256"].as_str().unwrap() != before[label];
@@ -216,12 +216,12 @@ fn second_build_does_nothing_and_a_change_rebuilds_only_its_dependents() {
     ws.write("tools/hello/conf/name.txt", "kiln");
     ws.kiln(&["build"])
         .expect(0)
-        .stderr_has("0 bundle(s) packed, 1 from cache");
+        .stderr_has("0 action(s) run, 1 from cache");
     // Deleted outputs come back from the cache too.
     std::fs::remove_dir_all(ws.path("kiln-out")).unwrap();
     ws.kiln(&["build"])
         .expect(0)
-        .stderr_has("0 bundle(s) packed, 2 from cache");
+        .stderr_has("0 action(s) run, 2 from cache");
 }
 
 #[test]

@@ -1,0 +1,532 @@
+//! Actions that run a command: genrules and tests. Each has a key, the sha256 of a
+//! canonical, versioned encoding of everything the command can see (command line,
+//! every input file by digest, environment, declared outputs, sandbox version); the
+//! action cache maps the key to the outputs' digests in the CAS, so a hit restores the
+//! outputs without running anything. Tests are cached only when they pass.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use release::Digest;
+use rules::{GenruleSpec, Label, TestSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::{FileRef, Files, main_path};
+use crate::bundle::Status;
+use crate::cache::{Cache, hash_file};
+use crate::error::{Code, Result, with_hint};
+use crate::load::Package;
+use crate::sandbox::{self, Mode, Spec};
+
+const LOG_TAIL_LINES: usize = 20;
+
+pub struct Runner<'a> {
+    pub cache: &'a Cache,
+    pub mode: Mode,
+    pub workspace_root: &'a Path,
+    /// SOURCE_DATE_EPOCH, passed to every command.
+    pub epoch: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub struct OutputRecord {
+    pub path: String,
+    pub sha256: Digest,
+    pub size: u64,
+    pub executable: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ActionRecord {
+    /// Which sandbox produced this: results from `none` are never shared.
+    sandbox: String,
+    outputs: Vec<OutputRecord>,
+}
+
+/// The canonical form hashed into an action key. Field order is the encoding.
+#[derive(Serialize)]
+struct KeyDoc<'a> {
+    version: u32,
+    kind: &'a str,
+    sandbox: &'a str,
+    argv: &'a [String],
+    cwd: &'a str,
+    env: &'a BTreeMap<String, String>,
+    inputs: Vec<(&'a str, String, bool)>,
+    outs: &'a [String],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestStatus {
+    Passed,
+    Failed,
+    TimedOut,
+}
+
+pub struct TestResult {
+    pub label: Label,
+    pub status: TestStatus,
+    pub cached: bool,
+    pub elapsed: Duration,
+    /// Relative to the workspace root.
+    pub log: PathBuf,
+    pub tail: String,
+}
+
+impl Runner<'_> {
+    fn key(
+        &self,
+        kind: &str,
+        argv: &[String],
+        env: &BTreeMap<String, String>,
+        inputs: &Files,
+        outs: &[String],
+    ) -> Digest {
+        let doc = KeyDoc {
+            version: 1,
+            kind,
+            sandbox: self.mode.key_name(),
+            argv,
+            cwd: "_main",
+            env,
+            inputs: inputs
+                .iter()
+                .map(|(p, f)| match f {
+                    FileRef::File {
+                        sha256, executable, ..
+                    } => (p.as_str(), sha256.hex(), *executable),
+                    FileRef::Link { target } => (p.as_str(), format!("-> {target}"), false),
+                })
+                .collect(),
+            outs,
+        };
+        let mut h = release::Hasher::new();
+        h.update(b"kiln-action-v1\0");
+        h.update(&serde_json::to_vec(&doc).expect("serializable"));
+        h.finish()
+    }
+
+    fn lookup(&self, key: &Digest) -> Option<ActionRecord> {
+        let bytes = std::fs::read(self.cache.ac_path(key)).ok()?;
+        let rec: ActionRecord = serde_json::from_slice(&bytes).ok()?;
+        rec.outputs
+            .iter()
+            .all(|o| self.cache.cas_path(&o.sha256).is_file())
+            .then_some(rec)
+    }
+
+    /// The environment every command starts from, plus what the target declares.
+    fn base_env(&self, declared: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut env: BTreeMap<String, String> = [
+            ("PATH", "/usr/bin:/bin"),
+            ("HOME", "/tmp"),
+            ("TMPDIR", "/tmp"),
+            ("LANG", "C.UTF-8"),
+            ("TZ", "UTC"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        env.insert("SOURCE_DATE_EPOCH".into(), self.epoch.to_string());
+        env.extend(declared.clone());
+        env
+    }
+
+    /// A fresh scratch directory with `runfiles/` laid out from `files`.
+    fn scratch(&self, files: &Files) -> Result<PathBuf> {
+        let dir = self.cache.tmp_path("sandbox");
+        let runfiles = dir.join("runfiles");
+        fs_err::create_dir_all(runfiles.join("_main"))?;
+        fs_err::create_dir_all(dir.join("out"))?;
+        for (rel, f) in files {
+            let dest = runfiles.join(rel);
+            fs_err::create_dir_all(dest.parent().expect("runfiles paths have a parent"))?;
+            match f {
+                FileRef::Link { target } => std::os::unix::fs::symlink(target, &dest)?,
+                FileRef::File {
+                    abs, executable, ..
+                } => {
+                    let mode = if *executable { 0o555 } else { 0o444 };
+                    // In the Linux sandbox inputs are read-only mounts, so a hard link
+                    // is safe; without it, the command gets copies it may scribble on.
+                    let same_mode = std::fs::metadata(abs)
+                        .is_ok_and(|m| (m.permissions().mode() & 0o111 != 0) == *executable);
+                    let linked = self.mode == Mode::Linux
+                        && same_mode
+                        && std::fs::hard_link(abs, &dest).is_ok();
+                    if !linked {
+                        fs_err::copy(abs, &dest)?;
+                        fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(mode))?;
+                    }
+                }
+            }
+        }
+        Ok(dir)
+    }
+
+    fn spec(
+        &self,
+        scratch: &Path,
+        argv: Vec<String>,
+        env: BTreeMap<String, String>,
+        with_out: bool,
+    ) -> Spec {
+        let runfiles = scratch.join("runfiles");
+        Spec {
+            scratch: scratch.to_path_buf(),
+            cwd: self.mode.runfiles_dir(&runfiles).join("_main"),
+            runfiles,
+            out: with_out.then(|| scratch.join("out")),
+            argv,
+            env: env.into_iter().collect(),
+            parent: std::process::id(),
+        }
+    }
+
+    /// Run a genrule (or take it from the cache). Returns its outputs as runfiles.
+    pub fn genrule(
+        &self,
+        label: &Label,
+        pkg: &Package,
+        g: &GenruleSpec,
+        srcs: &Files,
+        inputs: &Files,
+    ) -> Result<(Files, Status, Duration)> {
+        let outs: Vec<String> = g.outs.iter().map(|(o, _)| o.clone()).collect();
+        let argv = vec!["/bin/sh".to_string(), "-c".to_string(), g.cmd.clone()];
+        // $SRCS and $OUTS depend on where the sandbox puts things, so they are not in
+        // the key; what they point at is.
+        let key = self.key("genrule", &argv, &g.env, inputs, &outs);
+        let (record, mut status, took) = match self.lookup(&key) {
+            Some(r) => (r, Status::UpToDate, Duration::ZERO),
+            None => {
+                let scratch = self.scratch(inputs)?;
+                let result = self.run_genrule(label, g, &outs, srcs, &argv, &scratch);
+                let _ = remove_tree(&scratch);
+                let (r, took) = result?;
+                self.cache
+                    .write_small(&self.cache.ac_path(&key), &serde_json::to_vec(&r)?)?;
+                (r, Status::Built, took)
+            }
+        };
+        let mut files = Files::new();
+        for o in &record.outputs {
+            let blob = self.cache.cas_path(&o.sha256);
+            let visible = self
+                .workspace_root
+                .join("kiln-out")
+                .join(&pkg.name)
+                .join(&o.path);
+            if crate::bundle::materialize(&blob, &visible)? && status == Status::UpToDate {
+                status = Status::Cached;
+            }
+            files.insert(
+                main_path(&pkg.name, &o.path),
+                FileRef::File {
+                    abs: blob,
+                    size: o.size,
+                    sha256: o.sha256,
+                    executable: o.executable,
+                },
+            );
+        }
+        Ok((files, status, took))
+    }
+
+    fn run_genrule(
+        &self,
+        label: &Label,
+        g: &GenruleSpec,
+        outs: &[String],
+        srcs: &Files,
+        argv: &[String],
+        scratch: &Path,
+    ) -> Result<(ActionRecord, Duration)> {
+        let out_dir = self.mode.out_dir(&scratch.join("out"));
+        let mut env = self.base_env(&g.env);
+        env.insert(
+            "SRCS".into(),
+            srcs.keys()
+                .map(|p| relative_to_main(p))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        env.insert(
+            "OUTS".into(),
+            outs.iter()
+                .map(|o| out_dir.join(o).display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        env.insert("OUT_DIR".into(), out_dir.display().to_string());
+        env.insert(
+            "RUNFILES_DIR".into(),
+            self.mode
+                .runfiles_dir(&scratch.join("runfiles"))
+                .display()
+                .to_string(),
+        );
+        for o in outs {
+            if let Some(parent) = Path::new(o).parent() {
+                fs_err::create_dir_all(scratch.join("out").join(parent))?;
+            }
+        }
+        let spec = self.spec(scratch, argv.to_vec(), env, true);
+        let log = scratch.join("log");
+        let outcome = sandbox::run(self.mode, &spec, &log, g.timeout)?;
+        cancelled()?;
+        if outcome.timed_out {
+            return Err(with_hint(
+                Code::Failed,
+                format!(
+                    "genrule {label} timed out after {}; its whole process tree was killed{}",
+                    human(g.timeout),
+                    tail_block(&log)
+                ),
+                "raise `timeout` on the target if it needs longer",
+            ));
+        }
+        if outcome.code != 0 {
+            return Err(with_hint(
+                Code::Failed,
+                format!(
+                    "genrule {label} failed with exit code {}{}",
+                    outcome.code,
+                    tail_block(&log)
+                ),
+                "the command runs in the sandbox: it sees only its srcs and tools, a private /tmp, no network and a clean environment (see docs/sandbox.md)",
+            ));
+        }
+        let record = self.collect_outputs(label, outs, &scratch.join("out"))?;
+        Ok((record, outcome.elapsed))
+    }
+
+    /// Check the outputs directory holds exactly the declared outputs; move them into
+    /// the CAS.
+    fn collect_outputs(&self, label: &Label, outs: &[String], dir: &Path) -> Result<ActionRecord> {
+        let mut found = BTreeSet::new();
+        let mut bad = Vec::new();
+        for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+            let entry = entry.map_err(|e| anyhow::anyhow!("reading outputs of {label}: {e}"))?;
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("below dir")
+                .to_string_lossy()
+                .into_owned();
+            let ft = entry.file_type();
+            if ft.is_dir() {
+                continue;
+            }
+            if !ft.is_file() {
+                bad.push(format!("{rel} (not a regular file)"));
+            } else if !outs.contains(&rel) {
+                bad.push(rel);
+            } else {
+                found.insert(rel);
+            }
+        }
+        if !bad.is_empty() {
+            return Err(with_hint(
+                Code::Failed,
+                format!(
+                    "genrule {label} wrote undeclared output(s): {}",
+                    bad.join(", ")
+                ),
+                "list every file the command writes in outs, or write scratch files to /tmp",
+            ));
+        }
+        let missing: Vec<&String> = outs.iter().filter(|o| !found.contains(*o)).collect();
+        if !missing.is_empty() {
+            return Err(with_hint(
+                Code::Failed,
+                format!(
+                    "genrule {label} did not create its declared output(s): {}",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "write each output to its path in $OUTS (or under $OUT_DIR)",
+            ));
+        }
+        let mut outputs = Vec::new();
+        for o in outs {
+            let path = dir.join(o);
+            let executable = fs_err::metadata(&path)?.permissions().mode() & 0o111 != 0;
+            let (size, sha256) = hash_file(&path)?;
+            if !self.cache.cas_path(&sha256).is_file() {
+                self.cache.insert_file(&path, &sha256)?;
+            }
+            outputs.push(OutputRecord {
+                path: o.clone(),
+                sha256,
+                size,
+                executable,
+            });
+        }
+        Ok(ActionRecord {
+            sandbox: self.mode.key_name().to_string(),
+            outputs,
+        })
+    }
+
+    /// Run a test (or take its earlier pass from the cache).
+    pub fn test(
+        &self,
+        label: &Label,
+        pkg: &Package,
+        t: &TestSpec,
+        runfiles: &Files,
+    ) -> Result<TestResult> {
+        let script = match &t.src {
+            rules::Item::Source { path, .. } => main_path(&pkg.name, path),
+            rules::Item::Label { .. } => unreachable!("rules allow only a source"),
+        };
+        let argv = vec![script.clone()];
+        let key = self.key("test", &argv, &t.env, runfiles, &[]);
+        let name = match label {
+            Label::Target { name, .. } => name.as_str(),
+            Label::Archive { .. } => unreachable!("tests are targets"),
+        };
+        let log_rel = Path::new("kiln-out/testlogs")
+            .join(&pkg.name)
+            .join(name)
+            .join("test.log");
+        let log_abs = self.workspace_root.join(&log_rel);
+        if let Some(rec) = self.lookup(&key)
+            && let Some(log) = rec.outputs.first()
+        {
+            crate::bundle::materialize(&self.cache.cas_path(&log.sha256), &log_abs)?;
+            return Ok(TestResult {
+                label: label.clone(),
+                status: TestStatus::Passed,
+                cached: true,
+                elapsed: Duration::ZERO,
+                log: log_rel,
+                tail: String::new(),
+            });
+        }
+        let scratch = self.scratch(runfiles)?;
+        let result = (|| {
+            let runfiles_dir = self.mode.runfiles_dir(&scratch.join("runfiles"));
+            let mut env = self.base_env(&t.env);
+            env.insert("RUNFILES_DIR".into(), runfiles_dir.display().to_string());
+            env.insert("TEST_TMPDIR".into(), "/tmp".into());
+            let argv = vec![runfiles_dir.join(&script).display().to_string()];
+            let spec = self.spec(&scratch, argv, env, false);
+            let log = scratch.join("log");
+            let outcome = sandbox::run(self.mode, &spec, &log, t.timeout)?;
+            cancelled()?;
+            let status = if outcome.timed_out {
+                use std::io::Write;
+                let _ = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&log)
+                    .and_then(|mut f| {
+                        writeln!(
+                            f,
+                            "kiln: timed out after {}; the test's process tree was killed",
+                            human(t.timeout)
+                        )
+                    });
+                TestStatus::TimedOut
+            } else if outcome.code == 0 {
+                TestStatus::Passed
+            } else {
+                TestStatus::Failed
+            };
+            let (size, sha256) = hash_file(&log)?;
+            self.cache.insert_file(&log, &sha256)?;
+            crate::bundle::materialize(&self.cache.cas_path(&sha256), &log_abs)?;
+            if status == TestStatus::Passed {
+                let rec = ActionRecord {
+                    sandbox: self.mode.key_name().to_string(),
+                    outputs: vec![OutputRecord {
+                        path: "test.log".into(),
+                        sha256,
+                        size,
+                        executable: false,
+                    }],
+                };
+                self.cache
+                    .write_small(&self.cache.ac_path(&key), &serde_json::to_vec(&rec)?)?;
+            }
+            Ok(TestResult {
+                label: label.clone(),
+                status,
+                cached: false,
+                elapsed: outcome.elapsed,
+                log: log_rel.clone(),
+                tail: tail(&log_abs),
+            })
+        })();
+        let _ = remove_tree(&scratch);
+        result
+    }
+}
+
+fn cancelled() -> Result<()> {
+    if sandbox::CANCELLED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(with_hint(
+            Code::Failed,
+            "interrupted",
+            "nothing partial was kept",
+        ));
+    }
+    Ok(())
+}
+
+/// `_main/p/f` → `p/f`; `greet/x` → `../greet/x`: paths as seen from the command's
+/// working directory, `_main`.
+fn relative_to_main(p: &str) -> String {
+    match p.strip_prefix("_main/") {
+        Some(rest) => rest.to_string(),
+        None => format!("../{p}"),
+    }
+}
+
+fn human(d: Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+/// The last lines of a log, indented.
+pub fn tail(log: &Path) -> String {
+    let text = std::fs::read(log).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(LOG_TAIL_LINES);
+    lines[start..]
+        .iter()
+        .map(|l| format!("  | {l}\n"))
+        .collect()
+}
+
+fn tail_block(log: &Path) -> String {
+    let t = tail(log);
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!("; the last lines it printed:\n{}", t.trim_end())
+    }
+}
+
+/// Remove a scratch tree, including read-only directories a command left behind.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    if std::fs::remove_dir_all(dir).is_ok() {
+        return Ok(());
+    }
+    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        if e.file_type().is_dir() {
+            let _ = std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(0o755));
+        }
+    }
+    std::fs::remove_dir_all(dir)
+}
