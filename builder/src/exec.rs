@@ -277,6 +277,9 @@ impl Runner<'_> {
         let log = scratch.join("log");
         let outcome = sandbox::run(self.mode, &spec, &log, g.timeout)?;
         cancelled()?;
+        if outcome.timed_out || outcome.code != 0 {
+            self.keep_failure_log(label, &log)?;
+        }
         if outcome.timed_out {
             return Err(with_hint(
                 Code::Failed,
@@ -301,6 +304,21 @@ impl Runner<'_> {
         }
         let record = self.collect_outputs(label, outs, &scratch.join("out"))?;
         Ok((record, outcome.elapsed))
+    }
+
+    /// Keep a failed genrule's whole log at `kiln-out/logs/<package>/<name>.log`.
+    fn keep_failure_log(&self, label: &Label, log: &Path) -> Result<()> {
+        let Label::Target { package, name } = label else {
+            return Ok(());
+        };
+        let dest = self
+            .workspace_root
+            .join("kiln-out/logs")
+            .join(package)
+            .join(format!("{name}.log"));
+        fs_err::create_dir_all(dest.parent().expect("has a parent"))?;
+        fs_err::copy(log, &dest)?;
+        Ok(())
     }
 
     /// Check the outputs directory holds exactly the declared outputs; move them into
@@ -512,9 +530,12 @@ pub fn tail(log: &Path) -> String {
 fn tail_block(log: &Path) -> String {
     let t = tail(log);
     if t.is_empty() {
-        String::new()
+        "; it printed nothing".to_string()
     } else {
-        format!("; the last lines it printed:\n{}", t.trim_end())
+        format!(
+            "; the last lines it printed (all of them in kiln-out/logs/):\n{}",
+            t.trim_end()
+        )
     }
 }
 

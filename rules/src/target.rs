@@ -457,6 +457,76 @@ health = "bin/solr-health"
         );
     }
 
+    #[test]
+    fn parses_genrules_and_tests() {
+        let text = r#"
+[[genrule]]
+name = "g"
+srcs = ["in.txt", ":fg"]
+outs = ["out.txt", "sub/b.txt"]
+cmd = "cp $SRCS $OUT_DIR"
+env = { GREETING = "hi" }
+timeout = "30s"
+
+[[test]]
+name = "t"
+src = "t.sh"
+data = [":g"]
+"#;
+        let targets = parse_build_file(text, "p").unwrap();
+        let TargetKind::Genrule(g) = &targets[0].kind else {
+            panic!()
+        };
+        assert_eq!(
+            g.outs.iter().map(|(o, _)| o.as_str()).collect::<Vec<_>>(),
+            ["out.txt", "sub/b.txt"]
+        );
+        assert_eq!(g.env["GREETING"], "hi");
+        assert_eq!(g.timeout, Duration::from_secs(30));
+        let TargetKind::Test(t) = &targets[1].kind else {
+            panic!()
+        };
+        assert_eq!(t.timeout, DEFAULT_TEST_TIMEOUT);
+        assert_eq!(targets[1].kind.items().len(), 2);
+    }
+
+    #[test]
+    fn genrule_mistakes_are_caught() {
+        let base = "[[genrule]]\nname = \"g\"\ncmd = \"true\"\n";
+        assert!(
+            err(&format!("{base}outs = []\n"))
+                .0
+                .contains("at least one output")
+        );
+        assert!(
+            err(&format!("{base}outs = [\"a\", \"a\"]\n"))
+                .0
+                .contains("listed twice")
+        );
+        assert!(
+            err(&format!("{base}outs = [\"*.txt\"]\n"))
+                .0
+                .contains("may not be globs")
+        );
+        assert!(
+            err(&format!("{base}outs = [\"../a\"]\n"))
+                .0
+                .contains("leaves the package")
+        );
+        assert!(
+            err(&format!(
+                "{base}outs = [\"a\"]\nenv = {{ PATH = \"/x\" }}\n"
+            ))
+            .0
+            .contains("cannot be set")
+        );
+        assert!(
+            err(&format!("{base}outs = [\"a\"]\ntimeout = \"soon\"\n"))
+                .0
+                .contains("not a duration")
+        );
+    }
+
     fn err(text: &str) -> (String, usize) {
         let d = parse_build_file(text, "p").unwrap_err();
         let line = line_col(text, d.span.unwrap().start).0;

@@ -153,7 +153,9 @@ fn stage1(spec_path: &Path) -> Result<i32, String> {
     if getppid() != Pid::from_raw(spec.parent as i32) {
         return Ok(SETUP_FAILED); // kiln died before we could watch it
     }
-    build_root(&spec).map_err(|e| setup_failed(&spec, e))?;
+    build_root(&spec)
+        .and_then(|()| pass_mount_rights_to_init())
+        .map_err(|e| setup_failed(&spec, e))?;
     let exe = ctx("locating kiln", std::env::current_exe())?;
     let status = ctx(
         "starting the sandbox init",
@@ -164,6 +166,63 @@ fn stage1(spec_path: &Path) -> Result<i32, String> {
     Ok(status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// Stage 2 is exec'd, and exec drops a non-root user's capabilities: carry the two it
+/// needs (mounting, and dropping the rest later) across as ambient capabilities.
+fn pass_mount_rights_to_init() -> Result<(), String> {
+    use rustix::thread::{CapabilitySet, CapabilitySets, capabilities, set_capabilities};
+    let caps = ctx("reading capabilities", capabilities(None))?;
+    ctx(
+        "setting inheritable capabilities",
+        set_capabilities(
+            None,
+            CapabilitySets {
+                inheritable: caps.permitted,
+                ..caps
+            },
+        ),
+    )?;
+    for cap in [CapabilitySet::SYS_ADMIN, CapabilitySet::SETPCAP] {
+        ctx(
+            "raising an ambient capability",
+            rustix::thread::configure_capability_in_ambient_set(cap, true),
+        )?;
+    }
+    Ok(())
+}
+
+/// The command gets no capabilities at all, whatever uid it has inside: it cannot
+/// remount, unmount or otherwise undo the walls, and setuid or file-capability
+/// binaries gain it nothing (no_new_privs).
+fn drop_all_capabilities() -> Result<(), String> {
+    use rustix::thread::{CapabilitySet, CapabilitySets, capabilities, set_capabilities};
+    for cap in CapabilitySet::all().iter() {
+        // Capabilities this kernel does not know are refused with EINVAL: not held.
+        match rustix::thread::remove_capability_from_bounding_set(cap) {
+            Ok(()) | Err(rustix::io::Errno::INVAL) => {}
+            Err(e) => return Err(format!("dropping the capability bounding set: {e}")),
+        }
+    }
+    ctx(
+        "clearing ambient capabilities",
+        rustix::thread::clear_ambient_capability_set(),
+    )?;
+    let caps = ctx("reading capabilities", capabilities(None))?;
+    ctx(
+        "clearing inheritable capabilities",
+        set_capabilities(
+            None,
+            CapabilitySets {
+                inheritable: CapabilitySet::empty(),
+                ..caps
+            },
+        ),
+    )?;
+    ctx(
+        "setting no_new_privs",
+        rustix::thread::set_no_new_privs(true),
+    )
 }
 
 fn build_root(spec: &Spec) -> Result<(), String> {
@@ -296,7 +355,9 @@ fn remount_read_only(path: &Path) -> Result<(), String> {
 fn stage2(spec_path: &Path) -> Result<i32, String> {
     ctx("prctl", nix::sys::prctl::set_pdeathsig(Signal::SIGKILL))?;
     let spec = read_spec(spec_path)?;
-    enter_root(&spec).map_err(|e| setup_failed(&spec, e))?;
+    enter_root(&spec)
+        .and_then(|()| drop_all_capabilities())
+        .map_err(|e| setup_failed(&spec, e))?;
     let child = Command::new(&spec.argv[0])
         .args(&spec.argv[1..])
         .current_dir(&spec.cwd)
