@@ -346,3 +346,48 @@ fn the_sandbox_works_unprivileged() {
         "declared\n65534\n"
     );
 }
+
+#[test]
+fn without_namespaces_kiln_says_so_unless_sandbox_none() {
+    if !Path::new("/usr/bin/unshare").exists() {
+        eprintln!("skipped: needs util-linux's unshare");
+        return;
+    }
+    let ws = ws(&genrule("cat $SRCS > $OUTS"));
+    // A user namespace of our own whose limit on further user namespaces is 0.
+    let run = |extra: &str| {
+        let script = format!(
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec {} build {extra}",
+            e2e::bin("kiln").display()
+        );
+        std::process::Command::new("unshare")
+            .args(["--user", "--map-root-user", "sh", "-c", &script])
+            .current_dir(&ws.root)
+            .env("KILN_CACHE", &ws.cache)
+            .env("HOME", ws.tmp.path().join("home"))
+            .output()
+            .unwrap()
+    };
+    let out = run("");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the Linux sandbox is not available here"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("limit on user namespaces"), "{stderr}");
+    assert!(stderr.contains("--sandbox=none"), "{stderr}");
+    assert!(!ws.path("kiln-out/p/out.txt").exists());
+    let out = run("--sandbox=none");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ws.path("kiln-out/p/out.txt").exists());
+}

@@ -95,17 +95,23 @@ fn setup_failed(spec: &Spec, msg: String) -> String {
 
 fn enter_namespaces() -> Result<(), String> {
     let (uid, gid) = (getuid(), getgid());
-    ctx(
-        "unshare(user, mount, pid, net, ipc, uts)",
-        unshare(
-            CloneFlags::CLONE_NEWUSER
-                | CloneFlags::CLONE_NEWNS
-                | CloneFlags::CLONE_NEWPID
-                | CloneFlags::CLONE_NEWNET
-                | CloneFlags::CLONE_NEWIPC
-                | CloneFlags::CLONE_NEWUTS,
-        ),
-    )?;
+    unshare(
+        CloneFlags::CLONE_NEWUSER
+            | CloneFlags::CLONE_NEWNS
+            | CloneFlags::CLONE_NEWPID
+            | CloneFlags::CLONE_NEWNET
+            | CloneFlags::CLONE_NEWIPC
+            | CloneFlags::CLONE_NEWUTS,
+    )
+    .map_err(|e| {
+        let why = match e {
+            nix::errno::Errno::ENOSPC => "the limit on user namespaces is reached (user.max_user_namespaces is 0 or used up)",
+            nix::errno::Errno::EPERM => "not permitted (unprivileged user namespaces are disabled, or a seccomp or AppArmor policy forbids them)",
+            nix::errno::Errno::EINVAL => "this kernel lacks one of the namespaces",
+            _ => "unexpected error",
+        };
+        format!("creating namespaces failed: {why} ({e})")
+    })?;
     ctx(
         "writing setgroups",
         fs::write("/proc/self/setgroups", "deny"),
