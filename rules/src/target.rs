@@ -493,38 +493,17 @@ data = [":g"]
     #[test]
     fn genrule_mistakes_are_caught() {
         let base = "[[genrule]]\nname = \"g\"\ncmd = \"true\"\n";
-        assert!(
-            err(&format!("{base}outs = []\n"))
-                .0
-                .contains("at least one output")
-        );
-        assert!(
-            err(&format!("{base}outs = [\"a\", \"a\"]\n"))
-                .0
-                .contains("listed twice")
-        );
-        assert!(
-            err(&format!("{base}outs = [\"*.txt\"]\n"))
-                .0
-                .contains("may not be globs")
-        );
-        assert!(
-            err(&format!("{base}outs = [\"../a\"]\n"))
-                .0
-                .contains("leaves the package")
-        );
-        assert!(
-            err(&format!(
-                "{base}outs = [\"a\"]\nenv = {{ PATH = \"/x\" }}\n"
-            ))
-            .0
-            .contains("cannot be set")
-        );
-        assert!(
-            err(&format!("{base}outs = [\"a\"]\ntimeout = \"soon\"\n"))
-                .0
-                .contains("not a duration")
-        );
+        for (rest, want) in [
+            ("outs = []", "at least one output"),
+            ("outs = [\"a\", \"a\"]", "listed twice"),
+            ("outs = [\"*.txt\"]", "may not be globs"),
+            ("outs = [\"../a\"]", "leaves the package"),
+            ("outs = [\"a\"]\nenv = { PATH = \"/x\" }", "cannot be set"),
+            ("outs = [\"a\"]\ntimeout = \"soon\"", "not a duration"),
+        ] {
+            let (msg, _) = err(&format!("{base}{rest}\n"));
+            assert!(msg.contains(want), "{rest}: {msg}");
+        }
     }
 
     fn err(text: &str) -> (String, usize) {
