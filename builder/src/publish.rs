@@ -18,8 +18,12 @@ pub fn now_rfc3339() -> String {
 
 fn store_err(e: store::StoreError) -> anyhow::Error {
     match e {
-        store::StoreError::BadUrl { .. } | store::StoreError::BadKey(_) => bad_input(e.to_string()),
-        store::StoreError::Io { .. } => env_failed(e.to_string()),
+        store::StoreError::BadUrl { .. }
+        | store::StoreError::BadKey(_)
+        | store::StoreError::Unsupported { .. } => bad_input(e.to_string()),
+        store::StoreError::Io { .. } | store::StoreError::Unreachable { .. } => {
+            env_failed(e.to_string())
+        }
     }
 }
 

@@ -1,15 +1,325 @@
-//! kiln-fetch, the on-host installer. Its commands arrive with their own issue; until
-//! then it says so plainly and exits with the usage code, so nothing mistakes it for a
-//! working installer.
+//! `kiln-fetch`, the on-host installer config management calls: install a package by
+//! build number or by a channel's latest, verified byte for byte, switched atomically,
+//! services restarted and health-checked, rolled back on failure. It must never leave
+//! a host half-installed.
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--version" || a == "-V") {
-        println!("kiln-fetch {}", env!("CARGO_PKG_VERSION"));
+mod config;
+mod download;
+mod error;
+mod install;
+mod layout;
+mod ops;
+mod services;
+mod state;
+mod testhook;
+mod unpack;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::error::{Code, Result, err};
+use crate::install::{Host, Target};
+use crate::layout::Layout;
+
+const EXAMPLES: &str = "\
+Examples:
+  kiln-fetch install solr --version 42        install build 42 (a no-op if it is current)
+  kiln-fetch install solr --channel prod      follow the prod channel
+  kiln-fetch rollback solr                    back to the previous build
+  kiln-fetch rollback solr --to 40            back to build 40
+  kiln-fetch verify solr                      re-hash the installed files
+  kiln-fetch list                             what is installed and current";
+
+#[derive(Parser)]
+#[command(name = "kiln-fetch", version, about = "Install kiln bundles on a host: verified, atomic, with restarts and rollback.", after_help = EXAMPLES)]
+struct Cli {
+    /// Config file; default /etc/kiln/fetch.toml (optional when --store is given).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Put the whole host layout under DIR (default the config's root, else /).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Store URL or path (overrides the config's store).
+    #[arg(long, global = true, value_name = "URL")]
+    store: Option<String>,
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Print one JSON object on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[arg(long, global = true)]
+    no_progress: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install a build by number or by channel, and make it current.
+    Install {
+        package: String,
+        #[arg(
+            long,
+            value_name = "N",
+            conflicts_with = "channel",
+            required_unless_present = "channel"
+        )]
+        version: Option<u64>,
+        #[arg(long, value_name = "C")]
+        channel: Option<String>,
+        /// Do not restart services.
+        #[arg(long)]
+        no_restart: bool,
+        /// Also restart this service when the package changes (repeatable).
+        #[arg(long, value_name = "NAME")]
+        restart: Vec<String>,
+        /// Say what would happen; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Switch back to the previous build (or --to N).
+    Rollback {
+        package: String,
+        #[arg(long, value_name = "N")]
+        to: Option<u64>,
+        #[arg(long)]
+        no_restart: bool,
+    },
+    /// Installed builds, current, and the channel last followed.
+    #[command(alias = "status")]
+    List { package: Option<String> },
+    /// Re-hash the current build's files; exit 1 on any drift.
+    Verify { package: String },
+    /// Remove old builds (never current nor the rollback target).
+    Gc {
+        #[arg(long, value_name = "N")]
+        keep: Option<usize>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => ExitCode::from(error::report(&e) as u8),
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    let config = Config::load(cli.config.as_deref())?;
+    let root = cli.root.clone().unwrap_or_else(|| config.root.clone());
+    let store_url = cli.store.clone().or_else(|| config.store.clone());
+    let store = match &store_url {
+        Some(u) => Some(store::open(u, &std::env::current_dir()?).map_err(error::store)?),
+        None => None,
+    };
+    let bar = if !cli.no_progress && !cli.quiet && !cli.json && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "downloading [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let (no_restart, restart) = match &cli.cmd {
+        Cmd::Install {
+            no_restart,
+            restart,
+            ..
+        } => (*no_restart, restart.clone()),
+        Cmd::Rollback { no_restart, .. } => (*no_restart, vec![]),
+        _ => (false, vec![]),
+    };
+    let host = Host {
+        layout: Layout::new(root),
+        config: &config,
+        store,
+        no_restart,
+        restart,
+        progress: &progress,
+    };
+    let say = |msg: String| {
+        if !cli.quiet && !cli.json {
+            println!("{msg}");
+        }
+    };
+    match cli.cmd {
+        Cmd::Install {
+            package,
+            version,
+            channel,
+            dry_run,
+            ..
+        } => {
+            let target = match (version, channel) {
+                (Some(n), None) => Target::Version(n),
+                (None, Some(c)) => Target::Channel(c),
+                _ => {
+                    return Err(err(
+                        Code::BadInput,
+                        "give exactly one of --version N and --channel C",
+                    ));
+                }
+            };
+            let r = host.install(&package, &target, dry_run);
+            bar.finish_and_clear();
+            report(&cli.json, &say, &r?);
+        }
+        Cmd::Rollback { package, to, .. } => {
+            let r = host.rollback(&package, to)?;
+            report(&cli.json, &say, &r);
+        }
+        Cmd::List { package } => {
+            let rows = ops::status(&host.layout, package.as_deref())?;
+            if cli.json {
+                print_json(&rows);
+            } else {
+                for r in rows {
+                    let builds: Vec<String> = r.installed.iter().map(u64::to_string).collect();
+                    let chan = r
+                        .channel
+                        .map(|c| format!(", following {c} (sequence {})", r.sequence.unwrap_or(0)))
+                        .unwrap_or_default();
+                    println!(
+                        "{}: current {}, installed [{}], rollback target {}{chan}",
+                        r.package,
+                        r.current.map_or("none".into(), |b| b.to_string()),
+                        builds.join(", "),
+                        r.rollback_target.map_or("none".into(), |b| b.to_string()),
+                    );
+                }
+            }
+        }
+        Cmd::Verify { package } => {
+            let d = ops::verify(&host.layout, &package)?;
+            if cli.json {
+                print_json(
+                    &json!({"package": d.package, "build": d.build, "ok": d.is_clean(), "changed": d.changed, "missing": d.missing, "extra": d.extra}),
+                );
+            } else {
+                for p in &d.changed {
+                    println!("changed: {p}");
+                }
+                for p in &d.missing {
+                    println!("missing: {p}");
+                }
+                for p in &d.extra {
+                    println!("extra: {p}");
+                }
+                if d.is_clean() {
+                    say(format!(
+                        "{} build {}: every file matches its manifest",
+                        d.package, d.build
+                    ));
+                }
+            }
+            if !d.is_clean() {
+                eprintln!(
+                    "error: {} build {} has drifted from its manifest ({} changed, {} missing, {} extra)",
+                    d.package,
+                    d.build,
+                    d.changed.len(),
+                    d.missing.len(),
+                    d.extra.len()
+                );
+                eprintln!(
+                    "hint: reinstall a clean copy with kiln-fetch rollback --to another build, then install this one again"
+                );
+                return Ok(1);
+            }
+        }
+        Cmd::Gc { keep } => {
+            let keep = keep.unwrap_or(config.keep).max(1);
+            let mut removed = serde_json::Map::new();
+            for p in host.layout.packages() {
+                let r = host.gc(&p, keep)?;
+                if !r.is_empty() {
+                    say(format!(
+                        "{p}: removed builds {}",
+                        r.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+                removed.insert(p, json!(r));
+            }
+            let changed = removed
+                .values()
+                .any(|v| v.as_array().is_some_and(|a| !a.is_empty()));
+            if cli.json {
+                print_json(&json!({"changed": changed, "removed": removed}));
+            } else if !changed {
+                say("nothing to remove".into());
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn report(json: &bool, say: &dyn Fn(String), r: &install::Report) {
+    if *json {
+        print_json(r);
         return;
     }
-    eprintln!(
-        "error: kiln-fetch has no commands yet in this build\nhint: install bundles from the store by hand until kiln-fetch lands (see docs/store.md for the layout)"
-    );
-    std::process::exit(2);
+    let from = |p: Option<u64>| p.map_or("nothing".to_string(), |b| format!("build {b}"));
+    if let Some(plan) = &r.dry_run {
+        if r.changed {
+            say(format!(
+                "would switch {} from {} to build {}: download {} bytes; restart {}",
+                r.package,
+                from(plan.switch_from),
+                plan.switch_to,
+                plan.download_bytes,
+                if plan.restart.is_empty() {
+                    "nothing".into()
+                } else {
+                    plan.restart.join(", ")
+                }
+            ));
+        } else {
+            say(format!(
+                "{} build {} is current: nothing to do",
+                r.package, r.build
+            ));
+        }
+        return;
+    }
+    if let Some(b) = r.recovered {
+        say(format!(
+            "finished the interrupted install of {} build {b}",
+            r.package
+        ));
+    }
+    if r.changed {
+        let restarted = if r.restarted.is_empty() {
+            String::new()
+        } else {
+            format!("; restarted {}", r.restarted.join(", "))
+        };
+        say(format!(
+            "{} build {} installed (was {}){restarted}",
+            r.package,
+            r.build,
+            from(r.previous)
+        ));
+    } else {
+        say(format!("{} build {} unchanged", r.package, r.build));
+    }
 }

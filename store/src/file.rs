@@ -99,10 +99,14 @@ impl Store for FileStore {
         }))
     }
 
-    fn open(&self, key: &str) -> Result<Option<Box<dyn Read + Send>>, StoreError> {
+    fn open_at(&self, key: &str, offset: u64) -> Result<Option<Box<dyn Read + Send>>, StoreError> {
+        use std::io::Seek;
         let path = self.path(key)?;
         match File::open(&path) {
-            Ok(f) => Ok(Some(Box::new(f))),
+            Ok(mut f) => {
+                f.seek(io::SeekFrom::Start(offset)).map_err(io_err(&path))?;
+                Ok(Some(Box::new(f)))
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_err(&path)(e)),
         }

@@ -4,11 +4,13 @@
 //! object: writes land under a temporary name and appear whole or not at all.
 
 mod file;
+mod http;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use file::FileStore;
+pub use http::HttpStore;
 
 /// An opaque version tag of an object, for compare-and-swap writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,12 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The store could not be reached or answered with an error, after retries.
+    #[error("{url}: {why}")]
+    Unreachable { url: String, why: String },
+    /// The store does not support this operation (writing to an https mirror).
+    #[error("{url}: {why}")]
+    Unsupported { url: String, why: String },
 }
 
 pub trait Store: Send + Sync {
@@ -50,7 +58,13 @@ pub trait Store: Send + Sync {
     fn get(&self, key: &str) -> Result<Option<(Vec<u8>, ETag)>, StoreError>;
 
     /// A streaming reader over an object, or None when absent.
-    fn open(&self, key: &str) -> Result<Option<Box<dyn Read + Send>>, StoreError>;
+    fn open(&self, key: &str) -> Result<Option<Box<dyn Read + Send>>, StoreError> {
+        self.open_at(key, 0)
+    }
+
+    /// A streaming reader over an object from byte `offset` on (to resume a
+    /// download), or None when absent.
+    fn open_at(&self, key: &str, offset: u64) -> Result<Option<Box<dyn Read + Send>>, StoreError>;
 
     /// Write `body` under `key` if `condition` holds.
     fn put(
@@ -65,10 +79,13 @@ pub trait Store: Send + Sync {
 }
 
 /// Open the store named by `url`: a path or `file://` URL (relative ones are taken
-/// from `base`).
+/// from `base`), or an `https://` (or `http://`) mirror, read-only.
 pub fn open(url: &str, base: &Path) -> Result<Box<dyn Store>, StoreError> {
     if let Some(rest) = url.strip_prefix("file://") {
         return Ok(Box::new(FileStore::new(base.join(rest))));
+    }
+    if url.starts_with("https://") || url.starts_with("http://") {
+        return Ok(Box::new(HttpStore::new(url)?));
     }
     if let Some((scheme, _)) = url.split_once("://") {
         return Err(StoreError::BadUrl {

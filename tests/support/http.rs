@@ -29,6 +29,8 @@ struct Route {
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    /// Paths not registered are served from here, when set.
+    dir: Option<PathBuf>,
     /// (path, range header) of every request, in order.
     log: Vec<(String, Option<String>)>,
 }
@@ -77,6 +79,11 @@ impl HttpServer {
             self.port,
             path.trim_start_matches('/')
         )
+    }
+
+    /// Serve every file below `dir` (a file store, say) at its relative path.
+    pub fn serve_dir(&self, dir: &std::path::Path) {
+        self.state.lock().unwrap().dir = Some(dir.to_path_buf());
     }
 
     pub fn add(&self, path: &str, body: Vec<u8>) {
@@ -155,7 +162,14 @@ fn serve(conn: TcpStream, state: &Mutex<State>, log: &PathBuf) -> std::io::Resul
         st.log.push((path.clone(), range.clone()));
         match st.routes.get_mut(&path) {
             Some(r) => (Some(r.body.clone()), r.faults.pop_front(), r.range),
-            None => (None, None, false),
+            None => {
+                let file = st
+                    .dir
+                    .as_ref()
+                    .filter(|_| !path.contains(".."))
+                    .and_then(|d| std::fs::read(d.join(path.trim_start_matches('/'))).ok());
+                (file, None, true)
+            }
         }
     };
     let mut out = conn;

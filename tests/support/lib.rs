@@ -3,6 +3,7 @@
 
 pub mod archives;
 pub mod http;
+pub mod runit;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,182 @@
+//! `/etc/kiln/fetch.toml` (or `--config FILE`): the store, the host root, how many
+//! builds to keep, the service manager and the health check's patience.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Code, Result, hinted};
+
+pub const DEFAULT_CONFIG: &str = "/etc/kiln/fetch.toml";
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    store: Option<String>,
+    root: Option<PathBuf>,
+    keep: Option<usize>,
+    trusted_keys: Option<Vec<String>>,
+    allow_unsigned: Option<bool>,
+    services: Option<ServicesDef>,
+    health: Option<HealthDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServicesDef {
+    manager: ManagerKind,
+    svdir: Option<PathBuf>,
+    command: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+pub enum ManagerKind {
+    Runit,
+    Systemd,
+    Command,
+    None,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthDef {
+    timeout: Option<String>,
+    retries: Option<u32>,
+    interval: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Manager {
+    /// `sv` against this service directory.
+    Runit {
+        svdir: PathBuf,
+    },
+    Systemd,
+    /// A shell command with `{name}` replaced by the service name.
+    Command {
+        template: String,
+    },
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Health {
+    /// One attempt may take this long.
+    pub timeout: Duration,
+    /// Attempts after the first one.
+    pub retries: u32,
+    pub interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub store: Option<String>,
+    pub root: PathBuf,
+    pub keep: usize,
+    pub manager: Manager,
+    pub health: Health,
+}
+
+fn duration(s: &str, what: &str, path: &Path) -> Result<Duration> {
+    humantime::parse_duration(s).map_err(|e| {
+        hinted(
+            Code::BadInput,
+            format!("{}: {what} = {s:?}: {e}", path.display()),
+            "write durations like \"30s\" or \"2m\"",
+        )
+    })
+}
+
+impl Config {
+    /// Read the config: `explicit` must exist; the default path may be missing.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let path = explicit.unwrap_or(Path::new(DEFAULT_CONFIG));
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => Some(t),
+            Err(e) if explicit.is_none() && e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(hinted(
+                    Code::BadInput,
+                    format!("cannot read config {}: {e}", path.display()),
+                    "check the path given to --config and its permissions",
+                ));
+            }
+        };
+        let def: ConfigFile = match &text {
+            None => ConfigFile::default(),
+            Some(t) => toml::from_str(t).map_err(|e| {
+                let place = e
+                    .span()
+                    .map(|s| {
+                        let before = &t[..s.start.min(t.len())];
+                        let line = before.matches('\n').count() + 1;
+                        let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                        format!(":{line}:{col}")
+                    })
+                    .unwrap_or_default();
+                hinted(
+                    Code::BadInput,
+                    format!(
+                        "{}{place}: {}",
+                        path.display(),
+                        e.message().trim_end().replace('\n', "; ")
+                    ),
+                    "see docs/operations.md for the keys fetch.toml takes",
+                )
+            })?,
+        };
+        if def.trusted_keys.is_some() || def.allow_unsigned.is_some() {
+            return Err(hinted(
+                Code::BadInput,
+                format!(
+                    "{}: trusted_keys and allow_unsigned are not supported by this build of kiln-fetch",
+                    path.display()
+                ),
+                "release signatures are not checked yet; remove the keys rather than trust a check that is not made",
+            ));
+        }
+        let manager = match def.services {
+            None => Manager::None,
+            Some(s) => match s.manager {
+                ManagerKind::Runit => Manager::Runit {
+                    svdir: s.svdir.unwrap_or_else(|| PathBuf::from("/etc/service")),
+                },
+                ManagerKind::Systemd => Manager::Systemd,
+                ManagerKind::None => Manager::None,
+                ManagerKind::Command => Manager::Command {
+                    template: s.command.ok_or_else(|| {
+                        hinted(
+                            Code::BadInput,
+                            format!(
+                                "{}: [services] manager = \"command\" needs command",
+                                path.display()
+                            ),
+                            "for example command = \"service {name} restart\"",
+                        )
+                    })?,
+                },
+            },
+        };
+        let h = def.health;
+        let health = Health {
+            timeout: match h.as_ref().and_then(|h| h.timeout.as_deref()) {
+                Some(s) => duration(s, "health.timeout", path)?,
+                None => Duration::from_secs(30),
+            },
+            retries: h.as_ref().and_then(|h| h.retries).unwrap_or(5),
+            interval: match h.as_ref().and_then(|h| h.interval.as_deref()) {
+                Some(s) => duration(s, "health.interval", path)?,
+                None => Duration::from_secs(2),
+            },
+        };
+        Ok(Config {
+            store: def.store,
+            root: def.root.unwrap_or_else(|| PathBuf::from("/")),
+            keep: def.keep.unwrap_or(3).max(1),
+            manager,
+            health,
+        })
+    }
+}

@@ -1,0 +1,666 @@
+//! Installing a build, in this order (each step that can fail comes before the switch):
+//!
+//! 1. take the package's lock; finish or clear an install a crash interrupted;
+//! 2. resolve the build (a pinned version, or a channel's pointer) and its release record;
+//! 3. check the service manager and the entry points we will link;
+//! 4. download to `var/cache/kiln/<sha256>.partial`, checking size and sha256;
+//! 5. unpack beside the final directory, check every file against MANIFEST.json, write
+//!    release.json, rename to `opt/kiln/<package>/<build>`;
+//! 6. link a tool's binaries into `usr/local/bin` (through `current`);
+//! 7. record the pending switch, then switch `current` by renaming a new symlink over it;
+//! 8. restart services, run the health check, and on failure switch back and restart
+//!    again;
+//! 9. record the history, clear the pending switch, keep N builds.
+
+use std::path::Path;
+
+use release::{Channel, Kind, Manifest, Release};
+use serde::Serialize;
+use store::Store;
+
+use crate::config::{Config, Manager};
+use crate::error::{Code, Result, err, hinted};
+use crate::layout::{Layout, TMP_PREFIX};
+use crate::state::{self, Event, Pending, State};
+use crate::unpack::{self, installed_manifest, remove_tree};
+use crate::{download, services, testhook};
+
+pub enum Target {
+    Version(u64),
+    Channel(String),
+}
+
+pub struct Host<'a> {
+    pub layout: Layout,
+    pub config: &'a Config,
+    pub store: Option<Box<dyn Store>>,
+    pub no_restart: bool,
+    /// More services to restart when the package changes.
+    pub restart: Vec<String>,
+    pub progress: &'a dyn Fn(u64, u64),
+}
+
+#[derive(Serialize, Debug)]
+pub struct Report {
+    pub changed: bool,
+    pub package: String,
+    pub build: u64,
+    pub previous: Option<u64>,
+    pub restarted: Vec<String>,
+    /// With --dry-run: what would happen, nothing done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<Plan>,
+    /// Set when this run finished an install a crash had interrupted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<u64>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Plan {
+    pub download_bytes: u64,
+    pub switch_from: Option<u64>,
+    pub switch_to: u64,
+    pub restart: Vec<String>,
+}
+
+/// A resolved release: the record, its exact bytes, and the channel it came by.
+struct Resolved {
+    rel: Release,
+    bytes: Vec<u8>,
+    channel: Option<(String, u64)>,
+}
+
+impl Host<'_> {
+    fn store(&self) -> Result<&dyn Store> {
+        self.store.as_deref().ok_or_else(|| {
+            hinted(
+                Code::BadInput,
+                "no store configured",
+                "pass --store URL or set store in /etc/kiln/fetch.toml",
+            )
+        })
+    }
+
+    fn fetch_release(&self, pkg: &str, build: u64) -> Result<(Release, Vec<u8>)> {
+        let store = self.store()?;
+        let key = release::release_key(pkg, build);
+        let (bytes, _) = store
+            .get(&key)
+            .map_err(crate::error::store)?
+            .ok_or_else(|| {
+                hinted(
+                    Code::BadInput,
+                    format!("build {build} of {pkg} is not in {}", store.url()),
+                    format!(
+                        "check the package name and build number (`kiln releases {pkg}` lists them)"
+                    ),
+                )
+            })?;
+        let rel = Release::from_bytes(&bytes).map_err(|e| {
+            err(
+                Code::Failed,
+                format!("{}/{key} is not a valid release record: {e}", store.url()),
+            )
+        })?;
+        if rel.package != pkg || rel.build != build {
+            return Err(err(
+                Code::Failed,
+                format!(
+                    "{}/{key} describes {} build {}, not {pkg} build {build}",
+                    store.url(),
+                    rel.package,
+                    rel.build
+                ),
+            ));
+        }
+        Ok((rel, bytes))
+    }
+
+    fn resolve(&self, pkg: &str, target: &Target) -> Result<Resolved> {
+        match target {
+            Target::Version(n) => {
+                let (rel, bytes) = self.fetch_release(pkg, *n)?;
+                Ok(Resolved {
+                    rel,
+                    bytes,
+                    channel: None,
+                })
+            }
+            Target::Channel(c) => {
+                let store = self.store()?;
+                let key = release::channel_key(pkg, c);
+                let (bytes, _) =
+                    store
+                        .get(&key)
+                        .map_err(crate::error::store)?
+                        .ok_or_else(|| {
+                            hinted(
+                                Code::BadInput,
+                                format!("{pkg} has no channel {c:?} in {}", store.url()),
+                                format!(
+                                    "promote a build first: kiln promote {pkg} N --channel {c}"
+                                ),
+                            )
+                        })?;
+                let ch = Channel::from_bytes(&bytes).map_err(|e| {
+                    err(
+                        Code::Failed,
+                        format!("{}/{key} is not a valid channel pointer: {e}", store.url()),
+                    )
+                })?;
+                if ch.package != pkg || ch.channel != *c {
+                    return Err(err(
+                        Code::Failed,
+                        format!("{}/{key} is for {} {}", store.url(), ch.package, ch.channel),
+                    ));
+                }
+                let (rel, bytes) = self.fetch_release(pkg, ch.build)?;
+                if rel.bundle.sha256 != ch.bundle_sha256 {
+                    return Err(err(
+                        Code::Failed,
+                        format!(
+                            "channel {c} of {pkg} names bundle {} for build {}, but the release record says {}",
+                            ch.bundle_sha256, ch.build, rel.bundle.sha256
+                        ),
+                    ));
+                }
+                Ok(Resolved {
+                    rel,
+                    bytes,
+                    channel: Some((c.clone(), ch.sequence)),
+                })
+            }
+        }
+    }
+
+    /// Remove what a crash left: temp directories and links beside their targets.
+    fn clean_temps(&self, pkg: &str) {
+        for dir in [self.layout.package_dir(pkg), self.layout.bin_dir()] {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if e.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                    let p = e.path();
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        let _ = remove_tree(&p);
+                    } else {
+                        let _ = std::fs::remove_file(&p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finish an install a crash interrupted after it recorded its pending switch.
+    fn recover(&self, pkg: &str) -> Result<Option<Report>> {
+        let Some(p) = state::load_pending(&self.layout, pkg) else {
+            return Ok(None);
+        };
+        if self.layout.current(pkg) != Some(p.to) {
+            // The switch never happened: the previous build is still current.
+            state::clear_pending(&self.layout, pkg)?;
+            return Ok(None);
+        }
+        let report = self.finish(pkg, &p)?;
+        Ok(Some(report))
+    }
+
+    pub fn install(&self, pkg: &str, target: &Target, dry_run: bool) -> Result<Report> {
+        release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
+        if dry_run {
+            return self.plan(pkg, target);
+        }
+        let _lock = state::lock(&self.layout, pkg)?;
+        self.clean_temps(pkg);
+        let recovered = self.recover(pkg)?;
+        let current = self.layout.current(pkg);
+        // A pinned build that is already current needs no store at all.
+        if let Target::Version(n) = target
+            && current == Some(*n)
+            && self
+                .layout
+                .build_dir(pkg, *n)
+                .join("release.json")
+                .is_file()
+        {
+            return Ok(self.unchanged(pkg, *n, recovered));
+        }
+        let r = self.resolve(pkg, target)?;
+        if current == Some(r.rel.build)
+            && self
+                .layout
+                .build_dir(pkg, r.rel.build)
+                .join("release.json")
+                .is_file()
+        {
+            if let Some((c, seq)) = &r.channel {
+                let mut st = State::load(&self.layout, pkg)?;
+                st.channel = Some(c.clone());
+                st.sequence = Some(*seq);
+                st.save(&self.layout, pkg)?;
+            }
+            return Ok(self.unchanged(pkg, r.rel.build, recovered));
+        }
+        let mut report = self.switch_to(pkg, &r.rel, &r.bytes, "install", r.channel.clone())?;
+        report.recovered = recovered.map(|r| r.build);
+        Ok(report)
+    }
+
+    fn unchanged(&self, pkg: &str, build: u64, recovered: Option<Report>) -> Report {
+        match recovered {
+            Some(mut r) => {
+                r.recovered = Some(r.build);
+                r
+            }
+            None => Report {
+                changed: false,
+                package: pkg.into(),
+                build,
+                previous: Some(build),
+                restarted: vec![],
+                dry_run: None,
+                recovered: None,
+            },
+        }
+    }
+
+    fn plan(&self, pkg: &str, target: &Target) -> Result<Report> {
+        let current = self.layout.current(pkg);
+        let r = self.resolve(pkg, target)?;
+        let n = r.rel.build;
+        let on_disk = self.layout.build_dir(pkg, n).join("release.json").is_file();
+        let cache = self.layout.cache_dir();
+        let sha = r.rel.bundle.sha256;
+        let download_bytes =
+            if on_disk || current == Some(n) || cache.join(format!("{sha}.tar.gz")).is_file() {
+                0
+            } else {
+                let have =
+                    std::fs::metadata(cache.join(format!("{sha}.partial"))).map_or(0, |m| m.len());
+                r.rel.bundle.size.saturating_sub(have)
+            };
+        let changed = current != Some(n);
+        let restart = if changed && !self.no_restart {
+            self.restarts_for(
+                on_disk
+                    .then(|| installed_manifest(&self.layout.build_dir(pkg, n)).ok())
+                    .flatten()
+                    .as_ref(),
+            )
+        } else {
+            vec![]
+        };
+        Ok(Report {
+            changed,
+            package: pkg.into(),
+            build: n,
+            previous: current,
+            restarted: vec![],
+            dry_run: Some(Plan {
+                download_bytes,
+                switch_from: current,
+                switch_to: n,
+                restart,
+            }),
+            recovered: None,
+        })
+    }
+
+    /// The services to restart for a bundle: its own, plus --restart ones.
+    fn restarts_for(&self, manifest: Option<&Manifest>) -> Vec<String> {
+        let mut out: Vec<String> = manifest
+            .and_then(|m| {
+                (m.kind == Kind::Service).then(|| m.service.as_ref().map(|s| s.name.clone()))
+            })
+            .flatten()
+            .into_iter()
+            .collect();
+        out.extend(self.restart.iter().cloned());
+        if matches!(self.config.manager, Manager::None) {
+            out.clear();
+        }
+        out
+    }
+
+    /// Make `rel` current: everything that can fail first, then the switch.
+    fn switch_to(
+        &self,
+        pkg: &str,
+        rel: &Release,
+        bytes: &[u8],
+        action: &str,
+        channel: Option<(String, u64)>,
+    ) -> Result<Report> {
+        // A configured manager that cannot run fails the install before anything is
+        // downloaded: we do not know yet whether the bundle is a service.
+        if !self.no_restart {
+            services::preflight(&self.config.manager)?;
+        }
+        let n = rel.build;
+        let dir = self.layout.build_dir(pkg, n);
+        let current = self.layout.current(pkg);
+        if dir.exists() && std::fs::read(dir.join("release.json")).ok().as_deref() != Some(bytes) {
+            // Not what the store describes (tampered, or from another store): redo it.
+            if current == Some(n) {
+                return Err(err(
+                    Code::Failed,
+                    format!(
+                        "{} is current but does not match the store's release record; run kiln-fetch verify {pkg}",
+                        dir.display()
+                    ),
+                ));
+            }
+            remove_tree(&dir)?;
+        }
+        if !dir.exists() {
+            let blob = download::bundle(&self.layout, self.store()?, rel, self.progress)?;
+            unpack::install_tree(&self.layout, rel, bytes, &blob)?;
+        }
+        let manifest = installed_manifest(&dir)?;
+        let restart = if self.no_restart {
+            vec![]
+        } else {
+            self.restarts_for(Some(&manifest))
+        };
+        self.check_links(pkg, &manifest)?;
+        self.link(pkg, &manifest)?;
+        let pending = Pending {
+            from: current,
+            to: n,
+            action: action.to_string(),
+            restart,
+            channel: channel.as_ref().map(|c| c.0.clone()),
+            sequence: channel.as_ref().map(|c| c.1),
+        };
+        state::save_pending(&self.layout, pkg, &pending)?;
+        testhook::pause("before-switch");
+        self.switch(pkg, n)?;
+        testhook::pause("after-switch");
+        self.finish(pkg, &pending)
+    }
+
+    /// After the switch: restart, health check (rolling back on failure), history.
+    fn finish(&self, pkg: &str, p: &Pending) -> Result<Report> {
+        let dir = self.layout.build_dir(pkg, p.to);
+        let manifest = installed_manifest(&dir)?;
+        for name in &p.restart {
+            services::restart(&self.config.manager, name)?;
+        }
+        let mut st = State::load(&self.layout, pkg)?;
+        if let Some(health) = manifest.service.as_ref().and_then(|s| s.health.as_ref()) {
+            let exe = self.layout.current_link(pkg).join(health);
+            if let Err(why) = services::check(&exe, &self.config.health) {
+                return Err(self.roll_back_after_failed_check(pkg, p, health, &why, &mut st));
+            }
+        }
+        st.history.push(Event {
+            build: p.to,
+            sha256: release_sha(&dir)?,
+            at: state::now(),
+            action: p.action.clone(),
+            previous: p.from,
+            channel: p.channel.clone(),
+        });
+        if p.channel.is_some() {
+            st.channel = p.channel.clone();
+            st.sequence = p.sequence;
+        }
+        st.save(&self.layout, pkg)?;
+        state::clear_pending(&self.layout, pkg)?;
+        self.unlink_stale(pkg, &manifest)?;
+        self.gc(pkg, self.config.keep)?;
+        let _ = std::fs::remove_file(
+            self.layout
+                .cache_dir()
+                .join(format!("{}.tar.gz", release_sha(&dir)?)),
+        );
+        Ok(Report {
+            changed: true,
+            package: pkg.into(),
+            build: p.to,
+            previous: p.from,
+            restarted: p.restart.clone(),
+            dry_run: None,
+            recovered: None,
+        })
+    }
+
+    fn roll_back_after_failed_check(
+        &self,
+        pkg: &str,
+        p: &Pending,
+        health: &str,
+        why: &str,
+        st: &mut State,
+    ) -> anyhow::Error {
+        let failed = format!(
+            "health check {health} of {pkg} build {} failed: {why}",
+            p.to
+        );
+        let Some(prev) = p.from.filter(|b| self.layout.build_dir(pkg, *b).is_dir()) else {
+            let _ = state::clear_pending(&self.layout, pkg);
+            return hinted(
+                Code::Failed,
+                format!(
+                    "{failed}; there is no earlier build to roll back to, so build {} stays current",
+                    p.to
+                ),
+                "fix the release and install another build",
+            );
+        };
+        let back = (|| -> Result<()> {
+            let prev_manifest = installed_manifest(&self.layout.build_dir(pkg, prev))?;
+            self.link(pkg, &prev_manifest)?;
+            self.switch(pkg, prev)?;
+            for name in &p.restart {
+                services::restart(&self.config.manager, name)?;
+            }
+            st.history.push(Event {
+                build: prev,
+                sha256: release_sha(&self.layout.build_dir(pkg, prev))?,
+                at: state::now(),
+                action: "auto-rollback".into(),
+                previous: Some(p.to),
+                channel: None,
+            });
+            st.save(&self.layout, pkg)?;
+            state::clear_pending(&self.layout, pkg)?;
+            self.unlink_stale(pkg, &prev_manifest)
+        })();
+        match back {
+            Ok(()) => hinted(
+                Code::Failed,
+                format!("{failed}; rolled back to build {prev}, which is running now"),
+                format!(
+                    "build {} stays installed for inspection under {}",
+                    p.to,
+                    self.layout.build_dir(pkg, p.to).display()
+                ),
+            ),
+            Err(e) => hinted(
+                Code::Failed,
+                format!("{failed}; rolling back to build {prev} failed too: {e:#}"),
+                "check the service by hand; kiln-fetch list shows what is current",
+            ),
+        }
+    }
+
+    /// Point `current` at `build` by renaming a new symlink over it.
+    fn switch(&self, pkg: &str, build: u64) -> Result<()> {
+        let dir = self.layout.package_dir(pkg);
+        let tmp = dir.join(format!("{TMP_PREFIX}current-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(build.to_string(), &tmp)?;
+        fs_err::rename(&tmp, self.layout.current_link(pkg))?;
+        std::fs::File::open(&dir)?.sync_all()?;
+        Ok(())
+    }
+
+    fn check_links(&self, pkg: &str, m: &Manifest) -> Result<()> {
+        if m.kind != Kind::Tool {
+            return Ok(());
+        }
+        for b in &m.binaries {
+            let path = self.layout.bin_dir().join(b);
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let target = meta
+                .file_type()
+                .is_symlink()
+                .then(|| std::fs::read_link(&path).ok())
+                .flatten();
+            if target.as_deref() == Some(Layout::bin_target(pkg, b).as_path()) {
+                continue;
+            }
+            let owner = target
+                .as_ref()
+                .and_then(|t| t.strip_prefix("../../../opt/kiln").ok())
+                .and_then(|rest| rest.components().next())
+                .map(|c| c.as_os_str().to_string_lossy().into_owned());
+            return Err(match owner {
+                Some(other) => hinted(
+                    Code::Failed,
+                    format!("{} is already provided by package {other}", path.display()),
+                    "two tools cannot install the same entry point; rename one binary",
+                ),
+                None => hinted(
+                    Code::Failed,
+                    format!(
+                        "{} exists and is not managed by kiln-fetch; refusing to replace it",
+                        path.display()
+                    ),
+                    "remove it by hand if kiln-fetch should own it",
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Link a tool's binaries into usr/local/bin, through `current`.
+    fn link(&self, pkg: &str, m: &Manifest) -> Result<()> {
+        if m.kind != Kind::Tool {
+            return Ok(());
+        }
+        let bin = self.layout.bin_dir();
+        fs_err::create_dir_all(&bin)?;
+        for b in &m.binaries {
+            let path = bin.join(b);
+            let target = Layout::bin_target(pkg, b);
+            if std::fs::read_link(&path).ok().as_deref() == Some(target.as_path()) {
+                continue;
+            }
+            let tmp = bin.join(format!("{TMP_PREFIX}{}-{b}", std::process::id()));
+            let _ = std::fs::remove_file(&tmp);
+            std::os::unix::fs::symlink(&target, &tmp)?;
+            fs_err::rename(&tmp, &path)?;
+        }
+        Ok(())
+    }
+
+    /// Remove entry points of ours that the current build no longer has.
+    fn unlink_stale(&self, pkg: &str, m: &Manifest) -> Result<()> {
+        let prefix = Path::new("../../../opt/kiln").join(pkg).join("current/bin");
+        for e in std::fs::read_dir(self.layout.bin_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ours =
+                std::fs::read_link(e.path()).is_ok_and(|t| t.parent() == Some(prefix.as_path()));
+            if ours && (m.kind != Kind::Tool || !m.binaries.contains(&name)) {
+                fs_err::remove_file(e.path())?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rollback(&self, pkg: &str, to: Option<u64>) -> Result<Report> {
+        release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
+        let _lock = state::lock(&self.layout, pkg)?;
+        self.clean_temps(pkg);
+        self.recover(pkg)?;
+        let current = self.layout.current(pkg);
+        let st = State::load(&self.layout, pkg)?;
+        let target = match to {
+            Some(n) => n,
+            None => st.rollback_target(current).ok_or_else(|| {
+                hinted(
+                    Code::BadInput,
+                    format!("{pkg} has no earlier build to roll back to"),
+                    "name one with --to N",
+                )
+            })?,
+        };
+        if current == Some(target) {
+            return Ok(self.unchanged(pkg, target, None));
+        }
+        let dir = self.layout.build_dir(pkg, target);
+        let (rel, bytes) = match std::fs::read(dir.join("release.json")) {
+            Ok(bytes) => (
+                Release::from_bytes(&bytes).map_err(|e| {
+                    err(
+                        Code::Failed,
+                        format!("{}: {e}", dir.join("release.json").display()),
+                    )
+                })?,
+                bytes,
+            ),
+            // Not on this host any more: fetch it like an install.
+            Err(_) => self.fetch_release(pkg, target)?,
+        };
+        self.switch_to(pkg, &rel, &bytes, "rollback", None)
+    }
+
+    /// Remove old builds beyond `keep`, never `current` nor the rollback target.
+    pub fn gc(&self, pkg: &str, keep: usize) -> Result<Vec<u64>> {
+        let current = self.layout.current(pkg);
+        let st = State::load(&self.layout, pkg)?;
+        let protected: Vec<u64> = current
+            .into_iter()
+            .chain(st.rollback_target(current))
+            .collect();
+        // Most recently current first; builds never current come last, newest first.
+        let mut order: Vec<u64> = Vec::new();
+        for e in st.history.iter().rev() {
+            if !order.contains(&e.build) {
+                order.push(e.build);
+            }
+        }
+        for b in self.layout.installed(pkg).into_iter().rev() {
+            if !order.contains(&b) {
+                order.push(b);
+            }
+        }
+        let installed = self.layout.installed(pkg);
+        let mut kept: Vec<u64> = protected.clone();
+        for b in order {
+            if kept.len() >= keep.max(protected.len()) {
+                break;
+            }
+            if installed.contains(&b) && !kept.contains(&b) {
+                kept.push(b);
+            }
+        }
+        let mut removed = Vec::new();
+        for b in installed {
+            if !kept.contains(&b) {
+                remove_tree(&self.layout.build_dir(pkg, b))?;
+                removed.push(b);
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn release_sha(dir: &Path) -> Result<release::Digest> {
+    let bytes = fs_err::read(dir.join("release.json"))?;
+    Ok(Release::from_bytes(&bytes)
+        .map_err(|e| {
+            err(
+                Code::Failed,
+                format!("{}: {e}", dir.join("release.json").display()),
+            )
+        })?
+        .bundle
+        .sha256)
+}

@@ -1,0 +1,144 @@
+//! Read-only views of a host: `list`/`status` and `verify`.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use release::{Digest, MANIFEST_PATH, Release};
+use serde::Serialize;
+
+use crate::error::{Code, Result, err, hinted};
+use crate::layout::Layout;
+use crate::state::State;
+use crate::unpack::installed_manifest;
+
+#[derive(Serialize)]
+pub struct PackageStatus {
+    pub package: String,
+    pub current: Option<u64>,
+    pub installed: Vec<u64>,
+    pub rollback_target: Option<u64>,
+    pub channel: Option<String>,
+    pub sequence: Option<u64>,
+    pub last_change: Option<String>,
+}
+
+pub fn status(layout: &Layout, only: Option<&str>) -> Result<Vec<PackageStatus>> {
+    let packages = match only {
+        Some(p) => {
+            if layout.installed(p).is_empty() {
+                return Err(err(
+                    Code::BadInput,
+                    format!("{p} is not installed under {}", layout.root.display()),
+                ));
+            }
+            vec![p.to_string()]
+        }
+        None => layout.packages(),
+    };
+    let mut out = Vec::new();
+    for p in packages {
+        let st = State::load(layout, &p)?;
+        let current = layout.current(&p);
+        out.push(PackageStatus {
+            installed: layout.installed(&p),
+            rollback_target: st.rollback_target(current),
+            channel: st.channel.clone(),
+            sequence: st.sequence,
+            last_change: st
+                .history
+                .last()
+                .map(|e| format!("{} {} at {}", e.action, e.build, e.at)),
+            current,
+            package: p,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Serialize, Default)]
+pub struct Drift {
+    pub package: String,
+    pub build: u64,
+    pub changed: Vec<String>,
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_clean(&self) -> bool {
+        self.changed.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+    }
+}
+
+/// Re-hash every file of the current build against its manifest.
+pub fn verify(layout: &Layout, pkg: &str) -> Result<Drift> {
+    let build = layout.current(pkg).ok_or_else(|| {
+        hinted(
+            Code::BadInput,
+            format!("{pkg} is not installed under {}", layout.root.display()),
+            "kiln-fetch list shows what is installed",
+        )
+    })?;
+    let dir = layout.build_dir(pkg, build);
+    let mut drift = Drift {
+        package: pkg.into(),
+        build,
+        ..Drift::default()
+    };
+    let manifest_bytes = std::fs::read(dir.join(MANIFEST_PATH)).unwrap_or_default();
+    let rel_ok = std::fs::read(dir.join("release.json"))
+        .ok()
+        .and_then(|b| Release::from_bytes(&b).ok())
+        .is_some_and(|r| r.manifest_sha256 == Digest::of_bytes(&manifest_bytes));
+    if !rel_ok {
+        drift.changed.push(MANIFEST_PATH.into());
+    }
+    let manifest = installed_manifest(&dir)?;
+    let mut expected = BTreeSet::new();
+    for f in &manifest.files {
+        expected.insert(f.path.clone());
+        let path = dir.join(&f.path);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            drift.missing.push(f.path.clone());
+            continue;
+        };
+        let same = match &f.target {
+            Some(t) => std::fs::read_link(&path).is_ok_and(|l| l == Path::new(t)),
+            None => {
+                meta.is_file()
+                    && meta.len() == f.size
+                    && (meta.permissions().mode() & 0o111 != 0) == (f.mode & 0o111 != 0)
+                    && hash(&path).ok() == f.sha256
+            }
+        };
+        if !same {
+            drift.changed.push(f.path.clone());
+        }
+    }
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in fs_err::read_dir(&d)? {
+            let e = e?;
+            let rel = e
+                .path()
+                .strip_prefix(&dir)
+                .expect("below")
+                .to_string_lossy()
+                .into_owned();
+            if e.file_type()?.is_dir() {
+                stack.push(e.path());
+            } else if !expected.contains(&rel) && rel != MANIFEST_PATH && rel != "release.json" {
+                drift.extra.push(rel);
+            }
+        }
+    }
+    drift.extra.sort();
+    Ok(drift)
+}
+
+fn hash(path: &Path) -> std::io::Result<Digest> {
+    let mut h = release::Hasher::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut h)?;
+    Ok(h.finish())
+}

@@ -1,0 +1,126 @@
+//! Restarting services and checking health. Restarts go through the configured
+//! manager: runit (`sv restart <svdir>/<name>`), systemd (`systemctl restart <name>`),
+//! or a command template. A health check is an executable of the bundle, run with a
+//! time limit and bounded retries.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config::{Health, Manager};
+use crate::error::{Code, Result, err, hinted};
+
+/// Check, before anything changes, that the manager's program can be run.
+pub fn preflight(manager: &Manager) -> Result<()> {
+    let program = match manager {
+        Manager::Runit { svdir } => {
+            if !svdir.is_dir() {
+                return Err(hinted(
+                    Code::Env,
+                    format!("runit service directory {} does not exist", svdir.display()),
+                    "set [services] svdir in fetch.toml to the directory runsvdir watches",
+                ));
+            }
+            "sv"
+        }
+        Manager::Systemd => "systemctl",
+        Manager::Command { .. } => "sh",
+        Manager::None => return Ok(()),
+    };
+    if find_in_path(program).is_none() {
+        return Err(hinted(
+            Code::Env,
+            format!("the service manager's `{program}` is not installed (not found in PATH)"),
+            "install it, or change [services] manager in fetch.toml; pass --no-restart to install without restarting",
+        ));
+    }
+    Ok(())
+}
+
+fn find_in_path(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+pub fn restart(manager: &Manager, name: &str) -> Result<()> {
+    let mut cmd = match manager {
+        Manager::Runit { svdir } => {
+            let mut c = Command::new("sv");
+            c.args(["-w", "30", "restart"]).arg(svdir.join(name));
+            c
+        }
+        Manager::Systemd => {
+            let mut c = Command::new("systemctl");
+            c.args(["restart", name]);
+            c
+        }
+        Manager::Command { template } => {
+            let mut c = Command::new("sh");
+            c.arg("-c").arg(template.replace("{name}", name));
+            c
+        }
+        Manager::None => return Ok(()),
+    };
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
+        err(
+            Code::Env,
+            format!("restarting {name}: cannot run the service manager: {e}"),
+        )
+    })?;
+    if !out.status.success() {
+        return Err(err(
+            Code::Failed,
+            format!(
+                "restarting {name} failed ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout).trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Run the health check until it passes, at most 1 + retries times. Returns the last
+/// failure's description.
+pub fn check(exe: &Path, health: &Health) -> std::result::Result<(), String> {
+    let mut last = String::new();
+    for attempt in 0..=health.retries {
+        if attempt > 0 {
+            std::thread::sleep(health.interval);
+        }
+        match run_once(exe, health.timeout) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn run_once(exe: &Path, timeout: Duration) -> std::result::Result<(), String> {
+    let mut child = Command::new(exe)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run it: {e}"))?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(s)) if s.success() => return Ok(()),
+            Ok(Some(s)) => return Err(format!("it exited with {s}")),
+            Ok(None) if start.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "it did not finish within {}",
+                    humantime::format_duration(timeout)
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}

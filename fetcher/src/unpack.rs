@@ -1,0 +1,217 @@
+//! Unpacking a verified download into `opt/kiln/<package>/.tmp-<build>-<pid>`, checking
+//! every file against MANIFEST.json (whose sha256 the release record pins), adding
+//! release.json, making the tree read-only, and only then renaming it to its build
+//! number. A crash leaves at most a temp directory, removed by the next run.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use archive::{TreeEntry, UnpackError};
+use release::{Digest, MANIFEST_PATH, Manifest, Release};
+
+use crate::error::{Code, Result, err, hinted};
+use crate::layout::{Layout, TMP_PREFIX};
+use crate::testhook;
+
+pub fn install_tree(
+    layout: &Layout,
+    rel: &Release,
+    rel_bytes: &[u8],
+    blob: &Path,
+) -> Result<PathBuf> {
+    let dest = layout.build_dir(&rel.package, rel.build);
+    let tmp = layout.package_dir(&rel.package).join(format!(
+        "{TMP_PREFIX}{}-{}",
+        rel.build,
+        std::process::id()
+    ));
+    fs_err::create_dir_all(&tmp)?;
+    let result = (|| {
+        let files = archive::unpack(blob, &tmp, None).map_err(|e| unpack_error(rel, e))?;
+        check_manifest(&tmp, rel, &files)?;
+        fs_err::write(tmp.join("release.json"), rel_bytes)?;
+        testhook::pause("unpack");
+        make_read_only(&tmp)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = remove_tree(&tmp);
+        return Err(e);
+    }
+    fs_err::rename(&tmp, &dest)?;
+    if let Ok(d) = std::fs::File::open(layout.package_dir(&rel.package)) {
+        let _ = d.sync_all();
+    }
+    Ok(dest)
+}
+
+fn unpack_error(rel: &Release, e: UnpackError) -> anyhow::Error {
+    match &e {
+        UnpackError::Write { source, .. } if source.raw_os_error() == Some(28) => hinted(
+            Code::Env,
+            format!(
+                "unpacking {} build {}: the disk is full: {e}",
+                rel.package, rel.build
+            ),
+            "free some space (kiln-fetch gc --keep 1 removes old builds) and run again; nothing was installed",
+        ),
+        UnpackError::Write { .. } | UnpackError::Read { .. } => err(
+            Code::Env,
+            format!("unpacking {} build {}: {e}", rel.package, rel.build),
+        ),
+        _ => hinted(
+            Code::Failed,
+            format!(
+                "bundle of {} build {} is refused: {e}",
+                rel.package, rel.build
+            ),
+            "the bundle is malformed or hostile; nothing was installed",
+        ),
+    }
+}
+
+/// Every unpacked file must be in the manifest with the same size, digest and mode,
+/// and every manifest entry must have been unpacked.
+fn check_manifest(dir: &Path, rel: &Release, files: &[archive::TreeFile]) -> Result<Manifest> {
+    let bytes = std::fs::read(dir.join(MANIFEST_PATH)).map_err(|_| {
+        err(
+            Code::Failed,
+            format!(
+                "bundle of {} build {} has no {MANIFEST_PATH}",
+                rel.package, rel.build
+            ),
+        )
+    })?;
+    if Digest::of_bytes(&bytes) != rel.manifest_sha256 {
+        return Err(err(
+            Code::Failed,
+            format!(
+                "{MANIFEST_PATH} of {} build {} does not match the release record's manifest_sha256",
+                rel.package, rel.build
+            ),
+        ));
+    }
+    let manifest = Manifest::from_bytes(&bytes).map_err(|e| {
+        err(
+            Code::Failed,
+            format!(
+                "{MANIFEST_PATH} of {} build {}: {e}",
+                rel.package, rel.build
+            ),
+        )
+    })?;
+    if manifest.package != rel.package {
+        return Err(err(
+            Code::Failed,
+            format!(
+                "bundle says it is {:?}, but the release record is for {:?}",
+                manifest.package, rel.package
+            ),
+        ));
+    }
+    let mut unpacked: BTreeMap<&str, &TreeEntry> = files
+        .iter()
+        .filter(|f| f.path != MANIFEST_PATH)
+        .map(|f| (f.path.as_str(), &f.entry))
+        .collect();
+    let mut bad = Vec::new();
+    for m in &manifest.files {
+        let ok = match unpacked.remove(m.path.as_str()) {
+            None => false,
+            Some(TreeEntry::File {
+                size,
+                sha256,
+                executable,
+            }) => {
+                m.sha256 == Some(*sha256) && m.size == *size && (m.mode & 0o111 != 0) == *executable
+            }
+            Some(TreeEntry::Symlink { target }) => m.target.as_deref() == Some(target.as_str()),
+        };
+        if !ok {
+            bad.push(m.path.clone());
+        }
+    }
+    bad.extend(
+        unpacked
+            .keys()
+            .map(|p| format!("{p} (not in the manifest)")),
+    );
+    if !bad.is_empty() {
+        return Err(hinted(
+            Code::Failed,
+            format!(
+                "bundle of {} build {} does not match its manifest: {}",
+                rel.package,
+                rel.build,
+                bad.join(", ")
+            ),
+            "the bundle was altered after it was built; nothing was installed",
+        ));
+    }
+    Ok(manifest)
+}
+
+/// Files lose their write bits, directories become 0555, deepest first.
+fn make_read_only(dir: &Path) -> Result<()> {
+    let mut dirs = Vec::new();
+    for entry in walk(dir)? {
+        let meta = std::fs::symlink_metadata(&entry)?;
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        if meta.is_dir() {
+            dirs.push(entry);
+        } else {
+            let mode = meta.permissions().mode() & 0o555;
+            std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(mode))?;
+        }
+    }
+    for d in dirs.iter().rev() {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o555))?;
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555))?;
+    Ok(())
+}
+
+/// Every path below `dir` (not `dir` itself), parents before children.
+fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let e = e?;
+            let p = e.path();
+            if e.file_type()?.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Remove a tree made read-only by `make_read_only`.
+pub fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(dir).is_err() {
+        return Ok(());
+    }
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+    for p in walk(dir)? {
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+    std::fs::remove_dir_all(dir)
+}
+
+/// Read the manifest of an installed build.
+pub fn installed_manifest(build_dir: &Path) -> Result<Manifest> {
+    let bytes = fs_err::read(build_dir.join(MANIFEST_PATH))?;
+    Manifest::from_bytes(&bytes).map_err(|e| {
+        err(
+            Code::Failed,
+            format!("{}: {e}", build_dir.join(MANIFEST_PATH).display()),
+        )
+    })
+}

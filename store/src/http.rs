@@ -1,0 +1,153 @@
+//! A store served over plain HTTP(S) with the same key layout: a CDN or a mirror of a
+//! file store. Read-only: it can get and stream objects (resuming with Range), but not
+//! list or write them. Transient failures (connection errors, 5xx, 429) are retried a
+//! bounded number of times with backoff.
+
+use std::io::{self, Read};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+
+use crate::{Condition, ETag, PutOutcome, Store, StoreError, check_key};
+
+const ATTEMPTS: u32 = 3;
+
+pub struct HttpStore {
+    base: String,
+    client: Client,
+}
+
+impl HttpStore {
+    pub fn new(url: &str) -> Result<HttpStore, StoreError> {
+        let client = Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StoreError::BadUrl {
+                url: url.to_string(),
+                why: e.to_string(),
+            })?;
+        Ok(HttpStore {
+            base: url.trim_end_matches('/').to_string(),
+            client,
+        })
+    }
+
+    fn url_of(&self, key: &str) -> Result<String, StoreError> {
+        check_key(key)?;
+        Ok(format!("{}/{key}", self.base))
+    }
+
+    /// GET with retries; None for 404.
+    fn get_response(&self, key: &str, offset: u64) -> Result<Option<Response>, StoreError> {
+        let url = self.url_of(key)?;
+        let mut last = String::new();
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(250 << (attempt - 1)));
+            }
+            let mut req = self.client.get(&url);
+            if offset > 0 {
+                req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+            }
+            match req.send() {
+                Ok(r) if r.status() == StatusCode::NOT_FOUND => return Ok(None),
+                Ok(r) if r.status().is_success() => return Ok(Some(r)),
+                Ok(r)
+                    if r.status().is_server_error()
+                        || r.status() == StatusCode::TOO_MANY_REQUESTS =>
+                {
+                    last = format!("HTTP {}", r.status());
+                }
+                Ok(r) => {
+                    return Err(StoreError::Unreachable {
+                        url,
+                        why: format!("HTTP {}", r.status()),
+                    });
+                }
+                Err(e) => last = describe(e),
+            }
+        }
+        Err(StoreError::Unreachable {
+            url,
+            why: format!("{last} (after {ATTEMPTS} attempts)"),
+        })
+    }
+}
+
+fn describe(e: reqwest::Error) -> String {
+    use std::error::Error as _;
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+impl Store for HttpStore {
+    fn url(&self) -> String {
+        self.base.clone()
+    }
+
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, ETag)>, StoreError> {
+        let Some(mut resp) = self.get_response(key, 0)? else {
+            return Ok(None);
+        };
+        let tag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let mut body = Vec::new();
+        resp.read_to_end(&mut body)
+            .map_err(|e| StoreError::Unreachable {
+                url: self.base.clone(),
+                why: format!("reading {key}: {e}"),
+            })?;
+        Ok(Some((body, ETag(tag))))
+    }
+
+    fn open_at(&self, key: &str, offset: u64) -> Result<Option<Box<dyn Read + Send>>, StoreError> {
+        let Some(resp) = self.get_response(key, offset)? else {
+            return Ok(None);
+        };
+        if offset > 0 && resp.status() != StatusCode::PARTIAL_CONTENT {
+            // The server sent the whole object: skip what we already have.
+            let mut r = resp;
+            io::copy(&mut (&mut r).take(offset), &mut io::sink()).map_err(|e| {
+                StoreError::Unreachable {
+                    url: self.base.clone(),
+                    why: format!("reading {key}: {e}"),
+                }
+            })?;
+            return Ok(Some(Box::new(r)));
+        }
+        Ok(Some(Box::new(resp)))
+    }
+
+    fn put(
+        &self,
+        _key: &str,
+        _body: &mut dyn Read,
+        _c: Condition,
+    ) -> Result<PutOutcome, StoreError> {
+        Err(StoreError::Unsupported {
+            url: self.base.clone(),
+            why: "https stores are read-only; publish to the store they mirror".into(),
+        })
+    }
+
+    fn list(&self, _prefix: &str) -> Result<Vec<String>, StoreError> {
+        Err(StoreError::Unsupported {
+            url: self.base.clone(),
+            why: "https stores cannot be listed".into(),
+        })
+    }
+}

@@ -1,0 +1,710 @@
+//! End-to-end tests of `kiln-fetch`: bundles built and published by the real `kiln`,
+//! installed into a temp host root, services supervised by real runit, stores read as
+//! a directory and over real HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use e2e::http::HttpServer;
+use e2e::runit::{Runsvdir, wait_for};
+use e2e::{Run, Ws, sh, sha256_hex};
+
+const SVC_BUILD: &str = r#"
+[[wrapper]]
+name = "start-demo"
+src = "start.sh"
+data = ["version.txt", "blob.bin"]
+
+[[wrapper]]
+name = "health-demo"
+src = "health.sh"
+data = ["health.txt"]
+
+[[bundle]]
+name = "demo"
+kind = "service"
+binaries = [":start-demo", ":health-demo"]
+[bundle.service]
+name = "demo"
+health = "bin/health-demo"
+"#;
+
+const START: &str = "#!/bin/sh\ncat \"$RUNFILES_DIR/_main/svc/version.txt\" > \"$DEMO_STATE.tmp\" && mv \"$DEMO_STATE.tmp\" \"$DEMO_STATE\"\nexec sleep \"$DEMO_SLEEP\"\n";
+const HEALTH: &str = "#!/bin/sh\ngrep -qx good \"$RUNFILES_DIR/_main/svc/health.txt\"\n";
+
+const TOOL_BUILD: &str = r#"
+[[wrapper]]
+name = "greet-tool"
+src = "greet.sh"
+data = ["msg.txt"]
+
+[[bundle]]
+name = "greet"
+kind = "tool"
+binaries = [":greet-tool"]
+"#;
+
+/// A workspace that publishes `demo` (a service) and `greet` (a tool) to its store.
+struct Builds {
+    ws: Ws,
+}
+
+impl Builds {
+    fn new() -> Builds {
+        let ws = Ws::new();
+        ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+            .write("svc/BUILD.toml", SVC_BUILD)
+            .write_exec("svc/start.sh", START)
+            .write_exec("svc/health.sh", HEALTH)
+            .write("tool/BUILD.toml", TOOL_BUILD)
+            .write_exec(
+                "tool/greet.sh",
+                "#!/bin/sh\ncat \"$RUNFILES_DIR/_main/tool/msg.txt\"\n",
+            );
+        // Incompressible data so a download takes several reads.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let blob: Vec<u8> = (0..700_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect();
+        ws.write("svc/blob.bin", blob);
+        Builds { ws }
+    }
+
+    fn store(&self) -> PathBuf {
+        self.ws.path(".kiln/store")
+    }
+
+    /// Publish `demo` as `build` with this version text and health.
+    fn demo(&self, build: u64, version: &str, healthy: bool) {
+        self.ws
+            .write("svc/version.txt", format!("{version}\n"))
+            .write("svc/health.txt", if healthy { "good\n" } else { "bad\n" });
+        self.ws
+            .kiln(&[
+                "publish",
+                "//svc:demo",
+                "--build-number",
+                &build.to_string(),
+            ])
+            .expect(0);
+    }
+
+    fn greet(&self, build: u64, msg: &str) {
+        self.ws.write("tool/msg.txt", format!("{msg}\n"));
+        self.ws
+            .kiln(&[
+                "publish",
+                "//tool:greet",
+                "--build-number",
+                &build.to_string(),
+            ])
+            .expect(0);
+    }
+
+    fn promote(&self, pkg: &str, build: u64, channel: &str) {
+        self.ws
+            .kiln(&["promote", pkg, &build.to_string(), "--channel", channel])
+            .expect(0);
+    }
+}
+
+/// A host root with a fetch.toml, and runit's service directory beside it.
+struct Host {
+    tmp: tempfile::TempDir,
+    root: PathBuf,
+    config: PathBuf,
+    svdir: PathBuf,
+    state: PathBuf,
+    marker: String,
+}
+
+impl Host {
+    fn new(store: &str, marker: &str) -> Host {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        let svdir = tmp.path().join("service");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&svdir).unwrap();
+        let config = tmp.path().join("fetch.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "store = \"{store}\"\nroot = \"{}\"\nkeep = 5\n\n[services]\nmanager = \"runit\"\nsvdir = \"{}\"\n\n[health]\ntimeout = \"5s\"\nretries = 2\ninterval = \"100ms\"\n",
+                root.display(),
+                svdir.display()
+            ),
+        )
+        .unwrap();
+        let state = tmp.path().join("demo.state");
+        Host {
+            tmp,
+            root,
+            config,
+            svdir,
+            state,
+            marker: marker.to_string(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(e2e::bin("kiln-fetch"));
+        c.arg("--config").arg(&self.config).args(args);
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        c
+    }
+
+    fn fetch(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let run = self.fetch(&a).expect(0);
+        serde_json::from_str(&run.stdout).unwrap()
+    }
+
+    fn current(&self, pkg: &str) -> Option<String> {
+        let link = self.root.join("opt/kiln").join(pkg).join("current");
+        let target = std::fs::read_link(&link).ok()?;
+        assert!(
+            link.join("release.json").is_file(),
+            "current points at a complete build"
+        );
+        Some(target.to_string_lossy().into_owned())
+    }
+
+    /// Add the demo service to runit's directory and start runsvdir.
+    fn start_runit(&self) -> Runsvdir {
+        let dir = self.svdir.join("demo");
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = dir.join("run");
+        std::fs::write(
+            &run,
+            format!(
+                "#!/bin/sh\nexec env DEMO_STATE={} DEMO_SLEEP={} {}/opt/kiln/demo/current/bin/start-demo\n",
+                self.state.display(),
+                self.marker,
+                self.root.display()
+            ),
+        )
+        .unwrap();
+        sh(&format!("chmod 755 {}", run.display()), Path::new("/")).expect(0);
+        Runsvdir::start(&self.svdir, &self.tmp.path().join("runsvdir.log"))
+    }
+
+    fn running(&self) -> String {
+        std::fs::read_to_string(&self.state)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    /// Wait until the service reports `version`.
+    #[track_caller]
+    fn wait_running(&self, version: &str) {
+        assert!(
+            wait_for(Duration::from_secs(20), || self.running() == version),
+            "the service runs {:?}, not {version:?}",
+            self.running()
+        );
+    }
+
+    /// Entries directly under opt/kiln/<pkg>: only build numbers and `current`.
+    fn assert_no_temp_visible(&self, pkg: &str) {
+        for e in std::fs::read_dir(self.root.join("opt/kiln").join(pkg))
+            .unwrap()
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                name == "current" || name.parse::<u64>().is_ok() || name.starts_with(".tmp-"),
+                "unexpected entry {name}"
+            );
+        }
+    }
+}
+
+fn no_processes_with(marker: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().all(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .map(|c| {
+                !String::from_utf8_lossy(&c)
+                    .replace('\0', " ")
+                    .contains(marker)
+            })
+            .unwrap_or(true)
+    })
+}
+
+#[test]
+fn install_by_version_and_channel_restarts_only_on_change_and_rolls_back_on_a_failed_health_check()
+{
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    b.demo(3, "v3", false);
+    b.promote("demo", 2, "staging");
+    let host = Host::new(&b.store().display().to_string(), "4101.5");
+
+    // First install: nothing supervises the service yet.
+    let r = host.json(&["install", "demo", "--version", "1", "--no-restart"]);
+    assert_eq!(r["changed"], true);
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+    let runit = host.start_runit();
+    host.wait_running("v1");
+
+    // By channel: build 2, restarted through runit.
+    let pid_v1 = runit.pid("demo").unwrap();
+    let r = host.json(&["install", "demo", "--channel", "staging"]);
+    assert_eq!(r["changed"], true);
+    assert_eq!(r["build"], 2);
+    assert_eq!(r["previous"], 1);
+    assert_eq!(r["restarted"], serde_json::json!(["demo"]));
+    host.wait_running("v2");
+    let pid_v2 = runit.pid("demo").unwrap();
+    assert_ne!(pid_v1, pid_v2);
+
+    // Again, by version and by channel: nothing changes, nothing restarts.
+    for args in [
+        ["install", "demo", "--version", "2"],
+        ["install", "demo", "--channel", "staging"],
+    ] {
+        let run = host.fetch(&args).expect(0);
+        run.stdout_has("demo build 2 unchanged");
+    }
+    assert_eq!(
+        runit.pid("demo"),
+        Some(pid_v2),
+        "no restart without a change"
+    );
+    let dry = host.json(&["install", "demo", "--version", "3", "--dry-run"]);
+    assert_eq!(dry["dry_run"]["switch_from"], 2);
+    assert_eq!(dry["dry_run"]["switch_to"], 3);
+    assert!(dry["dry_run"]["download_bytes"].as_u64().unwrap() > 500_000);
+    assert!(
+        !host.root.join("opt/kiln/demo/3").exists(),
+        "dry run touches nothing"
+    );
+
+    // Build 3 fails its health check: back to 2, restarted again.
+    let run = host.fetch(&["install", "demo", "--version", "3"]).expect(1);
+    run.stderr_has("health check bin/health-demo of demo build 3 failed");
+    run.stderr_has("rolled back to build 2, which is running now");
+    assert_eq!(host.current("demo").as_deref(), Some("2"));
+    host.wait_running("v2");
+    assert_ne!(
+        runit.pid("demo"),
+        Some(pid_v2),
+        "restarted onto build 2 again"
+    );
+
+    // rollback: to the previous build in the history.
+    let r = host.json(&["rollback", "demo"]);
+    assert_eq!(
+        (r["build"].as_u64(), r["previous"].as_u64()),
+        (Some(1), Some(2))
+    );
+    host.wait_running("v1");
+    let list = host.json(&["list", "demo"]);
+    assert_eq!(list[0]["current"], 1);
+    assert_eq!(list[0]["installed"], serde_json::json!([1, 2, 3]));
+    assert_eq!(list[0]["rollback_target"], 2);
+    assert_eq!(list[0]["channel"], "staging");
+
+    // gc never removes current (1) nor the rollback target (2).
+    let gc = host.json(&["gc", "--keep", "1"]);
+    assert_eq!(gc["removed"]["demo"], serde_json::json!([3]));
+
+    // verify catches a modified file.
+    host.fetch(&["verify", "demo"])
+        .expect(0)
+        .stdout_has("every file matches");
+    let file = host
+        .root
+        .join("opt/kiln/demo/1/runfiles/_main/svc/version.txt");
+    sh(
+        &format!("chmod u+w {0} && echo tampered > {0}", file.display()),
+        Path::new("/"),
+    )
+    .expect(0);
+    let drift = host.fetch(&["verify", "demo"]).expect(1);
+    drift.stdout_has("changed: runfiles/_main/svc/version.txt");
+    drift.stderr_has("has drifted from its manifest");
+
+    drop(runit);
+    assert!(wait_for(Duration::from_secs(10), || no_processes_with(
+        &host.marker
+    )));
+}
+
+#[test]
+fn tools_are_linked_into_usr_local_bin_and_the_https_store_works_too() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let server = HttpServer::start(b.ws.tmp.path().join("http.log"));
+    server.serve_dir(&b.store());
+    let host = Host::new(&server.url(""), "unused");
+    // A tool with no services: the configured manager is never asked.
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0)
+        .stdout_has("greet build 1 installed (was nothing)");
+    let link = host.root.join("usr/local/bin/greet-tool");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("../../../opt/kiln/greet/current/bin/greet-tool")
+    );
+    assert_eq!(
+        sh(&link.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "one\n"
+    );
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    assert_eq!(
+        sh(&link.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "two\n"
+    );
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0)
+        .stdout_has("unchanged");
+    host.fetch(&["rollback", "greet", "--to", "1"]).expect(0);
+    assert_eq!(
+        sh(&link.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "one\n"
+    );
+    host.fetch(&["verify", "greet"]).expect(0);
+    // A file in the way that kiln-fetch does not own is never replaced.
+    let host2 = Host::new(&server.url(""), "unused");
+    std::fs::create_dir_all(host2.root.join("usr/local/bin")).unwrap();
+    std::fs::write(host2.root.join("usr/local/bin/greet-tool"), "mine").unwrap();
+    host2
+        .fetch(&["install", "greet", "--version", "1"])
+        .expect(1)
+        .stderr_has("is not managed by kiln-fetch");
+    assert!(host2.current("greet").is_none());
+}
+
+/// Start an install that pauses at `step`, and kill -9 it there.
+fn kill_at(host: &Host, args: &[&str], step: &str) {
+    let mut child = host
+        .command(args)
+        .env("KILN_FETCH_PAUSE_AT", step)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = lines.next().expect("kiln-fetch said something").unwrap();
+    assert_eq!(line, format!("kiln-fetch: paused at {step}"));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+fn crash_cases(store: &str, server: Option<&HttpServer>) {
+    for (i, step) in ["download", "unpack", "before-switch", "after-switch"]
+        .iter()
+        .enumerate()
+    {
+        let host = Host::new(store, &format!("4201.{i}"));
+        host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
+            .expect(0);
+        let runit = host.start_runit();
+        host.wait_running("v1");
+
+        kill_at(&host, &["install", "demo", "--version", "2"], step);
+        // The previous build keeps running and `current` stays valid.
+        let after_switch = *step == "after-switch";
+        assert_eq!(
+            host.current("demo").as_deref(),
+            Some(if after_switch { "2" } else { "1" }),
+            "{step}"
+        );
+        assert_eq!(
+            host.running(),
+            "v1",
+            "{step}: the running service was not touched"
+        );
+        host.assert_no_temp_visible("demo");
+        if *step == "download" {
+            let partial = std::fs::read_dir(host.root.join("var/cache/kiln"))
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".partial"));
+            assert!(partial, "the partial download is kept for resuming");
+        }
+        let before = server.map(|s| s.requests("demo/2/bundle.tar.gz").len());
+
+        // The next run finishes (or cleans up and redoes) the work.
+        let run = host.fetch(&["install", "demo", "--version", "2"]).expect(0);
+        if after_switch {
+            run.stdout_has("finished the interrupted install of demo build 2");
+        }
+        host.wait_running("v2");
+        assert_eq!(host.current("demo").as_deref(), Some("2"));
+        let leftovers: Vec<_> = std::fs::read_dir(host.root.join("opt/kiln/demo"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{step}: {leftovers:?}");
+        host.fetch(&["verify", "demo"]).expect(0);
+        if let (Some(s), Some(before), "download") = (server, before, *step) {
+            let reqs = s.requests("demo/2/bundle.tar.gz");
+            assert!(
+                reqs[before..]
+                    .iter()
+                    .all(|r| r.as_deref().is_some_and(|r| r.starts_with("bytes="))),
+                "the download resumed with a Range request: {reqs:?}"
+            );
+        }
+        drop(runit);
+        assert!(wait_for(Duration::from_secs(10), || no_processes_with(
+            &host.marker
+        )));
+    }
+}
+
+#[test]
+fn kill_9_at_any_step_leaves_the_previous_build_running_file_store() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    crash_cases(&b.store().display().to_string(), None);
+}
+
+#[test]
+fn kill_9_at_any_step_leaves_the_previous_build_running_https_store() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let server = HttpServer::start(b.ws.tmp.path().join("http.log"));
+    server.serve_dir(&b.store());
+    crash_cases(&server.url(""), Some(&server));
+}
+
+/// The store files of `pkg` build `n`, to tamper with.
+fn store_files(b: &Builds, pkg: &str, n: u64) -> (PathBuf, PathBuf) {
+    let dir = b.store().join(pkg).join(n.to_string());
+    (dir.join("bundle.tar.gz"), dir.join("release.json"))
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_leaves_the_host_untouched() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.greet(3, "three");
+    let store = b.store().display().to_string();
+    let host = Host::new(&store, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let untouched = |host: &Host| {
+        assert_eq!(host.current("greet").as_deref(), Some("1"));
+        host.assert_no_temp_visible("greet");
+        host.fetch(&["verify", "greet"]).expect(0);
+    };
+
+    host.fetch(&["install", "nope", "--version", "1"])
+        .expect(2)
+        .stderr_has("build 1 of nope is not in");
+    host.fetch(&["install", "greet", "--version", "99"])
+        .expect(2)
+        .stderr_has("build 99 of greet is not in");
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(2)
+        .stderr_has("greet has no channel \"prod\"");
+    host.fetch(&["install", "greet"]).expect(2);
+    untouched(&host);
+
+    // Tampered bundle: a flipped byte, then an extra byte.
+    let (bundle2, _) = store_files(&b, "greet", 2);
+    let mut bytes = std::fs::read(&bundle2).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&bundle2, &bytes).unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--version", "2"])
+        .expect(1);
+    run.stderr_has("does not match its release record");
+    run.stderr_has("tampered");
+    untouched(&host);
+    bytes[mid] ^= 0xff;
+    bytes.push(0);
+    std::fs::write(&bundle2, &bytes).unwrap();
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(1)
+        .stderr_has("more than the");
+    untouched(&host);
+    assert!(
+        std::fs::read_dir(host.root.join("var/cache/kiln"))
+            .unwrap()
+            .count()
+            == 0,
+        "a bad download is discarded"
+    );
+
+    // A bundle whose files do not match its own manifest, with a release record that
+    // vouches for its bytes (someone with write access to the store).
+    let (bundle3, rel3) = store_files(&b, "greet", 3);
+    let original = std::fs::read(&bundle3).unwrap();
+    let altered = rewrite_entry(&original, "runfiles/_main/tool/msg.txt", b"evil\n");
+    std::fs::write(&bundle3, &altered).unwrap();
+    let mut rel: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&rel3).unwrap()).unwrap();
+    rel["bundle"]["sha256"] = sha256_hex(&altered).into();
+    rel["bundle"]["size"] = altered.len().into();
+    std::fs::write(&rel3, serde_json::to_vec_pretty(&rel).unwrap()).unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--version", "3"])
+        .expect(1);
+    run.stderr_has("does not match its manifest: runfiles/_main/tool/msg.txt");
+    untouched(&host);
+    assert!(!host.root.join("opt/kiln/greet/3").exists());
+
+    // Hostile entries in a bundle the record vouches for.
+    let hostile = e2e::archives::gz(&e2e::archives::tar(&[
+        e2e::archives::E::File("MANIFEST.json", b"{}", 0o644),
+        e2e::archives::E::File("../../evil", b"x", 0o644),
+    ]));
+    std::fs::write(&bundle3, &hostile).unwrap();
+    rel["bundle"]["sha256"] = sha256_hex(&hostile).into();
+    rel["bundle"]["size"] = hostile.len().into();
+    std::fs::write(&rel3, serde_json::to_vec_pretty(&rel).unwrap()).unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--version", "3"])
+        .expect(1);
+    run.stderr_has("is refused");
+    assert!(!host.root.join("opt/evil").exists() && !host.root.join("evil").exists());
+    untouched(&host);
+
+    // Unreadable config, unreachable store, missing service manager.
+    let run = Command::new(e2e::bin("kiln-fetch"))
+        .args(["--config", "/nonexistent/fetch.toml", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("cannot read config /nonexistent/fetch.toml")
+    );
+    let bad_toml = host.tmp.path().join("bad.toml");
+    std::fs::write(&bad_toml, "store = \"x\"\nkeep = \"three\"\n").unwrap();
+    let run = Command::new(e2e::bin("kiln-fetch"))
+        .arg("--config")
+        .arg(&bad_toml)
+        .arg("list")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("bad.toml:2:8"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = host.fetch(&[
+        "--store",
+        &format!("http://127.0.0.1:{closed}/store"),
+        "install",
+        "greet",
+        "--version",
+        "2",
+    ]);
+    let run = run.expect(3);
+    run.stderr_has("after 3 attempts");
+    untouched(&host);
+
+    let run = host
+        .command(&["install", "greet", "--version", "2"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("`sv` is not installed"));
+    untouched(&host);
+    assert!(
+        !host.root.join("opt/kiln/greet/2").exists(),
+        "nothing downloaded or unpacked"
+    );
+}
+
+/// Re-pack a bundle with one entry's content replaced (MANIFEST.json untouched).
+fn rewrite_entry(bundle: &[u8], path: &str, content: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(bundle));
+    let mut out = tar::Builder::new(Vec::new());
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        let mut h = e.header().clone();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        if name == path {
+            data = content.to_vec();
+        }
+        h.set_size(data.len() as u64);
+        h.set_cksum();
+        out.append(&h, data.as_slice()).unwrap();
+    }
+    e2e::archives::gz(&out.into_inner().unwrap())
+}
+
+#[test]
+fn a_full_disk_during_unpack_fails_cleanly() {
+    if !Path::new("/usr/bin/unshare").exists() {
+        eprintln!("skipped: needs util-linux's unshare");
+        return;
+    }
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    let host = Host::new(&b.store().display().to_string(), "unused");
+    // The host root on a 300 KiB tmpfs, in a mount namespace of its own: the bundle
+    // (700 KB of data) cannot fit.
+    let script = format!(
+        "mount -t tmpfs -o size=300k tmpfs {root} && {fetch} --config {config} install demo --version 1 --no-restart; code=$?; ls -A {root}/opt/kiln/demo 2>/dev/null; exit $code",
+        root = host.root.display(),
+        fetch = e2e::bin("kiln-fetch").display(),
+        config = host.config.display(),
+    );
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("No space left on device") || stderr.contains("disk is full"),
+        "{stderr}"
+    );
+    // Nothing but the lock's state directory remains: no build, no current, no temp.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "",
+        "left under opt/kiln/demo"
+    );
+}
