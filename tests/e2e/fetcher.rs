@@ -251,14 +251,28 @@ fn no_processes_with(marker: &str) -> bool {
 }
 
 #[test]
-fn install_by_version_and_channel_restarts_only_on_change_and_rolls_back_on_a_failed_health_check()
-{
+fn install_restart_health_rollback_verify_file_store() {
     let b = Builds::new();
+    let store = b.store().display().to_string();
+    service_lifecycle(&b, &store, "4101.5");
+}
+
+#[test]
+fn install_restart_health_rollback_verify_https_store() {
+    let b = Builds::new();
+    let server = HttpServer::start(b.ws.tmp.path().join("http.log"));
+    server.serve_dir(&b.store());
+    service_lifecycle(&b, &server.url(""), "4102.5");
+}
+
+/// Install by version and by channel, restart only on change, roll back on a failed
+/// health check, roll back by hand, gc, and catch drift with verify.
+fn service_lifecycle(b: &Builds, store: &str, marker: &str) {
     b.demo(1, "v1", true);
     b.demo(2, "v2", true);
     b.demo(3, "v3", false);
     b.promote("demo", 2, "staging");
-    let host = Host::new(&b.store().display().to_string(), "4101.5");
+    let host = Host::new(store, marker);
 
     // First install: nothing supervises the service yet.
     let r = host.json(&["install", "demo", "--version", "1", "--no-restart"]);
@@ -393,6 +407,26 @@ fn tools_are_linked_into_usr_local_bin_and_the_https_store_works_too() {
         "one\n"
     );
     host.fetch(&["verify", "greet"]).expect(0);
+
+    // A command as service manager, and a dependent service restarted on change only.
+    let log = host.tmp.path().join("restarts.log");
+    std::fs::write(
+        &host.config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\n[services]\nmanager = \"command\"\ncommand = \"echo restart {{name}} >> {}\"\n",
+            server.url(""),
+            host.root.display(),
+            log.display()
+        ),
+    )
+    .unwrap();
+    let r = host.json(&["install", "greet", "--version", "2", "--restart", "nginx"]);
+    assert_eq!(r["restarted"], serde_json::json!(["nginx"]));
+    host.fetch(&["install", "greet", "--version", "2", "--restart", "nginx"])
+        .expect(0)
+        .stdout_has("unchanged");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "restart nginx\n");
+
     // A file in the way that kiln-fetch does not own is never replaced.
     let host2 = Host::new(&server.url(""), "unused");
     std::fs::create_dir_all(host2.root.join("usr/local/bin")).unwrap();
