@@ -57,6 +57,7 @@ struct OutputState {
 
 pub struct BundleCtx<'a> {
     pub cache: &'a Cache,
+    pub remote: Option<&'a crate::remote::Remote>,
     pub graph: &'a Graph,
     /// SOURCE_DATE_EPOCH, else 0.
     pub mtime: u64,
@@ -224,9 +225,19 @@ pub fn build_bundle(
     }
 
     let ac = ctx.cache.ac_path(&key);
-    let (result, status) = match read_json::<ActionResult>(&ac)
-        .filter(|r| ctx.cache.cas_path(&r.sha256).is_file())
-    {
+    let local = read_json::<ActionResult>(&ac).filter(|r| ctx.cache.cas_path(&r.sha256).is_file());
+    let remote = || {
+        let blobs_of = |b: &[u8]| {
+            serde_json::from_slice::<ActionResult>(b)
+                .map(|r| vec![r.sha256])
+                .unwrap_or_default()
+        };
+        let bytes = ctx.remote?.fetch(ctx.cache, &key, blobs_of)?;
+        let r: ActionResult = serde_json::from_slice(&bytes).ok()?;
+        ctx.cache.write_small(&ac, &bytes).ok()?;
+        ctx.cache.cas_path(&r.sha256).is_file().then_some(r)
+    };
+    let (result, status) = match local.or_else(remote) {
         Some(r) => (r, Status::Cached),
         None => {
             let tmp = ctx.cache.tmp_path("bundle");
@@ -254,7 +265,11 @@ pub fn build_bundle(
             writer.inner.into_inner().map_err(|e| e.into_error())?;
             ctx.cache.insert_file(&tmp, &sha256)?;
             let r = ActionResult { sha256, size };
-            ctx.cache.write_small(&ac, &serde_json::to_vec(&r)?)?;
+            let bytes = serde_json::to_vec(&r)?;
+            ctx.cache.write_small(&ac, &bytes)?;
+            if let Some(remote) = ctx.remote {
+                remote.upload(ctx.cache, &key, &bytes, &[sha256]);
+            }
             (r, Status::Built)
         }
     };

@@ -28,6 +28,7 @@ pub struct Session {
     pub fetch: FetchOptions,
     pub jobs: usize,
     pub sandbox: Mode,
+    pub remote: Option<crate::remote::Remote>,
 }
 
 /// What a build produced.
@@ -94,12 +95,14 @@ impl Session {
         let sources = Sources::new(&self.graph, &trees);
         let runner = Runner {
             cache: &self.cache,
+            remote: self.remote.as_ref(),
             mode: self.sandbox,
             workspace_root: &self.graph.ws.root,
             epoch: source_date_epoch()?,
         };
         let bundle_ctx = BundleCtx {
             cache: &self.cache,
+            remote: self.remote.as_ref(),
             graph: &self.graph,
             mtime: runner.epoch,
         };

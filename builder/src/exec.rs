@@ -18,12 +18,14 @@ use crate::bundle::Status;
 use crate::cache::{Cache, hash_file};
 use crate::error::{Code, Result, with_hint};
 use crate::load::Package;
+use crate::remote::Remote;
 use crate::sandbox::{self, Mode, Spec};
 
 const LOG_TAIL_LINES: usize = 20;
 
 pub struct Runner<'a> {
     pub cache: &'a Cache,
+    pub remote: Option<&'a Remote>,
     pub mode: Mode,
     pub workspace_root: &'a Path,
     /// SOURCE_DATE_EPOCH, passed to every command.
@@ -108,13 +110,47 @@ impl Runner<'_> {
         h.finish()
     }
 
+    /// The local action cache, then the remote one (whose hit is kept locally).
     fn lookup(&self, key: &Digest) -> Option<ActionRecord> {
-        let bytes = std::fs::read(self.cache.ac_path(key)).ok()?;
+        let complete = |rec: &ActionRecord| {
+            rec.outputs
+                .iter()
+                .all(|o| self.cache.cas_path(&o.sha256).is_file())
+        };
+        if let Some(rec) = std::fs::read(self.cache.ac_path(key))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<ActionRecord>(&b).ok())
+            .filter(complete)
+        {
+            return Some(rec);
+        }
+        let blobs_of = |b: &[u8]| {
+            serde_json::from_slice::<ActionRecord>(b)
+                .map(|r| r.outputs.iter().map(|o| o.sha256).collect())
+                .unwrap_or_default()
+        };
+        let bytes = self.remote?.fetch(self.cache, key, blobs_of)?;
         let rec: ActionRecord = serde_json::from_slice(&bytes).ok()?;
-        rec.outputs
-            .iter()
-            .all(|o| self.cache.cas_path(&o.sha256).is_file())
-            .then_some(rec)
+        if rec.sandbox != self.mode.key_name() || !complete(&rec) {
+            return None;
+        }
+        self.cache
+            .write_small(&self.cache.ac_path(key), &bytes)
+            .ok()?;
+        Some(rec)
+    }
+
+    /// Record a result locally, and remotely when it came from the real sandbox.
+    fn record(&self, key: &Digest, rec: &ActionRecord) -> Result<()> {
+        let bytes = serde_json::to_vec(rec)?;
+        self.cache.write_small(&self.cache.ac_path(key), &bytes)?;
+        if let Some(remote) = self.remote
+            && self.mode == Mode::Linux
+        {
+            let blobs: Vec<Digest> = rec.outputs.iter().map(|o| o.sha256).collect();
+            remote.upload(self.cache, key, &bytes, &blobs);
+        }
+        Ok(())
     }
 
     /// The environment every command starts from, plus what the target declares.
@@ -206,8 +242,7 @@ impl Runner<'_> {
                 let result = self.run_genrule(label, g, &outs, srcs, &argv, &scratch);
                 let _ = remove_tree(&scratch);
                 let (r, took) = result?;
-                self.cache
-                    .write_small(&self.cache.ac_path(&key), &serde_json::to_vec(&r)?)?;
+                self.record(&key, &r)?;
                 (r, Status::Built, took)
             }
         };
@@ -470,8 +505,7 @@ impl Runner<'_> {
                         executable: false,
                     }],
                 };
-                self.cache
-                    .write_small(&self.cache.ac_path(&key), &serde_json::to_vec(&rec)?)?;
+                self.record(&key, &rec)?;
             }
             Ok(TestResult {
                 label: label.clone(),

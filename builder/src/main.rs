@@ -10,6 +10,7 @@ mod fetch;
 mod glob;
 mod load;
 mod publish;
+mod remote;
 mod sandbox;
 mod trees;
 mod ui;
@@ -70,6 +71,9 @@ struct Cli {
     /// Where actions run: `linux` (namespaces; the default) or `none` (no isolation).
     #[arg(long, global = true, value_enum, default_value = "linux")]
     sandbox: sandbox::Mode,
+    /// A remote build cache shared by CI workers (overrides [cache] url).
+    #[arg(long, global = true, env = "KILN_REMOTE_CACHE", value_name = "URL")]
+    remote_cache: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -112,6 +116,9 @@ enum Cmd {
         build: String,
         #[arg(long, value_name = "C")]
         channel: String,
+        /// Why, for the channel's history.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
         #[arg(long, env = "KILN_STORE", value_name = "URL")]
         store: Option<String>,
     },
@@ -195,11 +202,12 @@ fn run(cli: Cli) -> Result<()> {
             package,
             build,
             channel,
+            reason,
             store,
         } => {
             let build = parse_build_number(Some(build))?;
             let store = open_store(store, &ws.store_url)?;
-            let p = publish::promote(store.as_ref(), &package, build, &channel)?;
+            let p = publish::promote(store.as_ref(), &package, build, &channel, reason.as_deref())?;
             if ui.json {
                 print_json(&p);
             } else if p.changed {
@@ -238,6 +246,24 @@ fn run(cli: Cli) -> Result<()> {
                         row.channels.join(", ")
                     );
                 }
+                if !r.history.is_empty() {
+                    println!("\nCHANNEL HISTORY");
+                    for m in &r.history {
+                        let from = m.from.map_or("-".to_string(), |b| b.to_string());
+                        println!(
+                            "{}  {} #{}: {from} -> {}  by {}{}",
+                            m.at,
+                            m.channel,
+                            m.sequence,
+                            m.to,
+                            m.by,
+                            m.reason
+                                .as_deref()
+                                .map(|r| format!(": {r}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
             }
             return Ok(());
         }
@@ -252,7 +278,14 @@ fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
 
+    let remote = match cli.remote_cache.as_deref().or(ws.cache_url.as_deref()) {
+        Some(url) => Some(remote::Remote::new(
+            store::open(url, &root).map_err(|e| bad_input(format!("remote cache: {e}")))?,
+        )),
+        None => None,
+    };
     let session = Session {
+        remote,
         graph: Graph::load(ws)?,
         cache: Cache::open()?,
         ui,
@@ -337,11 +370,18 @@ fn run(cli: Cli) -> Result<()> {
                 workspace: session.graph.ws.name.clone(),
             };
             let published =
-                publish::publish(store.as_ref(), &session.cache, &built, build, source)?;
+                publish::publish(store.as_ref(), &session.cache, ui, &built, build, source)?;
             let mut promoted = Vec::new();
             if let Some(c) = &channel {
+                let reason = format!("kiln publish --build-number {build} --channel {c}");
                 for p in &published {
-                    promoted.push(publish::promote(store.as_ref(), &p.package, build, c)?);
+                    promoted.push(publish::promote(
+                        store.as_ref(),
+                        &p.package,
+                        build,
+                        c,
+                        Some(&reason),
+                    )?);
                 }
             }
             if ui.json {

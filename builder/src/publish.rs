@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use release::{BundleRef, Channel, Digest, Release, SCHEMA, Source};
+use release::{BundleRef, Channel, ChannelMove, Digest, Release, SCHEMA, Source};
 use serde::Serialize;
 use store::{Condition, PutOutcome, Store};
 
@@ -71,6 +71,7 @@ pub struct Published {
 pub fn publish(
     store: &dyn Store,
     cache: &Cache,
+    ui: crate::ui::Ui,
     bundles: &[Built],
     build: u64,
     source: Source,
@@ -108,12 +109,11 @@ pub fn publish(
     }
     for b in todo {
         let bundle_key = release::bundle_key(&b.package, build);
-        let mut body = fs_err::File::open(cache.cas_path(&b.sha256))?;
-        if store
-            .put(&bundle_key, &mut body, Condition::IfAbsent)
-            .map_err(store_err)?
-            == PutOutcome::ConditionFailed
-        {
+        let bar = ui.bytes_bar(&format!("Uploading {}", b.package), Some(b.size));
+        let mut body = bar.wrap_read(fs_err::File::open(cache.cas_path(&b.sha256))?);
+        let outcome = store.put(&bundle_key, &mut body, Condition::IfAbsent);
+        bar.finish_and_clear();
+        if outcome.map_err(store_err)? == PutOutcome::ConditionFailed {
             // A bundle without a release record: an earlier publish stopped halfway.
             // Finish it only if it holds the same bytes.
             let mut existing = store
@@ -180,8 +180,30 @@ pub struct Promoted {
     pub changed: bool,
 }
 
-/// Point `channel` at `build`, with a sequence one past the pointer it replaces.
-pub fn promote(store: &dyn Store, package: &str, build: u64, channel: &str) -> Result<Promoted> {
+/// Who moves a channel: `$KILN_ACTOR` (CI sets it to the job), else user@host.
+pub fn actor() -> String {
+    if let Ok(a) = std::env::var("KILN_ACTOR")
+        && !a.is_empty()
+    {
+        return a;
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "unknown".into());
+    format!("{user}@{host}")
+}
+
+/// Point `channel` at `build`, with a sequence one past the pointer it replaces, then
+/// append the move to the channel's history.
+pub fn promote(
+    store: &dyn Store,
+    package: &str,
+    build: u64,
+    channel: &str,
+    reason: Option<&str>,
+) -> Result<Promoted> {
     release::validate_package_name(package).map_err(bad_input)?;
     release::validate_package_name(channel).map_err(|e| bad_input(format!("channel: {e}")))?;
     let Some(rel) = get_release(store, package, build)? else {
@@ -195,6 +217,7 @@ pub fn promote(store: &dyn Store, package: &str, build: u64, channel: &str) -> R
     // Compare-and-swap: a concurrent promote makes our write fail; read again and retry.
     for _ in 0..5 {
         let current = store.get(&key).map_err(store_err)?;
+        store::test_stop("promote-read");
         let (previous, sequence, condition) = match &current {
             None => (None, 1, Condition::IfAbsent),
             Some((bytes, tag)) => {
@@ -235,6 +258,27 @@ pub fn promote(store: &dyn Store, package: &str, build: u64, channel: &str) -> R
             .map_err(store_err)?
             == PutOutcome::Written
         {
+            // Only the writer of this sequence records it; a crash here loses the log
+            // line, never the move (the pointer is the truth).
+            let entry = ChannelMove {
+                schema: SCHEMA,
+                package: package.into(),
+                channel: channel.into(),
+                sequence,
+                from: previous,
+                to: build,
+                bundle_sha256: rel.bundle.sha256,
+                by: actor(),
+                at: pointer.updated_at.clone(),
+                reason: reason.map(str::to_string),
+            };
+            store
+                .put(
+                    &release::channel_history_key(package, channel, sequence),
+                    &mut entry.to_bytes().as_slice(),
+                    Condition::IfAbsent,
+                )
+                .map_err(store_err)?;
             return Ok(Promoted {
                 package: package.into(),
                 channel: channel.into(),
@@ -264,6 +308,8 @@ pub struct Releases {
     pub package: String,
     pub builds: Vec<ReleaseRow>,
     pub channels: Vec<Channel>,
+    /// Every recorded channel move, oldest first.
+    pub history: Vec<ChannelMove>,
 }
 
 pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
@@ -272,20 +318,28 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
         .list(&release::package_prefix(package))
         .map_err(store_err)?;
     let mut channels = Vec::new();
-    let chan_prefix = format!("{package}/channels/");
-    for k in keys
-        .iter()
-        .filter(|k| k.starts_with(&chan_prefix) && k.ends_with(".json"))
-    {
-        if let Some((bytes, _)) = store.get(k).map_err(store_err)? {
-            channels.push(Channel::from_bytes(&bytes).map_err(|e| {
-                failed(format!(
-                    "{}/{k} is not a valid channel pointer: {e}",
-                    store.url()
-                ))
-            })?);
+    let mut history = Vec::new();
+    let chan_prefix = release::channels_prefix(package);
+    for k in keys.iter().filter(|k| k.ends_with(".json")) {
+        let Some(rest) = k.strip_prefix(&chan_prefix) else {
+            continue;
+        };
+        let Some((bytes, _)) = store.get(k).map_err(store_err)? else {
+            continue;
+        };
+        let invalid = |e| {
+            failed(format!(
+                "{}/{k} is not a valid channel record: {e}",
+                store.url()
+            ))
+        };
+        if rest.contains("/history/") {
+            history.push(ChannelMove::from_bytes(&bytes).map_err(invalid)?);
+        } else if !rest.contains('/') {
+            channels.push(Channel::from_bytes(&bytes).map_err(invalid)?);
         }
     }
+    history.sort_by(|a, b| (&a.at, &a.channel, a.sequence).cmp(&(&b.at, &b.channel, b.sequence)));
     let mut builds: Vec<u64> = keys
         .iter()
         .filter_map(|k| release::parse_build_key(package, k))
@@ -319,5 +373,6 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
         package: package.into(),
         builds: rows,
         channels,
+        history,
     })
 }

@@ -19,6 +19,7 @@ pub const DEFAULT_STORE: &str = "file://.kiln/store";
 struct WorkspaceDef {
     workspace: WorkspaceSection,
     store: Option<StoreSection>,
+    cache: Option<StoreSection>,
     #[serde(default)]
     archive: Vec<ArchiveDef>,
 }
@@ -64,6 +65,8 @@ pub struct Workspace {
     pub root: PathBuf,
     pub name: String,
     pub store_url: String,
+    /// The remote build cache, if the workspace names one.
+    pub cache_url: Option<String>,
     pub ignore: Vec<String>,
     pub archives: BTreeMap<String, Archive>,
     pub text: String,
@@ -181,6 +184,7 @@ impl Workspace {
                 .store
                 .map(|s| s.url)
                 .unwrap_or_else(|| DEFAULT_STORE.to_string()),
+            cache_url: def.cache.map(|c| c.url),
             ignore: def.workspace.ignore,
             archives,
             text,

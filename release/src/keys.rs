@@ -34,6 +34,27 @@ pub fn channel_key(package: &str, channel: &str) -> String {
     format!("{package}/channels/{channel}.json")
 }
 
+/// One move of a channel, written once the pointer moved: `<package>/channels/<channel>/history/<sequence>.json`
+/// (sequence zero-padded so keys sort in order).
+pub fn channel_history_key(package: &str, channel: &str, sequence: u64) -> String {
+    format!("{package}/channels/{channel}/history/{sequence:012}.json")
+}
+
+/// The prefix under which every channel pointer of a package lives.
+pub fn channels_prefix(package: &str) -> String {
+    format!("{package}/channels/")
+}
+
+/// Remote build cache: an action key's record.
+pub fn cache_action_key(key: &crate::Digest) -> String {
+    format!("ac/{key}")
+}
+
+/// Remote build cache: a blob by its sha256.
+pub fn cache_blob_key(sha256: &crate::Digest) -> String {
+    format!("cas/sha256/{sha256}")
+}
+
 /// The build number of a `<package>/<build>/release.json` key, if it is one.
 pub fn parse_build_key(package: &str, key: &str) -> Option<u64> {
     let rest = key.strip_prefix(package)?.strip_prefix('/')?;
@@ -53,6 +74,10 @@ mod tests {
         assert_eq!(bundle_key("solr", 42), "solr/42/bundle.tar.gz");
         assert_eq!(release_key("solr", 42), "solr/42/release.json");
         assert_eq!(channel_key("solr", "prod"), "solr/channels/prod.json");
+        assert_eq!(
+            channel_history_key("solr", "prod", 7),
+            "solr/channels/prod/history/000000000007.json"
+        );
         assert_eq!(parse_build_key("solr", "solr/42/release.json"), Some(42));
         assert_eq!(parse_build_key("solr", "solr/042/release.json"), None);
         assert_eq!(parse_build_key("solr", "solr/42/bundle.tar.gz"), None);

@@ -9,10 +9,11 @@ mod record;
 
 pub use digest::{Digest, DigestError, Hasher};
 pub use keys::{
-    bundle_key, channel_key, package_prefix, parse_build_key, release_key, validate_package_name,
+    bundle_key, cache_action_key, cache_blob_key, channel_history_key, channel_key,
+    channels_prefix, package_prefix, parse_build_key, release_key, validate_package_name,
 };
 pub use manifest::{FileEntry, Input, Kind, MANIFEST_PATH, Manifest, Service};
-pub use record::{BundleRef, Channel, Release, Source};
+pub use record::{BundleRef, Channel, ChannelMove, Release, Source};
 
 /// The schema number written into every JSON record; bumped on incompatible change.
 pub const SCHEMA: u32 = 1;

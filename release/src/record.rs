@@ -51,6 +51,26 @@ pub struct Channel {
     pub updated_at: String,
 }
 
+/// One move of a channel: the audit log of why each host runs what it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelMove {
+    pub schema: u32,
+    pub package: String,
+    pub channel: String,
+    pub sequence: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<u64>,
+    pub to: u64,
+    pub bundle_sha256: Digest,
+    /// Who moved it: `$KILN_ACTOR`, else user@host.
+    pub by: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 macro_rules! json_bytes {
     ($t:ty) => {
         impl $t {
@@ -70,3 +90,4 @@ macro_rules! json_bytes {
 
 json_bytes!(Release);
 json_bytes!(Channel);
+json_bytes!(ChannelMove);

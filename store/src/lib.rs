@@ -5,12 +5,14 @@
 
 mod file;
 mod http;
+mod s3;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use file::FileStore;
 pub use http::HttpStore;
+pub use s3::S3Store;
 
 /// An opaque version tag of an object, for compare-and-swap writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,10 +81,14 @@ pub trait Store: Send + Sync {
 }
 
 /// Open the store named by `url`: a path or `file://` URL (relative ones are taken
-/// from `base`), or an `https://` (or `http://`) mirror, read-only.
+/// from `base`), an `s3://bucket/prefix` (with `?endpoint=URL&path_style=true` for
+/// S3-compatible servers), or an `https://` (or `http://`) mirror, read-only.
 pub fn open(url: &str, base: &Path) -> Result<Box<dyn Store>, StoreError> {
     if let Some(rest) = url.strip_prefix("file://") {
         return Ok(Box::new(FileStore::new(base.join(rest))));
+    }
+    if url.starts_with("s3://") {
+        return Ok(Box::new(S3Store::new(url)?));
     }
     if url.starts_with("https://") || url.starts_with("http://") {
         return Ok(Box::new(HttpStore::new(url)?));
@@ -114,5 +120,19 @@ pub(crate) fn check_key(key: &str) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(StoreError::BadKey(key.to_string()))
+    }
+}
+
+/// For the fault tests: with `KILN_TEST_STOP_AT=<point>` the process stops itself
+/// (SIGSTOP) at that point, so a test can change the world (stop the server, win a
+/// race) before it sends SIGCONT; only the first time. Points: `s3-part` (after the first part of a
+/// multipart upload), `promote-read` (after a promote read the channel pointer).
+pub fn test_stop(point: &str) {
+    static ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if std::env::var("KILN_TEST_STOP_AT").is_ok_and(|p| p == point)
+        && !ONCE.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::STOP);
     }
 }

@@ -4,6 +4,7 @@
 pub mod archives;
 pub mod http;
 pub mod runit;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
