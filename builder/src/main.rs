@@ -109,6 +109,10 @@ enum Cmd {
         /// Also point this channel at the new build.
         #[arg(long, value_name = "C")]
         channel: Option<String>,
+        /// Sign the release records (and channel pointer) with this key; default
+        /// $KILN_SIGNING_KEY.
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
     },
     /// Point a channel at a published build.
     Promote {
@@ -119,6 +123,12 @@ enum Cmd {
         /// Why, for the channel's history.
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// Hosts refuse to follow the pointer after this long (e.g. 30d).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        expires: Option<std::time::Duration>,
+        /// Sign the pointer with this key; default $KILN_SIGNING_KEY.
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
         #[arg(long, env = "KILN_STORE", value_name = "URL")]
         store: Option<String>,
     },
@@ -130,6 +140,11 @@ enum Cmd {
     },
     /// Remove kiln-out/ (the cache is kept).
     Clean,
+    /// Write a new ed25519 key pair for signing: FILE (secret) and FILE.pub.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +201,23 @@ fn print_json(v: &impl serde::Serialize) {
 
 fn run(cli: Cli) -> Result<()> {
     let ui = Ui::new(cli.quiet, cli.verbose, cli.json, cli.no_progress);
+    if let Cmd::Keygen { out } = &cli.cmd {
+        let public = publish::keygen(out)?;
+        if ui.json {
+            print_json(
+                &json!({"public_key": public.to_string(), "key_id": public.id(), "secret_key_file": out}),
+            );
+        } else {
+            println!("{public}");
+            ui.status(format!(
+                "kiln: wrote {} (secret, mode 0600) and {}.pub; key id {}; add the line above to trusted_keys on hosts",
+                out.display(),
+                out.display(),
+                public.id()
+            ));
+        }
+        return Ok(());
+    }
     let start = match &cli.dir {
         Some(d) => d.clone(),
         None => std::env::current_dir()?,
@@ -203,11 +235,19 @@ fn run(cli: Cli) -> Result<()> {
             build,
             channel,
             reason,
+            expires,
+            signing_key,
             store,
         } => {
             let build = parse_build_number(Some(build))?;
             let store = open_store(store, &ws.store_url)?;
-            let p = publish::promote(store.as_ref(), &package, build, &channel, reason.as_deref())?;
+            let key = publish::signing_key(signing_key.as_deref())?;
+            let opts = publish::PromoteOptions {
+                reason: reason.as_deref(),
+                expires,
+                key: key.as_ref(),
+            };
+            let p = publish::promote(store.as_ref(), &package, build, &channel, &opts)?;
             if ui.json {
                 print_json(&p);
             } else if p.changed {
@@ -358,9 +398,14 @@ fn run(cli: Cli) -> Result<()> {
             build_number,
             store,
             channel,
+            signing_key,
         } => {
             let build = parse_build_number(build_number)?;
             let store = open_store(store, &session.graph.ws.store_url)?;
+            let key = publish::signing_key(signing_key.as_deref())?;
+            if key.is_none() {
+                ui.status("kiln: publishing unsigned (no --signing-key or KILN_SIGNING_KEY); hosts accept it only with allow_unsigned");
+            }
             let built = session.build(&patterns(p), false)?.bundles;
             if built.is_empty() {
                 return Err(bad_input("the patterns name no bundle to publish"));
@@ -369,18 +414,30 @@ fn run(cli: Cli) -> Result<()> {
                 commit: git_commit(&root),
                 workspace: session.graph.ws.name.clone(),
             };
-            let published =
-                publish::publish(store.as_ref(), &session.cache, ui, &built, build, source)?;
+            let published = publish::publish(
+                store.as_ref(),
+                &session.cache,
+                ui,
+                key.as_ref(),
+                &built,
+                build,
+                source,
+            )?;
             let mut promoted = Vec::new();
             if let Some(c) = &channel {
                 let reason = format!("kiln publish --build-number {build} --channel {c}");
+                let opts = publish::PromoteOptions {
+                    reason: Some(&reason),
+                    expires: None,
+                    key: key.as_ref(),
+                };
                 for p in &published {
                     promoted.push(publish::promote(
                         store.as_ref(),
                         &p.package,
                         build,
                         c,
-                        Some(&reason),
+                        &opts,
                     )?);
                 }
             }
@@ -402,7 +459,9 @@ fn run(cli: Cli) -> Result<()> {
                 ui.status(format!("kiln: store {}", store.url()));
             }
         }
-        Cmd::Promote { .. } | Cmd::Releases { .. } | Cmd::Clean => unreachable!("handled above"),
+        Cmd::Promote { .. } | Cmd::Releases { .. } | Cmd::Clean | Cmd::Keygen { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use release::{BundleRef, Channel, ChannelMove, Digest, Release, SCHEMA, Source};
+use release::{BundleRef, Channel, ChannelMove, Digest, Release, SCHEMA, SecretKey, Source};
 use serde::Serialize;
 use store::{Condition, PutOutcome, Store};
 
@@ -72,6 +72,7 @@ pub fn publish(
     store: &dyn Store,
     cache: &Cache,
     ui: crate::ui::Ui,
+    key: Option<&SecretKey>,
     bundles: &[Built],
     build: u64,
     source: Source,
@@ -140,9 +141,24 @@ pub fn publish(
             built_at: now_rfc3339(),
             builder: concat!("kiln ", env!("CARGO_PKG_VERSION")).to_string(),
         };
+        let bytes = record.to_bytes();
+        if let Some(k) = key {
+            // The signature goes first, so a record is never visible without it. One
+            // left by an interrupted publish (of other bytes: another built_at) is
+            // replaced, which is safe while no release.json exists.
+            let sig_key = release::release_sig_key(&b.package, build);
+            let sig = k.sign(&bytes).to_bytes();
+            let condition = match store.get(&sig_key).map_err(store_err)? {
+                Some((_, tag)) => Condition::IfMatch(tag),
+                None => Condition::IfAbsent,
+            };
+            store
+                .put(&sig_key, &mut sig.as_slice(), condition)
+                .map_err(store_err)?;
+        }
         let key = release::release_key(&b.package, build);
         let outcome = store
-            .put(&key, &mut record.to_bytes().as_slice(), Condition::IfAbsent)
+            .put(&key, &mut bytes.as_slice(), Condition::IfAbsent)
             .map_err(store_err)?;
         let changed = outcome == PutOutcome::Written;
         if !changed {
@@ -180,6 +196,18 @@ pub struct Promoted {
     pub changed: bool,
 }
 
+/// The highest sequence in a channel's history (0 when it has none).
+fn last_recorded_sequence(store: &dyn Store, package: &str, channel: &str) -> Result<u64> {
+    let prefix = format!("{}{channel}/history/", release::channels_prefix(package));
+    Ok(store
+        .list(&prefix)
+        .map_err(store_err)?
+        .iter()
+        .filter_map(|k| k.strip_prefix(&prefix)?.strip_suffix(".json")?.parse().ok())
+        .max()
+        .unwrap_or(0))
+}
+
 /// Who moves a channel: `$KILN_ACTOR` (CI sets it to the job), else user@host.
 pub fn actor() -> String {
     if let Ok(a) = std::env::var("KILN_ACTOR")
@@ -187,7 +215,17 @@ pub fn actor() -> String {
     {
         return a;
     }
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let uid = nix::unistd::getuid();
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            nix::unistd::User::from_uid(uid)
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| format!("uid {uid}"));
     let host = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok())
@@ -197,13 +235,21 @@ pub fn actor() -> String {
 
 /// Point `channel` at `build`, with a sequence one past the pointer it replaces, then
 /// append the move to the channel's history.
+pub struct PromoteOptions<'a> {
+    pub reason: Option<&'a str>,
+    /// How long hosts may follow the new pointer.
+    pub expires: Option<std::time::Duration>,
+    pub key: Option<&'a SecretKey>,
+}
+
 pub fn promote(
     store: &dyn Store,
     package: &str,
     build: u64,
     channel: &str,
-    reason: Option<&str>,
+    opts: &PromoteOptions,
 ) -> Result<Promoted> {
+    let reason = opts.reason;
     release::validate_package_name(package).map_err(bad_input)?;
     release::validate_package_name(channel).map_err(|e| bad_input(format!("channel: {e}")))?;
     let Some(rel) = get_release(store, package, build)? else {
@@ -227,7 +273,12 @@ pub fn promote(
                         store.url()
                     ))
                 })?;
-                if c.build == build && c.bundle_sha256 == rel.bundle.sha256 {
+                // A pointer older than the history says was replayed into the store:
+                // move past it whatever build it names.
+                let recorded = last_recorded_sequence(store, package, channel)?;
+                // --expires always writes a fresh pointer: that is how a channel is kept alive.
+                let same = c.build == build && c.bundle_sha256 == rel.bundle.sha256;
+                if same && c.sequence >= recorded && opts.expires.is_none() {
                     return Ok(Promoted {
                         package: package.into(),
                         channel: channel.into(),
@@ -239,7 +290,7 @@ pub fn promote(
                 }
                 (
                     Some(c.build),
-                    c.sequence + 1,
+                    c.sequence.max(recorded) + 1,
                     Condition::IfMatch(tag.clone()),
                 )
             }
@@ -252,9 +303,25 @@ pub fn promote(
             bundle_sha256: rel.bundle.sha256,
             sequence,
             updated_at: now_rfc3339(),
+            expires: opts
+                .expires
+                .map(|d| humantime::format_rfc3339_seconds(SystemTime::now() + d).to_string()),
         };
+        let pointer_bytes = pointer.to_bytes();
+        if let Some(k) = opts.key {
+            // Named by the pointer's digest: written before the pointer, never replaced.
+            let sig_key =
+                release::channel_sig_key(package, channel, &Digest::of_bytes(&pointer_bytes));
+            store
+                .put(
+                    &sig_key,
+                    &mut k.sign(&pointer_bytes).to_bytes().as_slice(),
+                    Condition::IfAbsent,
+                )
+                .map_err(store_err)?;
+        }
         if store
-            .put(&key, &mut pointer.to_bytes().as_slice(), condition)
+            .put(&key, &mut pointer_bytes.as_slice(), condition)
             .map_err(store_err)?
             == PutOutcome::Written
         {
@@ -335,7 +402,7 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
         };
         if rest.contains("/history/") {
             history.push(ChannelMove::from_bytes(&bytes).map_err(invalid)?);
-        } else if !rest.contains('/') {
+        } else if !rest.contains('/') && !rest.ends_with(".sig") {
             channels.push(Channel::from_bytes(&bytes).map_err(invalid)?);
         }
     }
@@ -375,4 +442,56 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
         channels,
         history,
     })
+}
+
+/// The signing key: `--signing-key FILE`, else `$KILN_SIGNING_KEY` (a path, or the key
+/// itself). None means publishing unsigned.
+pub fn signing_key(flag: Option<&std::path::Path>) -> Result<Option<SecretKey>> {
+    let text = match (
+        flag,
+        std::env::var("KILN_SIGNING_KEY")
+            .ok()
+            .filter(|v| !v.is_empty()),
+    ) {
+        (Some(path), _) => fs_err::read_to_string(path).map_err(|e| bad_input(e.to_string()))?,
+        (None, Some(v)) if v.trim_start().starts_with("kiln-ed25519-secret:") => v,
+        (None, Some(path)) => fs_err::read_to_string(&path)
+            .map_err(|e| bad_input(format!("KILN_SIGNING_KEY: {e}")))?,
+        (None, None) => return Ok(None),
+    };
+    SecretKey::parse(&text).map(Some).map_err(|e| {
+        with_hint(
+            Code::BadInput,
+            format!("signing key: {e}"),
+            "make one with `kiln keygen --out FILE`",
+        )
+    })
+}
+
+/// Write a new key pair: FILE (secret, mode 0600, never overwritten) and FILE.pub.
+pub fn keygen(out: &std::path::Path) -> Result<release::PublicKey> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| env_failed(format!("no randomness: {e}")))?;
+    let key = SecretKey::from_seed(seed);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .map_err(|e| {
+            with_hint(
+                Code::BadInput,
+                format!("{}: {e}", out.display()),
+                "kiln keygen never overwrites a key; choose another --out",
+            )
+        })?;
+    f.write_all(key.to_text().as_bytes())?;
+    f.sync_all()?;
+    let public = key.public();
+    let mut pub_path = out.as_os_str().to_owned();
+    pub_path.push(".pub");
+    fs_err::write(std::path::PathBuf::from(pub_path), format!("{public}\n"))?;
+    Ok(public)
 }

@@ -72,6 +72,10 @@ pub struct Health {
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Release and channel signers; any one of them will do (key rotation).
+    pub trusted_keys: Vec<release::PublicKey>,
+    /// Install records no trusted key signed (the embedded demo), with a warning.
+    pub allow_unsigned: bool,
     pub store: Option<String>,
     pub root: PathBuf,
     pub keep: usize,
@@ -127,15 +131,15 @@ impl Config {
                 )
             })?,
         };
-        if def.trusted_keys.is_some() || def.allow_unsigned.is_some() {
-            return Err(hinted(
-                Code::BadInput,
-                format!(
-                    "{}: trusted_keys and allow_unsigned are not supported by this build of kiln-fetch",
-                    path.display()
-                ),
-                "release signatures are not checked yet; remove the keys rather than trust a check that is not made",
-            ));
+        let mut trusted_keys = Vec::new();
+        for (i, line) in def.trusted_keys.iter().flatten().enumerate() {
+            trusted_keys.push(release::PublicKey::parse(line).map_err(|e| {
+                hinted(
+                    Code::BadInput,
+                    format!("{}: trusted_keys[{i}]: {e}", path.display()),
+                    "paste the line `kiln keygen` printed (also in its FILE.pub)",
+                )
+            })?);
         }
         let manager = match def.services {
             None => Manager::None,
@@ -172,6 +176,8 @@ impl Config {
             },
         };
         Ok(Config {
+            trusted_keys,
+            allow_unsigned: def.allow_unsigned.unwrap_or(false),
             store: def.store,
             root: def.root.unwrap_or_else(|| PathBuf::from("/")),
             keep: def.keep.unwrap_or(3).max(1),

@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use release::{Channel, Kind, Manifest, Release};
+use release::{Channel, Digest, Kind, Manifest, Release, Signature, VerifyError};
 use serde::Serialize;
 use store::Store;
 
@@ -81,6 +81,79 @@ impl Host<'_> {
         })
     }
 
+    /// Check `bytes` against its detached signature before trusting anything in them.
+    fn check_signature(&self, what: &str, bytes: &[u8], sig_key: &str) -> Result<()> {
+        let store = self.store()?;
+        let sig = store.get(sig_key).map_err(crate::error::store)?;
+        let verdict: std::result::Result<(), String> = match &sig {
+            None => Err(format!("{what} is not signed")),
+            Some((b, _)) => match Signature::from_bytes(b)
+                .and_then(|s| s.verify(bytes, &self.config.trusted_keys))
+            {
+                Ok(_) => return Ok(()),
+                // Evidence of tampering: never accepted, even with allow_unsigned.
+                Err(e @ (VerifyError::Mismatch { .. } | VerifyError::Malformed(_))) => {
+                    return Err(hinted(
+                        Code::Failed,
+                        format!("{what}: {e}; refusing it"),
+                        "someone changed the record after it was signed, or the store is corrupt; nothing was installed",
+                    ));
+                }
+                Err(e @ VerifyError::Untrusted { .. }) => Err(format!("{what}: {e}")),
+            },
+        };
+        let Err(why) = verdict else { return Ok(()) };
+        if self.config.allow_unsigned {
+            eprintln!("warning: {why}; installing anyway because allow_unsigned = true");
+            return Ok(());
+        }
+        Err(hinted(
+            Code::Failed,
+            format!("{why}; refusing it"),
+            "add the publisher's public key to trusted_keys in fetch.toml (kiln keygen printed it), or publish with --signing-key",
+        ))
+    }
+
+    /// Refuse a pointer older than one this host accepted (a replay: rollback attack)
+    /// or past its expiry (a frozen channel).
+    fn check_fresh(&self, pkg: &str, ch: &Channel) -> Result<()> {
+        let st = State::load(&self.layout, pkg)?;
+        if let Some(&seen) = st.seen.get(&ch.channel)
+            && ch.sequence < seen
+        {
+            return Err(hinted(
+                Code::Failed,
+                format!(
+                    "channel {} of {pkg} is at sequence {}, older than sequence {seen} this host already followed: a replayed pointer; refusing it",
+                    ch.channel, ch.sequence
+                ),
+                "to roll a channel back on purpose, promote the old build: that writes a newer sequence",
+            ));
+        }
+        if let Some(expires) = &ch.expires {
+            let at = humantime::parse_rfc3339(expires).map_err(|e| {
+                err(
+                    Code::Failed,
+                    format!("channel {} of {pkg}: expires {expires:?}: {e}", ch.channel),
+                )
+            })?;
+            if std::time::SystemTime::now() > at {
+                return Err(hinted(
+                    Code::Failed,
+                    format!(
+                        "channel {} of {pkg} expired at {expires}: a frozen pointer; refusing to follow it",
+                        ch.channel
+                    ),
+                    format!(
+                        "promote again to refresh it: kiln promote {pkg} {} --channel {} --expires 30d",
+                        ch.build, ch.channel
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn fetch_release(&self, pkg: &str, build: u64) -> Result<(Release, Vec<u8>)> {
         let store = self.store()?;
         let key = release::release_key(pkg, build);
@@ -96,6 +169,11 @@ impl Host<'_> {
                     ),
                 )
             })?;
+        self.check_signature(
+            &format!("release record of {pkg} build {build}"),
+            &bytes,
+            &release::release_sig_key(pkg, build),
+        )?;
         let rel = Release::from_bytes(&bytes).map_err(|e| {
             err(
                 Code::Failed,
@@ -142,6 +220,11 @@ impl Host<'_> {
                                 ),
                             )
                         })?;
+                self.check_signature(
+                    &format!("channel {c} of {pkg}"),
+                    &bytes,
+                    &release::channel_sig_key(pkg, c, &Digest::of_bytes(&bytes)),
+                )?;
                 let ch = Channel::from_bytes(&bytes).map_err(|e| {
                     err(
                         Code::Failed,
@@ -154,6 +237,7 @@ impl Host<'_> {
                         format!("{}/{key} is for {} {}", store.url(), ch.package, ch.channel),
                     ));
                 }
+                self.check_fresh(pkg, &ch)?;
                 let (rel, bytes) = self.fetch_release(pkg, ch.build)?;
                 if rel.bundle.sha256 != ch.bundle_sha256 {
                     return Err(err(
@@ -205,6 +289,11 @@ impl Host<'_> {
 
     pub fn install(&self, pkg: &str, target: &Target, dry_run: bool) -> Result<Report> {
         release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
+        if self.config.allow_unsigned {
+            eprintln!(
+                "warning: allow_unsigned = true: records no trusted key signed are installed (for demos only)"
+            );
+        }
         if dry_run {
             return self.plan(pkg, target);
         }
@@ -233,8 +322,7 @@ impl Host<'_> {
         {
             if let Some((c, seq)) = &r.channel {
                 let mut st = State::load(&self.layout, pkg)?;
-                st.channel = Some(c.clone());
-                st.sequence = Some(*seq);
+                st.accept(c, *seq);
                 st.save(&self.layout, pkg)?;
             }
             return Ok(self.unchanged(pkg, r.rel.build, recovered));
@@ -399,9 +487,8 @@ impl Host<'_> {
             previous: p.from,
             channel: p.channel.clone(),
         });
-        if p.channel.is_some() {
-            st.channel = p.channel.clone();
-            st.sequence = p.sequence;
+        if let (Some(c), Some(seq)) = (&p.channel, p.sequence) {
+            st.accept(c, seq);
         }
         st.save(&self.layout, pkg)?;
         state::clear_pending(&self.layout, pkg)?;

@@ -37,6 +37,9 @@ pub struct State {
     pub channel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
+    /// The highest pointer sequence accepted per channel: an older pointer is a replay.
+    #[serde(default)]
+    pub seen: std::collections::BTreeMap<String, u64>,
     pub history: Vec<Event>,
 }
 
@@ -55,6 +58,14 @@ pub struct Pending {
 }
 
 impl State {
+    /// Remember a channel pointer this host accepted.
+    pub fn accept(&mut self, channel: &str, sequence: u64) {
+        self.channel = Some(channel.to_string());
+        self.sequence = Some(sequence);
+        let seen = self.seen.entry(channel.to_string()).or_insert(0);
+        *seen = (*seen).max(sequence);
+    }
+
     pub fn load(layout: &Layout, pkg: &str) -> Result<State> {
         let path = layout.state_dir(pkg).join("state.json");
         match std::fs::read(&path) {

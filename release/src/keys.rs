@@ -34,6 +34,18 @@ pub fn channel_key(package: &str, channel: &str) -> String {
     format!("{package}/channels/{channel}.json")
 }
 
+/// The detached signature of a release record.
+pub fn release_sig_key(package: &str, build: u64) -> String {
+    format!("{package}/{build}/release.json.sig")
+}
+
+/// The detached signature of one channel pointer, named by the sha256 of the pointer's
+/// bytes: written before the pointer moves, never overwritten, so a host always finds
+/// the signature of the exact pointer it read.
+pub fn channel_sig_key(package: &str, channel: &str, pointer_sha256: &crate::Digest) -> String {
+    format!("{package}/channels/{channel}/sig/{pointer_sha256}.sig")
+}
+
 /// One move of a channel, written once the pointer moved: `<package>/channels/<channel>/history/<sequence>.json`
 /// (sequence zero-padded so keys sort in order).
 pub fn channel_history_key(package: &str, channel: &str, sequence: u64) -> String {

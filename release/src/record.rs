@@ -49,6 +49,9 @@ pub struct Channel {
     pub sequence: u64,
     /// RFC 3339, UTC.
     pub updated_at: String,
+    /// RFC 3339, UTC: hosts refuse to follow the pointer after this (a frozen channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 /// One move of a channel: the audit log of why each host runs what it runs.

@@ -46,9 +46,12 @@ kind = "tool"
 binaries = [":greet-tool"]
 "#;
 
-/// A workspace that publishes `demo` (a service) and `greet` (a tool) to its store.
+/// A workspace that publishes `demo` (a service) and `greet` (a tool) to its store,
+/// signed with its own key.
 struct Builds {
     ws: Ws,
+    key: PathBuf,
+    public: String,
 }
 
 impl Builds {
@@ -74,7 +77,29 @@ impl Builds {
             })
             .collect();
         ws.write("svc/blob.bin", blob);
-        Builds { ws }
+        let key = ws.tmp.path().join("signing.key");
+        let public = ws
+            .kiln(&["keygen", "--out", key.to_str().unwrap()])
+            .expect(0)
+            .stdout
+            .trim()
+            .to_string();
+        Builds { ws, key, public }
+    }
+
+    /// `kiln ARGS` with the signing key.
+    fn kiln(&self, args: &[&str]) -> Run {
+        let out = self
+            .ws
+            .command(args)
+            .env("KILN_SIGNING_KEY", &self.key)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 
     fn store(&self) -> PathBuf {
@@ -86,31 +111,38 @@ impl Builds {
         self.ws
             .write("svc/version.txt", format!("{version}\n"))
             .write("svc/health.txt", if healthy { "good\n" } else { "bad\n" });
-        self.ws
-            .kiln(&[
-                "publish",
-                "//svc:demo",
-                "--build-number",
-                &build.to_string(),
-            ])
-            .expect(0);
+        self.kiln(&[
+            "publish",
+            "//svc:demo",
+            "--build-number",
+            &build.to_string(),
+        ])
+        .expect(0);
     }
 
     fn greet(&self, build: u64, msg: &str) {
         self.ws.write("tool/msg.txt", format!("{msg}\n"));
-        self.ws
-            .kiln(&[
-                "publish",
-                "//tool:greet",
-                "--build-number",
-                &build.to_string(),
-            ])
-            .expect(0);
+        self.kiln(&[
+            "publish",
+            "//tool:greet",
+            "--build-number",
+            &build.to_string(),
+        ])
+        .expect(0);
+    }
+
+    /// Write `bytes` as the record at `path`, signed with our key: what someone holding
+    /// the signing key (a compromised CI worker) could publish.
+    fn sign_into(&self, path: &Path, bytes: &[u8]) {
+        let key = release::SecretKey::parse(&std::fs::read_to_string(&self.key).unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+        let mut sig = path.as_os_str().to_owned();
+        sig.push(".sig");
+        std::fs::write(PathBuf::from(sig), key.sign(bytes).to_bytes()).unwrap();
     }
 
     fn promote(&self, pkg: &str, build: u64, channel: &str) {
-        self.ws
-            .kiln(&["promote", pkg, &build.to_string(), "--channel", channel])
+        self.kiln(&["promote", pkg, &build.to_string(), "--channel", channel])
             .expect(0);
     }
 }
@@ -126,7 +158,7 @@ struct Host {
 }
 
 impl Host {
-    fn new(store: &str, marker: &str) -> Host {
+    fn new(store: &str, trusted: &str, marker: &str) -> Host {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("root");
         let svdir = tmp.path().join("service");
@@ -136,7 +168,7 @@ impl Host {
         std::fs::write(
             &config,
             format!(
-                "store = \"{store}\"\nroot = \"{}\"\nkeep = 5\n\n[services]\nmanager = \"runit\"\nsvdir = \"{}\"\n\n[health]\ntimeout = \"5s\"\nretries = 2\ninterval = \"100ms\"\n",
+                "store = \"{store}\"\nroot = \"{}\"\nkeep = 5\ntrusted_keys = [\"{trusted}\"]\n\n[services]\nmanager = \"runit\"\nsvdir = \"{}\"\n\n[health]\ntimeout = \"5s\"\nretries = 2\ninterval = \"100ms\"\n",
                 root.display(),
                 svdir.display()
             ),
@@ -272,7 +304,7 @@ fn service_lifecycle(b: &Builds, store: &str, marker: &str) {
     b.demo(2, "v2", true);
     b.demo(3, "v3", false);
     b.promote("demo", 2, "staging");
-    let host = Host::new(store, marker);
+    let host = Host::new(store, &b.public, marker);
 
     // First install: nothing supervises the service yet.
     let r = host.json(&["install", "demo", "--version", "1", "--no-restart"]);
@@ -372,7 +404,7 @@ fn tools_are_linked_into_usr_local_bin_and_the_https_store_works_too() {
     b.greet(2, "two");
     let server = HttpServer::start(b.ws.tmp.path().join("http.log"));
     server.serve_dir(&b.store());
-    let host = Host::new(&server.url(""), "unused");
+    let host = Host::new(&server.url(""), &b.public, "unused");
     // A tool with no services: the configured manager is never asked.
     host.fetch(&["install", "greet", "--version", "1"])
         .expect(0)
@@ -413,9 +445,10 @@ fn tools_are_linked_into_usr_local_bin_and_the_https_store_works_too() {
     std::fs::write(
         &host.config,
         format!(
-            "store = \"{}\"\nroot = \"{}\"\n[services]\nmanager = \"command\"\ncommand = \"echo restart {{name}} >> {}\"\n",
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{}\"]\n[services]\nmanager = \"command\"\ncommand = \"echo restart {{name}} >> {}\"\n",
             server.url(""),
             host.root.display(),
+            b.public,
             log.display()
         ),
     )
@@ -428,7 +461,7 @@ fn tools_are_linked_into_usr_local_bin_and_the_https_store_works_too() {
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "restart nginx\n");
 
     // A file in the way that kiln-fetch does not own is never replaced.
-    let host2 = Host::new(&server.url(""), "unused");
+    let host2 = Host::new(&server.url(""), &b.public, "unused");
     std::fs::create_dir_all(host2.root.join("usr/local/bin")).unwrap();
     std::fs::write(host2.root.join("usr/local/bin/greet-tool"), "mine").unwrap();
     host2
@@ -454,12 +487,12 @@ fn kill_at(host: &Host, args: &[&str], step: &str) {
     child.wait().unwrap();
 }
 
-fn crash_cases(store: &str, server: Option<&HttpServer>) {
+fn crash_cases(store: &str, trusted: &str, server: Option<&HttpServer>) {
     for (i, step) in ["download", "unpack", "before-switch", "after-switch"]
         .iter()
         .enumerate()
     {
-        let host = Host::new(store, &format!("4201.{i}"));
+        let host = Host::new(store, trusted, &format!("4201.{i}"));
         host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
             .expect(0);
         let runit = host.start_runit();
@@ -524,7 +557,7 @@ fn kill_9_at_any_step_leaves_the_previous_build_running_file_store() {
     let b = Builds::new();
     b.demo(1, "v1", true);
     b.demo(2, "v2", true);
-    crash_cases(&b.store().display().to_string(), None);
+    crash_cases(&b.store().display().to_string(), &b.public, None);
 }
 
 #[test]
@@ -534,7 +567,7 @@ fn kill_9_at_any_step_leaves_the_previous_build_running_https_store() {
     b.demo(2, "v2", true);
     let server = HttpServer::start(b.ws.tmp.path().join("http.log"));
     server.serve_dir(&b.store());
-    crash_cases(&server.url(""), Some(&server));
+    crash_cases(&server.url(""), &b.public, Some(&server));
 }
 
 /// The store files of `pkg` build `n`, to tamper with.
@@ -550,7 +583,7 @@ fn bad_input_gets_a_clear_error_and_leaves_the_host_untouched() {
     b.greet(2, "two");
     b.greet(3, "three");
     let store = b.store().display().to_string();
-    let host = Host::new(&store, "unused");
+    let host = Host::new(&store, &b.public, "unused");
     host.fetch(&["install", "greet", "--version", "1"])
         .expect(0);
     let untouched = |host: &Host| {
@@ -599,7 +632,7 @@ fn bad_input_gets_a_clear_error_and_leaves_the_host_untouched() {
     );
 
     // A bundle whose files do not match its own manifest, with a release record that
-    // vouches for its bytes (someone with write access to the store).
+    // vouches for its bytes, signed (someone holding the signing key).
     let (bundle3, rel3) = store_files(&b, "greet", 3);
     let original = std::fs::read(&bundle3).unwrap();
     let altered = rewrite_entry(&original, "runfiles/_main/tool/msg.txt", b"evil\n");
@@ -608,7 +641,7 @@ fn bad_input_gets_a_clear_error_and_leaves_the_host_untouched() {
         serde_json::from_slice(&std::fs::read(&rel3).unwrap()).unwrap();
     rel["bundle"]["sha256"] = sha256_hex(&altered).into();
     rel["bundle"]["size"] = altered.len().into();
-    std::fs::write(&rel3, serde_json::to_vec_pretty(&rel).unwrap()).unwrap();
+    b.sign_into(&rel3, &serde_json::to_vec_pretty(&rel).unwrap());
     let run = host
         .fetch(&["install", "greet", "--version", "3"])
         .expect(1);
@@ -624,7 +657,7 @@ fn bad_input_gets_a_clear_error_and_leaves_the_host_untouched() {
     std::fs::write(&bundle3, &hostile).unwrap();
     rel["bundle"]["sha256"] = sha256_hex(&hostile).into();
     rel["bundle"]["size"] = hostile.len().into();
-    std::fs::write(&rel3, serde_json::to_vec_pretty(&rel).unwrap()).unwrap();
+    b.sign_into(&rel3, &serde_json::to_vec_pretty(&rel).unwrap());
     let run = host
         .fetch(&["install", "greet", "--version", "3"])
         .expect(1);
@@ -716,7 +749,7 @@ fn a_full_disk_during_unpack_fails_cleanly() {
     }
     let b = Builds::new();
     b.demo(1, "v1", true);
-    let host = Host::new(&b.store().display().to_string(), "unused");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
     // The host root on a 300 KiB tmpfs, in a mount namespace of its own: the bundle
     // (700 KB of data) cannot fit.
     let script = format!(
@@ -741,4 +774,171 @@ fn a_full_disk_during_unpack_fails_cleanly() {
         "",
         "left under opt/kiln/demo"
     );
+}
+
+#[test]
+fn hosts_install_only_what_a_trusted_key_signed_and_never_go_back_in_time() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.promote("greet", 1, "prod");
+    let store = b.store().display().to_string();
+    let host = Host::new(&store, &b.public, "unused");
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    let pointer = b.store().join("greet/channels/prod.json");
+    let old_pointer = std::fs::read(&pointer).unwrap();
+    b.promote("greet", 2, "prod");
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    let running = |host: &Host, build: &str| {
+        assert_eq!(host.current("greet").as_deref(), Some(build));
+        host.fetch(&["verify", "greet"]).expect(0);
+    };
+
+    // The keygen output: a 0600 secret key and a one-line public key.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&b.key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(b.public.starts_with("kiln-ed25519:"));
+    b.ws.kiln(&["keygen", "--out", b.key.to_str().unwrap()])
+        .expect(2)
+        .stderr_has("never overwrites");
+
+    // A replayed older pointer (validly signed in its day) is refused.
+    std::fs::write(&pointer, &old_pointer).unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--channel", "prod"])
+        .expect(1);
+    run.stderr_has("is at sequence 1, older than sequence 2 this host already followed");
+    running(&host, "2");
+    // Rolling back on purpose is a new promote of the old build: a higher sequence.
+    b.promote("greet", 1, "prod");
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    running(&host, "1");
+
+    // An expired pointer is refused (a frozen channel).
+    let mut p: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&pointer).unwrap()).unwrap();
+    p["sequence"] = 9.into();
+    p["build"] = 2.into();
+    let rel2: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.store().join("greet/2/release.json")).unwrap())
+            .unwrap();
+    p["bundle_sha256"] = rel2["bundle"]["sha256"].clone();
+    p["expires"] = "2020-01-01T00:00:00Z".into();
+    let bytes = serde_json::to_vec_pretty(&p).unwrap();
+    let key = release::SecretKey::parse(&std::fs::read_to_string(&b.key).unwrap()).unwrap();
+    let sig = b
+        .store()
+        .join("greet/channels/prod/sig")
+        .join(format!("{}.sig", sha256_hex(&bytes)));
+    std::fs::write(&pointer, &bytes).unwrap();
+    std::fs::write(&sig, key.sign(&bytes).to_bytes()).unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--channel", "prod"])
+        .expect(1);
+    run.stderr_has("expired at 2020-01-01T00:00:00Z");
+    running(&host, "1");
+    // --expires writes a future expiry that hosts accept.
+    b.kiln(&[
+        "promote",
+        "greet",
+        "2",
+        "--channel",
+        "prod",
+        "--expires",
+        "30d",
+    ])
+    .expect(0);
+    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&pointer).unwrap()).unwrap();
+    assert!(p["expires"].as_str().unwrap() > "2026");
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    running(&host, "2");
+
+    // A record edited after signing is refused.
+    b.greet(3, "three");
+    let rel3 = b.store().join("greet/3/release.json");
+    let edited = String::from_utf8(std::fs::read(&rel3).unwrap())
+        .unwrap()
+        .replace("\"builder\": \"kiln", "\"builder\": \"evil");
+    std::fs::write(&rel3, edited).unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--version", "3"])
+        .expect(1);
+    run.stderr_has("does not match the record's bytes (edited after signing)");
+    running(&host, "2");
+
+    // A release signed by a key the host does not trust is refused.
+    let other = b.ws.tmp.path().join("other.key");
+    b.ws.kiln(&["keygen", "--out", other.to_str().unwrap()])
+        .expect(0);
+    b.ws.write("tool/msg.txt", "four\n");
+    let out =
+        b.ws.command(&[
+            "publish",
+            "//tool:greet",
+            "--build-number",
+            "4",
+            "--signing-key",
+            other.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let run = host
+        .fetch(&["install", "greet", "--version", "4"])
+        .expect(1);
+    run.stderr_has("which is not among the trusted keys");
+    running(&host, "2");
+
+    // Unsigned: refused, unless allow_unsigned (with a warning on every run).
+    b.ws.write("tool/msg.txt", "five\n");
+    b.ws.kiln(&["publish", "//tool:greet", "--build-number", "5"])
+        .expect(0)
+        .stderr_has("publishing unsigned");
+    host.fetch(&["install", "greet", "--version", "5"])
+        .expect(1)
+        .stderr_has("is not signed; refusing it");
+    running(&host, "2");
+    let config = std::fs::read_to_string(&host.config).unwrap();
+    std::fs::write(
+        &host.config,
+        config.replace("keep = 5\n", "keep = 5\nallow_unsigned = true\n"),
+    )
+    .unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--version", "5"])
+        .expect(0);
+    run.stderr_has("warning: allow_unsigned = true");
+    run.stderr_has("release record of greet build 5 is not signed; installing anyway");
+
+    // Rotation: several trusted keys at once; a release by any of them installs.
+    let other_pub = std::fs::read_to_string(format!("{}.pub", other.display())).unwrap();
+    std::fs::write(
+        &host.config,
+        config.replace(
+            &format!("trusted_keys = [\"{}\"]", b.public),
+            &format!(
+                "trusted_keys = [\"{}\", \"{}\"]",
+                b.public,
+                other_pub.trim()
+            ),
+        ),
+    )
+    .unwrap();
+    host.fetch(&["install", "greet", "--version", "4"])
+        .expect(0);
+    running(&host, "4");
+    // A malformed trusted key is bad input.
+    std::fs::write(
+        &host.config,
+        config.replace(&b.public, "kiln-ed25519:not-base64"),
+    )
+    .unwrap();
+    host.fetch(&["list"])
+        .expect(2)
+        .stderr_has("trusted_keys[0]");
 }

@@ -35,8 +35,15 @@ fn workspace(big: usize) -> Ws {
     ws
 }
 
+/// `kiln ARGS` against the server, signing with the workspace's key when it has one.
 fn kiln(ws: &Ws, s3: &S3Server, args: &[&str]) -> Run {
-    let out = ws.command(args).envs(s3.env()).output().unwrap();
+    let mut c = ws.command(args);
+    c.envs(s3.env());
+    let key = ws.tmp.path().join("signing.key");
+    if key.exists() {
+        c.env("KILN_SIGNING_KEY", key);
+    }
+    let out = c.output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -54,6 +61,11 @@ fn publish_promote_and_install_checked_by_an_independent_client() {
     let ws = workspace(9_000_000);
     let s3 = S3Server::start(&ws.tmp.path().join("s3"), &["tools"]);
     let store = s3.url("tools/releases");
+    let key = ws.tmp.path().join("signing.key");
+    let public = ws
+        .kiln(&["keygen", "--out", key.to_str().unwrap()])
+        .expect(0)
+        .stdout;
     kiln(
         &ws,
         &s3,
@@ -171,10 +183,14 @@ fn publish_promote_and_install_checked_by_an_independent_client() {
     assert_eq!(prod[0]["to"], 2);
     assert!(prod[0]["by"].as_str().unwrap().contains('@'));
 
-    // A host installs from S3, by channel.
+    // A host installs from S3, by channel, trusting the publisher's key.
     let host = ws.tmp.path().join("host");
+    let config = ws.tmp.path().join("fetch.toml");
+    std::fs::write(&config, format!("trusted_keys = [\"{}\"]\n", public.trim())).unwrap();
     let out = Command::new(e2e::bin("kiln-fetch"))
         .args([
+            "--config",
+            config.to_str().unwrap(),
             "--root",
             host.to_str().unwrap(),
             "--store",
