@@ -8,7 +8,9 @@ mod unpack;
 
 pub use pack::{PackEntry, PackSource, pack_tar_gz};
 pub use path::normalize_entry_path;
-pub use unpack::{Format, TreeEntry, TreeFile, UnpackError, sniff_format, unpack};
+pub use unpack::{
+    Format, Limits, TreeEntry, TreeFile, UnpackError, read_first_entry, sniff_format, unpack,
+};
 
 #[cfg(test)]
 mod tests {
@@ -55,7 +57,7 @@ mod tests {
         let file = dir.path().join("b.tar.gz");
         std::fs::write(&file, &a).unwrap();
         std::fs::create_dir(dir.path().join("out")).unwrap();
-        let files = unpack(&file, &dir.path().join("out"), None).unwrap();
+        let files = unpack(&file, &dir.path().join("out"), None, Limits::UNBOUNDED).unwrap();
         let paths: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths[0], "MANIFEST.json");
         assert!(paths.contains(&"bin/tool"));

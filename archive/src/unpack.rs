@@ -80,10 +80,62 @@ pub fn sniff_format(head: &[u8]) -> Option<Format> {
 /// Unpack `archive` into `dest` (which must exist and be empty), keeping only entries
 /// under `strip_prefix` (with the prefix removed). Returns every file and symlink
 /// written, sorted by path.
+/// Bounds on what one archive may unpack to: a decompression bomb or an archive with
+/// more in it than its manifest declared is refused as soon as it crosses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Entries of any kind, directories included.
+    pub max_entries: u64,
+    /// Bytes of file content, after decompression.
+    pub max_bytes: u64,
+}
+
+impl Limits {
+    pub const UNBOUNDED: Limits = Limits {
+        max_entries: u64::MAX,
+        max_bytes: u64::MAX,
+    };
+}
+
+/// The content of the archive's first entry, which must be named `name` and hold at
+/// most `max_len` bytes (a bundle's MANIFEST.json), read without unpacking the rest.
+pub fn read_first_entry(archive: &Path, name: &str, max_len: u64) -> Result<Vec<u8>, UnpackError> {
+    let file = File::open(archive).map_err(|source| UnpackError::Read {
+        path: archive.to_path_buf(),
+        source,
+    })?;
+    let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(file)));
+    let mut entries = tar.entries().map_err(corrupt)?;
+    let mut first = entries
+        .next()
+        .ok_or_else(|| corrupt("the archive is empty"))?
+        .map_err(corrupt)?;
+    let path = String::from_utf8_lossy(&first.path_bytes()).into_owned();
+    if path != name || first.header().entry_type() != tar::EntryType::Regular {
+        return Err(UnpackError::Refused {
+            entry: path,
+            why: format!("the first entry must be the file {name}"),
+        });
+    }
+    if first.size() > max_len {
+        return Err(UnpackError::Refused {
+            entry: path,
+            why: format!("{} bytes, more than the {max_len} allowed", first.size()),
+        });
+    }
+    let mut out = Vec::new();
+    (&mut first)
+        .take(max_len)
+        .read_to_end(&mut out)
+        .map_err(corrupt)?;
+    Ok(out)
+}
+
 pub fn unpack(
     archive: &Path,
     dest: &Path,
     strip_prefix: Option<&str>,
+    limits: Limits,
 ) -> Result<Vec<TreeFile>, UnpackError> {
     let read_err = |source| UnpackError::Read {
         path: archive.to_path_buf(),
@@ -101,7 +153,7 @@ pub fn unpack(
         })?,
         None => String::new(),
     };
-    let mut sink = Sink::new(dest, prefix);
+    let mut sink = Sink::new(dest, prefix, limits);
     let reader = io::BufReader::with_capacity(256 * 1024, file);
     match format {
         Format::TarGz => unpack_tar(flate2::read::MultiGzDecoder::new(reader), &mut sink)?,
@@ -210,6 +262,9 @@ fn unpack_zip(reader: impl Read + Seek, sink: &mut Sink) -> Result<(), UnpackErr
 struct Sink<'a> {
     dest: &'a Path,
     prefix: String,
+    limits: Limits,
+    entries: u64,
+    bytes: u64,
     written: BTreeMap<String, TreeEntry>,
     dirs: BTreeSet<String>,
     top_level: BTreeSet<String>,
@@ -217,10 +272,13 @@ struct Sink<'a> {
 }
 
 impl<'a> Sink<'a> {
-    fn new(dest: &'a Path, prefix: String) -> Sink<'a> {
+    fn new(dest: &'a Path, prefix: String, limits: Limits) -> Sink<'a> {
         Sink {
             dest,
             prefix,
+            limits,
+            entries: 0,
+            bytes: 0,
             written: BTreeMap::new(),
             dirs: BTreeSet::new(),
             top_level: BTreeSet::new(),
@@ -231,6 +289,13 @@ impl<'a> Sink<'a> {
     /// The checked destination-relative path of an entry, or None when strip_prefix
     /// leaves it out.
     fn place(&mut self, raw: &str) -> Result<Option<String>, UnpackError> {
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(UnpackError::Refused {
+                entry: raw.to_string(),
+                why: format!("more than the {} entries allowed", self.limits.max_entries),
+            });
+        }
         let path = normalize_entry_path(raw).map_err(|why| UnpackError::Refused {
             entry: raw.to_string(),
             why: why.to_string(),
@@ -343,6 +408,18 @@ impl<'a> Sink<'a> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(corrupt(format!("{raw}: {e}"))),
             };
+            self.bytes += n as u64;
+            if self.bytes > self.limits.max_bytes {
+                drop(out);
+                let _ = fs::remove_file(&full);
+                return Err(UnpackError::Refused {
+                    entry: raw.to_string(),
+                    why: format!(
+                        "more than the {} bytes allowed (a decompression bomb, or more than declared)",
+                        self.limits.max_bytes
+                    ),
+                });
+            }
             hasher.update(&buf[..n]);
             out.write_all(&buf[..n])
                 .map_err(|source| UnpackError::Write {

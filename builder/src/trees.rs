@@ -43,7 +43,12 @@ pub fn ensure_tree(
     }
     let tmp = cache.tmp_path("tree");
     fs_err::create_dir_all(tmp.join("root"))?;
-    let result = archive::unpack(blob, &tmp.join("root"), a.strip_prefix.as_deref());
+    let result = archive::unpack(
+        blob,
+        &tmp.join("root"),
+        a.strip_prefix.as_deref(),
+        archive::Limits::UNBOUNDED,
+    );
     let written = match result {
         Ok(w) => w,
         Err(e) => {

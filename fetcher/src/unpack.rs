@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use archive::{TreeEntry, UnpackError};
+use archive::{Limits, TreeEntry, UnpackError};
 use release::{Digest, MANIFEST_PATH, Manifest, Release};
 
 use crate::error::{Code, Result, err, hinted};
@@ -28,7 +28,8 @@ pub fn install_tree(
     ));
     fs_err::create_dir_all(&tmp)?;
     let result = (|| {
-        let files = archive::unpack(blob, &tmp, None).map_err(|e| unpack_error(rel, e))?;
+        let limits = manifest_limits(blob, rel)?;
+        let files = archive::unpack(blob, &tmp, None, limits).map_err(|e| unpack_error(rel, e))?;
         check_manifest(&tmp, rel, &files)?;
         fs_err::write(tmp.join("release.json"), rel_bytes)?;
         testhook::pause("unpack");
@@ -44,6 +45,45 @@ pub fn install_tree(
         let _ = d.sync_all();
     }
     Ok(dest)
+}
+
+/// The bounds a bundle's own manifest sets: its files, their parent directories and
+/// the manifest itself, and not a byte more than their sizes. Read from the first
+/// entry alone and checked against the release record before anything is unpacked.
+fn manifest_limits(blob: &Path, rel: &Release) -> Result<Limits> {
+    const MAX_MANIFEST: u64 = 64 << 20;
+    let bytes = archive::read_first_entry(blob, MANIFEST_PATH, MAX_MANIFEST)
+        .map_err(|e| unpack_error(rel, e))?;
+    if Digest::of_bytes(&bytes) != rel.manifest_sha256 {
+        return Err(err(
+            Code::Failed,
+            format!(
+                "{MANIFEST_PATH} of {} build {} does not match the release record's manifest_sha256",
+                rel.package, rel.build
+            ),
+        ));
+    }
+    let manifest = Manifest::from_bytes(&bytes).map_err(|e| {
+        err(
+            Code::Failed,
+            format!(
+                "{MANIFEST_PATH} of {} build {}: {e}",
+                rel.package, rel.build
+            ),
+        )
+    })?;
+    let mut dirs = std::collections::BTreeSet::new();
+    for f in &manifest.files {
+        let mut p = f.path.as_str();
+        while let Some((parent, _)) = p.rsplit_once('/') {
+            dirs.insert(parent);
+            p = parent;
+        }
+    }
+    Ok(Limits {
+        max_entries: 1 + manifest.files.len() as u64 + dirs.len() as u64,
+        max_bytes: bytes.len() as u64 + manifest.files.iter().map(|f| f.size).sum::<u64>(),
+    })
 }
 
 fn unpack_error(rel: &Release, e: UnpackError) -> anyhow::Error {

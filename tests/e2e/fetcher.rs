@@ -649,20 +649,37 @@ fn bad_input_gets_a_clear_error_and_leaves_the_host_untouched() {
     untouched(&host);
     assert!(!host.root.join("opt/kiln/greet/3").exists());
 
-    // Hostile entries in a bundle the record vouches for.
+    // Hostile entries in a bundle the (signed) record vouches for, manifest and all.
+    let manifest = br#"{"schema":1,"package":"greet","kind":"tool","binaries":[],"inputs":[],"files":[{"path":"evil","size":1,"sha256":"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881","mode":420}]}"#;
     let hostile = e2e::archives::gz(&e2e::archives::tar(&[
-        e2e::archives::E::File("MANIFEST.json", b"{}", 0o644),
+        e2e::archives::E::File("MANIFEST.json", manifest, 0o644),
         e2e::archives::E::File("../../evil", b"x", 0o644),
     ]));
     std::fs::write(&bundle3, &hostile).unwrap();
     rel["bundle"]["sha256"] = sha256_hex(&hostile).into();
     rel["bundle"]["size"] = hostile.len().into();
+    rel["manifest_sha256"] = sha256_hex(manifest).into();
     b.sign_into(&rel3, &serde_json::to_vec_pretty(&rel).unwrap());
     let run = host
         .fetch(&["install", "greet", "--version", "3"])
         .expect(1);
-    run.stderr_has("is refused");
+    run.stderr_has("is refused: '..' component");
     assert!(!host.root.join("opt/evil").exists() && !host.root.join("evil").exists());
+
+    // A decompression bomb: far more bytes than its manifest declares.
+    let bomb = e2e::archives::gz(&e2e::archives::tar(&[
+        e2e::archives::E::File("MANIFEST.json", manifest, 0o644),
+        e2e::archives::E::File("evil", &vec![0u8; 64 << 20], 0o644),
+    ]));
+    std::fs::write(&bundle3, &bomb).unwrap();
+    rel["bundle"]["sha256"] = sha256_hex(&bomb).into();
+    rel["bundle"]["size"] = bomb.len().into();
+    b.sign_into(&rel3, &serde_json::to_vec_pretty(&rel).unwrap());
+    let run = host
+        .fetch(&["install", "greet", "--version", "3"])
+        .expect(1);
+    run.stderr_has("decompression bomb");
+    untouched(&host);
     untouched(&host);
 
     // Unreadable config, unreachable store, missing service manager.
