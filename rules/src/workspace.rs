@@ -1,0 +1,199 @@
+//! The WORKSPACE.toml schema: the workspace's name, its store and cache, and its pinned
+//! external archives, checked and kept with their spans. Pure: the builder reads the
+//! file and checks the export globs (which need a glob engine) itself.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use release::Digest;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::Diagnostic;
+use crate::label::validate_name;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspaceDef {
+    workspace: WorkspaceSection,
+    store: Option<UrlSection>,
+    cache: Option<UrlSection>,
+    #[serde(default)]
+    archive: Vec<ArchiveDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspaceSection {
+    name: Spanned<String>,
+    /// Directories (relative to the root) never searched for packages.
+    #[serde(default)]
+    ignore: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrlSection {
+    url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArchiveDef {
+    name: Spanned<String>,
+    urls: Spanned<Vec<Spanned<String>>>,
+    sha256: Spanned<String>,
+    strip_prefix: Option<Spanned<String>>,
+    exports: Option<BTreeMap<String, Spanned<Vec<String>>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveSpec {
+    pub name: String,
+    pub urls: Vec<String>,
+    pub sha256: Digest,
+    pub strip_prefix: Option<String>,
+    /// Export name → globs over the extracted tree. Always has `files` (default `**`).
+    pub exports: BTreeMap<String, Vec<String>>,
+    /// Where each declared export's globs are written.
+    pub export_spans: BTreeMap<String, Range<usize>>,
+    /// The pin (its sha256), for messages.
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceSpec {
+    pub name: String,
+    pub store_url: Option<String>,
+    pub cache_url: Option<String>,
+    pub ignore: Vec<String>,
+    pub archives: BTreeMap<String, ArchiveSpec>,
+}
+
+/// A relative path with `.` and empty segments dropped; absolute paths and `..` refused.
+fn normalize(p: &str) -> Result<String, &'static str> {
+    if p.starts_with('/') {
+        return Err("absolute path");
+    }
+    let mut parts = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return Err("'..' component"),
+            s => parts.push(s),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
+    let def: WorkspaceDef = toml::from_str(text).map_err(|e| Diagnostic::from_toml(&e))?;
+    let err = |span: Range<usize>, msg: String| Diagnostic::new(Some(span), msg);
+    let name = def.workspace.name.get_ref().clone();
+    validate_name(&name).map_err(|e| err(def.workspace.name.span(), e))?;
+    let mut archives = BTreeMap::new();
+    for a in def.archive {
+        let name = a.name.get_ref().clone();
+        validate_name(&name).map_err(|e| err(a.name.span(), e))?;
+        if archives.contains_key(&name) {
+            return Err(err(
+                a.name.span(),
+                format!("duplicate archive name {name:?}"),
+            ));
+        }
+        let sha256: Digest = a.sha256.get_ref().parse().map_err(|e| {
+            Diagnostic::new(Some(a.sha256.span()), format!("sha256: {e}"))
+                .hint("paste the archive's sha256 as printed by `sha256sum FILE`")
+        })?;
+        if a.urls.get_ref().is_empty() {
+            return Err(err(a.urls.span(), format!("archive {name:?} has no urls")));
+        }
+        for u in a.urls.get_ref() {
+            let ok = ["https://", "http://", "file://"]
+                .iter()
+                .any(|s| u.get_ref().starts_with(s));
+            if !ok {
+                return Err(err(
+                    u.span(),
+                    format!(
+                        "{:?} is not a URL kiln can fetch: use https://, http:// or file://",
+                        u.get_ref()
+                    ),
+                ));
+            }
+        }
+        let strip_prefix = match a.strip_prefix {
+            Some(p) => Some(
+                normalize(p.get_ref())
+                    .map_err(|why| err(p.span(), format!("strip_prefix: {why}")))?,
+            )
+            .filter(|p| !p.is_empty()),
+            None => None,
+        };
+        let mut exports = BTreeMap::new();
+        let mut export_spans = BTreeMap::new();
+        for (export, globs) in a.exports.unwrap_or_default() {
+            validate_name(&export).map_err(|e| err(globs.span(), e))?;
+            export_spans.insert(export.clone(), globs.span());
+            exports.insert(export, globs.into_inner());
+        }
+        exports
+            .entry("files".to_string())
+            .or_insert_with(|| vec!["**".to_string()]);
+        archives.insert(
+            name.clone(),
+            ArchiveSpec {
+                name,
+                urls: a
+                    .urls
+                    .into_inner()
+                    .into_iter()
+                    .map(|u| u.into_inner())
+                    .collect(),
+                sha256,
+                strip_prefix,
+                exports,
+                export_spans,
+                span: a.sha256.span(),
+            },
+        );
+    }
+    Ok(WorkspaceSpec {
+        name,
+        store_url: def.store.map(|s| s.url),
+        cache_url: def.cache.map(|c| c.url),
+        ignore: def.workspace.ignore,
+        archives,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_checks_archives() {
+        let sha = "07692257575fe54ddb8a8f64e96d3d352f2f533aa91b5752be1869d2acf2f544";
+        let text = format!(
+            "[workspace]\nname = \"ops\"\n[[archive]]\nname = \"solr\"\nurls = [\"https://x/solr.tgz\"]\nsha256 = \"{sha}\"\nstrip_prefix = \"./solr-6.3.0/\"\n"
+        );
+        let ws = parse_workspace_file(&text).unwrap();
+        let a = &ws.archives["solr"];
+        assert_eq!(a.strip_prefix.as_deref(), Some("solr-6.3.0"));
+        assert_eq!(a.exports["files"], vec!["**".to_string()]);
+        let bad = text.replace("./solr-6.3.0/", "../x");
+        assert!(
+            parse_workspace_file(&bad)
+                .unwrap_err()
+                .message
+                .contains("'..'")
+        );
+        let bad = text.replace("https://x", "ftp://x");
+        assert!(
+            parse_workspace_file(&bad)
+                .unwrap_err()
+                .message
+                .contains("not a URL")
+        );
+    }
+}
