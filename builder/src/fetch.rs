@@ -228,7 +228,9 @@ impl<'a> Fetcher<'a> {
         if have > 0 {
             req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
         }
-        let mut resp = req.send().map_err(|e| Failure::Transient(describe(e)))?;
+        let mut resp = req
+            .send()
+            .map_err(|e| Failure::Transient(store::describe_http_error(e)))?;
         let status = resp.status();
         let mut hasher = Hasher::new();
         let resumed = status == reqwest::StatusCode::PARTIAL_CONTENT
@@ -299,17 +301,4 @@ fn content_range_start(resp: &reqwest::blocking::Response) -> Option<u64> {
         .ok()?;
     let rest = v.strip_prefix("bytes ")?;
     rest.split('-').next()?.parse().ok()
-}
-
-fn describe(e: reqwest::Error) -> String {
-    use std::error::Error as _;
-    let e = e.without_url();
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
 }

@@ -28,9 +28,9 @@ pub fn install_tree(
     ));
     fs_err::create_dir_all(&tmp)?;
     let result = (|| {
-        let limits = manifest_limits(blob, rel)?;
+        let (manifest, limits) = read_manifest(blob, rel)?;
         let files = archive::unpack(blob, &tmp, None, limits).map_err(|e| unpack_error(rel, e))?;
-        check_manifest(&tmp, rel, &files)?;
+        check_manifest(rel, &manifest, &files)?;
         fs_err::write(tmp.join("release.json"), rel_bytes)?;
         testhook::pause("unpack");
         make_read_only(&tmp)?;
@@ -47,31 +47,31 @@ pub fn install_tree(
     Ok(dest)
 }
 
-/// The bounds a bundle's own manifest sets: its files, their parent directories and
-/// the manifest itself, and not a byte more than their sizes. Read from the first
-/// entry alone and checked against the release record before anything is unpacked.
-fn manifest_limits(blob: &Path, rel: &Release) -> Result<Limits> {
+/// The bundle's manifest, read from its first entry alone and checked against the
+/// release record before anything is unpacked, and the bounds it sets: its files, their
+/// parent directories and the manifest itself, and not a byte more than their sizes.
+fn read_manifest(blob: &Path, rel: &Release) -> Result<(Manifest, Limits)> {
     const MAX_MANIFEST: u64 = 64 << 20;
     let bytes = archive::read_first_entry(blob, MANIFEST_PATH, MAX_MANIFEST)
         .map_err(|e| unpack_error(rel, e))?;
+    let what = format!("{MANIFEST_PATH} of {} build {}", rel.package, rel.build);
     if Digest::of_bytes(&bytes) != rel.manifest_sha256 {
         return Err(err(
             Code::Failed,
+            format!("{what} does not match the release record's manifest_sha256"),
+        ));
+    }
+    let manifest =
+        Manifest::from_bytes(&bytes).map_err(|e| err(Code::Failed, format!("{what}: {e}")))?;
+    if manifest.package != rel.package {
+        return Err(err(
+            Code::Failed,
             format!(
-                "{MANIFEST_PATH} of {} build {} does not match the release record's manifest_sha256",
-                rel.package, rel.build
+                "bundle says it is {:?}, but the release record is for {:?}",
+                manifest.package, rel.package
             ),
         ));
     }
-    let manifest = Manifest::from_bytes(&bytes).map_err(|e| {
-        err(
-            Code::Failed,
-            format!(
-                "{MANIFEST_PATH} of {} build {}: {e}",
-                rel.package, rel.build
-            ),
-        )
-    })?;
     let mut dirs = std::collections::BTreeSet::new();
     for f in &manifest.files {
         let mut p = f.path.as_str();
@@ -80,10 +80,11 @@ fn manifest_limits(blob: &Path, rel: &Release) -> Result<Limits> {
             p = parent;
         }
     }
-    Ok(Limits {
+    let limits = Limits {
         max_entries: 1 + manifest.files.len() as u64 + dirs.len() as u64,
         max_bytes: bytes.len() as u64 + manifest.files.iter().map(|f| f.size).sum::<u64>(),
-    })
+    };
+    Ok((manifest, limits))
 }
 
 fn unpack_error(rel: &Release, e: UnpackError) -> anyhow::Error {
@@ -112,50 +113,16 @@ fn unpack_error(rel: &Release, e: UnpackError) -> anyhow::Error {
 }
 
 /// Every unpacked file must be in the manifest with the same size, digest and mode,
-/// and every manifest entry must have been unpacked.
-fn check_manifest(dir: &Path, rel: &Release, files: &[archive::TreeFile]) -> Result<Manifest> {
-    let bytes = std::fs::read(dir.join(MANIFEST_PATH)).map_err(|_| {
-        err(
-            Code::Failed,
-            format!(
-                "bundle of {} build {} has no {MANIFEST_PATH}",
-                rel.package, rel.build
-            ),
-        )
-    })?;
-    if Digest::of_bytes(&bytes) != rel.manifest_sha256 {
-        return Err(err(
-            Code::Failed,
-            format!(
-                "{MANIFEST_PATH} of {} build {} does not match the release record's manifest_sha256",
-                rel.package, rel.build
-            ),
-        ));
-    }
-    let manifest = Manifest::from_bytes(&bytes).map_err(|e| {
-        err(
-            Code::Failed,
-            format!(
-                "{MANIFEST_PATH} of {} build {}: {e}",
-                rel.package, rel.build
-            ),
-        )
-    })?;
-    if manifest.package != rel.package {
-        return Err(err(
-            Code::Failed,
-            format!(
-                "bundle says it is {:?}, but the release record is for {:?}",
-                manifest.package, rel.package
-            ),
-        ));
-    }
-    let mut unpacked: BTreeMap<&str, &TreeEntry> = files
-        .iter()
-        .filter(|f| f.path != MANIFEST_PATH)
-        .map(|f| (f.path.as_str(), &f.entry))
-        .collect();
+/// and every manifest entry must have been unpacked (MANIFEST.json itself included,
+/// with the digest the release record pins).
+fn check_manifest(rel: &Release, manifest: &Manifest, files: &[archive::TreeFile]) -> Result<()> {
+    let mut unpacked: BTreeMap<&str, &TreeEntry> =
+        files.iter().map(|f| (f.path.as_str(), &f.entry)).collect();
     let mut bad = Vec::new();
+    match unpacked.remove(MANIFEST_PATH) {
+        Some(TreeEntry::File { sha256, .. }) if *sha256 == rel.manifest_sha256 => {}
+        _ => bad.push(MANIFEST_PATH.to_string()),
+    }
     for m in &manifest.files {
         let ok = match unpacked.remove(m.path.as_str()) {
             None => false,
@@ -189,7 +156,7 @@ fn check_manifest(dir: &Path, rel: &Release, files: &[archive::TreeFile]) -> Res
             "the bundle was altered after it was built; nothing was installed",
         ));
     }
-    Ok(manifest)
+    Ok(())
 }
 
 /// Files lose their write bits, directories become 0555, deepest first.

@@ -77,7 +77,8 @@ impl HttpStore {
     }
 }
 
-fn describe(e: reqwest::Error) -> String {
+/// An HTTP client error with its causes, without the URL (messages name it once).
+pub fn describe(e: reqwest::Error) -> String {
     use std::error::Error as _;
     let e = e.without_url();
     let mut msg = e.to_string();

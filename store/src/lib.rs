@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use file::FileStore;
-pub use http::HttpStore;
+pub use http::{HttpStore, describe as describe_http_error};
 pub use s3::S3Store;
 
 /// An opaque version tag of an object, for compare-and-swap writes.
