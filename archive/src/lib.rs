@@ -2,10 +2,12 @@
 //! Packing is deterministic (same entries, same bytes); unpacking never writes outside
 //! its destination, whatever the archive says.
 
+mod gz;
 mod pack;
 mod path;
 mod unpack;
 
+pub use gz::GZIP_FORMAT;
 pub use pack::{PackEntry, PackSource, pack_tar_gz};
 pub use path::normalize_entry_path;
 pub use unpack::{

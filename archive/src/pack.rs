@@ -1,14 +1,16 @@
 //! Deterministic tar.gz: entries sorted bytewise (the first entry excepted), fixed
 //! mtime, uid/gid 0 with empty owner names, modes 0644/0755, GNU long names, and a gzip
-//! header with no name, no time and a fixed OS byte. Same entries in, same bytes out.
+//! stream compressed in fixed blocks on every core (gz.rs) with no name and no time.
+//! Same entries in, same bytes out.
 
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-use flate2::{Compression, GzBuilder};
 use release::{Digest, Hasher};
+
+use crate::gz::GzWriter;
 
 pub enum PackSource {
     /// A file on disk that must still have this size and digest while it is packed.
@@ -52,10 +54,7 @@ pub fn pack_tar_gz<W: Write>(
         }
     }
 
-    let gz = GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(out, Compression::new(6));
+    let gz = GzWriter::new(out);
     let mut tar = tar::Builder::new(gz);
     append(&mut tar, &first, mtime)?;
 

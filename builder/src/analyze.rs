@@ -4,14 +4,17 @@
 //! from any worker thread.
 
 use std::collections::{BTreeMap, HashMap};
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use globset::GlobMatcher;
 use release::Digest;
 use rules::{Item, Label};
+use serde::{Deserialize, Serialize};
 
-use crate::cache::hash_file;
+use crate::cache::{Cache, hash_file};
 use crate::error::Result;
 use crate::load::{Graph, Package, skip_dir};
 use crate::trees::Tree;
@@ -34,20 +37,80 @@ pub type Files = BTreeMap<String, FileRef>;
 /// The files each finished target stands for, by label.
 pub type Done = HashMap<Label, Arc<Files>>;
 
+/// What `stat` says of a source file; while it stays the same, so does the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    size: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+    ino: u64,
+    dev: u64,
+    mode: u32,
+}
+
+impl Stamp {
+    fn of(m: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            size: m.size(),
+            mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+            ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+            ino: m.ino(),
+            dev: m.dev(),
+            mode: m.mode(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Known {
+    stamp: Stamp,
+    sha256: Digest,
+}
+
+/// Source digests by path, kept between builds (`kiln-out/.kiln/sources.json`), so an
+/// unchanged file is not read again: the stat cache.
+type StatCache = HashMap<PathBuf, Known>;
+
+/// A file changed this recently may change again within the clock's granularity
+/// without its stamp moving: it is hashed again next time rather than remembered.
+const RACY: Duration = Duration::from_secs(2);
+
 pub struct Sources<'g> {
     pub graph: &'g Graph,
     trees: &'g BTreeMap<String, Tree>,
     listings: Mutex<HashMap<String, Arc<Vec<String>>>>,
     hashes: Mutex<HashMap<PathBuf, (u64, Digest, bool)>>,
+    known: StatCache,
+    learned: Mutex<StatCache>,
 }
 
 impl<'g> Sources<'g> {
     pub fn new(graph: &'g Graph, trees: &'g BTreeMap<String, Tree>) -> Self {
+        let known = std::fs::read(stat_cache_path(graph))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
         Sources {
             graph,
             trees,
             listings: Mutex::new(HashMap::new()),
             hashes: Mutex::new(HashMap::new()),
+            known,
+            learned: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Remember the digests learned in this build for the next one (best effort: a
+    /// lost stat cache only costs reading the sources again).
+    pub fn save(&self, cache: &Cache) {
+        let learned = std::mem::take(&mut *self.learned.lock().expect("not poisoned"));
+        if learned.is_empty() {
+            return;
+        }
+        let mut all = self.known.clone();
+        all.extend(learned);
+        if let Ok(bytes) = serde_json::to_vec(&all) {
+            let _ = cache.write_small(&stat_cache_path(self.graph), &bytes);
         }
     }
 
@@ -173,9 +236,28 @@ impl<'g> Sources<'g> {
         if let Some(h) = self.hashes.lock().expect("not poisoned").get(abs) {
             return Ok(*h);
         }
-        use std::os::unix::fs::PermissionsExt;
-        let exec = fs_err::metadata(abs)?.permissions().mode() & 0o111 != 0;
-        let (size, d) = hash_file(abs)?;
+        let before = fs_err::metadata(abs)?;
+        let stamp = Stamp::of(&before);
+        let exec = stamp.mode & 0o111 != 0;
+        let (size, d) = match self.known.get(abs) {
+            Some(k) if k.stamp == stamp => (stamp.size, k.sha256),
+            _ => {
+                let (size, d) = hash_file(abs)?;
+                let settled = before
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > RACY);
+                let unchanged = std::fs::metadata(abs).is_ok_and(|m| Stamp::of(&m) == stamp);
+                if settled && unchanged && size == stamp.size {
+                    self.learned
+                        .lock()
+                        .expect("not poisoned")
+                        .insert(abs.clone(), Known { stamp, sha256: d });
+                }
+                (size, d)
+            }
+        };
         self.hashes
             .lock()
             .expect("not poisoned")
@@ -221,6 +303,10 @@ impl<'g> Sources<'g> {
 }
 
 /// The runfiles path of a file of package `package`.
+fn stat_cache_path(graph: &Graph) -> PathBuf {
+    graph.ws.root.join("kiln-out/.kiln/sources.json")
+}
+
 pub fn main_path(package: &str, rel: &str) -> String {
     if package.is_empty() {
         format!("_main/{rel}")

@@ -188,7 +188,14 @@ pub fn build_bundle(
     let manifest_sha256 = Digest::of_bytes(&manifest_bytes);
 
     let mut h = release::Hasher::new();
-    h.update(format!("kiln-action-v1\0bundle\0mtime={}\0", ctx.mtime).as_bytes());
+    h.update(
+        format!(
+            "kiln-action-v1\0bundle\0{}\0mtime={}\0",
+            archive::GZIP_FORMAT,
+            ctx.mtime
+        )
+        .as_bytes(),
+    );
     h.update(&manifest_bytes);
     let key = h.finish();
 
@@ -225,7 +232,11 @@ pub fn build_bundle(
     }
 
     let ac = ctx.cache.ac_path(&key);
-    let local = read_json::<ActionResult>(&ac).filter(|r| ctx.cache.cas_path(&r.sha256).is_file());
+    let in_cas = |r: &ActionResult| {
+        std::fs::metadata(ctx.cache.cas_path(&r.sha256))
+            .is_ok_and(|m| m.is_file() && m.len() == r.size)
+    };
+    let local = read_json::<ActionResult>(&ac).filter(in_cas);
     let remote = || {
         let blobs_of = |b: &[u8]| {
             serde_json::from_slice::<ActionResult>(b)
@@ -235,7 +246,7 @@ pub fn build_bundle(
         let bytes = ctx.remote?.fetch(ctx.cache, &key, blobs_of)?;
         let r: ActionResult = serde_json::from_slice(&bytes).ok()?;
         ctx.cache.write_small(&ac, &bytes).ok()?;
-        ctx.cache.cas_path(&r.sha256).is_file().then_some(r)
+        in_cas(&r).then_some(r)
     };
     let (result, status) = match local.or_else(remote) {
         Some(r) => (r, Status::Cached),

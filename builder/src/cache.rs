@@ -73,13 +73,23 @@ impl Cache {
         Ok(dest)
     }
 
-    /// Write a small entry (action cache record) by temp file + rename.
+    /// Write a small entry (an action cache record) by temp file + rename. Not synced:
+    /// the rename makes it whole or absent after a `kill -9`, and after a power loss a
+    /// torn record fails to parse, which is a cache miss. (CAS files are synced: their
+    /// name vouches for their bytes; their size is checked again on every hit.)
+    /// The temp file sits beside `dest`, which may be outside the cache (kiln-out/) and
+    /// on another file system.
     pub fn write_small(&self, dest: &Path, bytes: &[u8]) -> Result<()> {
-        let tmp = self.tmp_path("small");
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = dest.parent().expect("cache paths have a parent");
+        fs_err::create_dir_all(dir)?;
+        let tmp = dir.join(format!(
+            ".tmp-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut f = fs_err::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        fs_err::create_dir_all(dest.parent().expect("cache paths have a parent"))?;
         fs_err::rename(&tmp, dest)?;
         Ok(())
     }

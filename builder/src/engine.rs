@@ -84,14 +84,6 @@ impl Session {
             .into_iter()
             .filter(|l| matches!(l, Label::Target { .. }))
             .collect();
-        let needs_sandbox = nodes.iter().any(|l| {
-            let (_, t) = self.graph.target(l).expect("resolved");
-            matches!(t.kind, TargetKind::Genrule(_))
-                || (run_tests && matches!(t.kind, TargetKind::Test(_)))
-        });
-        if needs_sandbox && self.sandbox == Mode::Linux {
-            crate::sandbox::probe()?;
-        }
         let sources = Sources::new(&self.graph, &trees);
         let runner = Runner {
             cache: &self.cache,
@@ -99,6 +91,7 @@ impl Session {
             mode: self.sandbox,
             workspace_root: &self.graph.ws.root,
             epoch: source_date_epoch()?,
+            probed: Mutex::new(false),
         };
         let bundle_ctx = BundleCtx {
             cache: &self.cache,
@@ -166,6 +159,7 @@ impl Session {
             }
         });
         bar.finish_and_clear();
+        sources.save(&self.cache);
         let state = state.into_inner().expect("workers do not panic");
         if let Some(e) = state.failed {
             return Err(e);

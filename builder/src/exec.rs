@@ -30,6 +30,9 @@ pub struct Runner<'a> {
     pub workspace_root: &'a Path,
     /// SOURCE_DATE_EPOCH, passed to every command.
     pub epoch: u64,
+    /// Whether the sandbox was found to work: checked once, when the first action runs
+    /// (a build where everything is cached never starts a process).
+    pub probed: std::sync::Mutex<bool>,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -113,9 +116,10 @@ impl Runner<'_> {
     /// The local action cache, then the remote one (whose hit is kept locally).
     fn lookup(&self, key: &Digest) -> Option<ActionRecord> {
         let complete = |rec: &ActionRecord| {
-            rec.outputs
-                .iter()
-                .all(|o| self.cache.cas_path(&o.sha256).is_file())
+            rec.outputs.iter().all(|o| {
+                std::fs::metadata(self.cache.cas_path(&o.sha256))
+                    .is_ok_and(|m| m.is_file() && m.len() == o.size)
+            })
         };
         if let Some(rec) = std::fs::read(self.cache.ac_path(key))
             .ok()
@@ -172,6 +176,13 @@ impl Runner<'_> {
 
     /// A fresh scratch directory with `runfiles/` laid out from `files`.
     fn scratch(&self, files: &Files) -> Result<PathBuf> {
+        if self.mode == Mode::Linux {
+            let mut probed = self.probed.lock().expect("not poisoned");
+            if !*probed {
+                crate::sandbox::probe()?;
+                *probed = true;
+            }
+        }
         let dir = self.cache.tmp_path("sandbox");
         let runfiles = dir.join("runfiles");
         fs_err::create_dir_all(runfiles.join("_main"))?;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use release::{Digest, Hasher};
 
 use crate::cache::{Cache, HashingWriter};
-use crate::error::{Code, Result, with_hint};
+use crate::error::{Code, Result, env_failed, with_hint};
 use crate::ui::Ui;
 use crate::workspace::{Archive, Workspace, local_path};
 
@@ -199,98 +199,140 @@ impl<'a> Fetcher<'a> {
         )))
     }
 
-    fn client(&mut self) -> Result<&reqwest::blocking::Client, Failure> {
-        if self.client.is_none() {
-            let c = reqwest::blocking::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(60))
-                .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| Failure::Permanent(format!("cannot set up HTTP: {e}")))?;
-            self.client = Some(c);
-        }
-        Ok(self.client.as_ref().expect("just set"))
-    }
-
-    /// One GET, resuming `partial` when it holds bytes already.
+    /// One GET of a pinned archive.
     fn http_once(&mut self, url: &str, partial: &Path, a: &Archive) -> Result<(), Failure> {
-        let io_fail = |e: io::Error| Failure::Permanent(format!("{}: {e}", partial.display()));
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(partial)
-            .map_err(io_fail)?;
-        let have = file.metadata().map_err(io_fail)?.len();
-        let ui = self.ui;
-        let mut req = self.client()?.get(url);
-        if have > 0 {
-            req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
+        if self.client.is_none() {
+            self.client = Some(http_client()?);
         }
-        let mut resp = req
-            .send()
-            .map_err(|e| Failure::Transient(store::describe_http_error(e)))?;
-        let status = resp.status();
-        let mut hasher = Hasher::new();
-        let resumed = status == reqwest::StatusCode::PARTIAL_CONTENT
-            && have > 0
-            && content_range_start(&resp) == Some(have);
-        if resumed {
-            file.rewind().map_err(io_fail)?;
-            io::copy(&mut (&mut file).take(have), &mut hasher).map_err(io_fail)?;
-            file.seek(io::SeekFrom::End(0)).map_err(io_fail)?;
-        } else if status.is_success() {
-            file.set_len(0).map_err(io_fail)?;
-            file.rewind().map_err(io_fail)?;
-        } else if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
-            file.set_len(0).map_err(io_fail)?;
-            return Err(Failure::Transient(
-                "server refused to resume; starting over".into(),
-            ));
-        } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(Failure::Transient(format!("HTTP {status}")));
-        } else {
-            return Err(Failure::Permanent(format!("HTTP {status}")));
-        }
-        let total = resp.content_length().map(|n| n + hasher.len());
-        let bar = ui.bytes_bar(&format!("Fetching @{}", a.name), total);
-        bar.set_position(hasher.len());
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = match resp.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    bar.finish_and_clear();
-                    let _ = file.sync_all();
-                    return Err(Failure::Transient(format!(
-                        "connection lost after {} bytes: {e}",
-                        hasher.len()
-                    )));
-                }
-            };
-            file.write_all(&buf[..n]).map_err(io_fail)?;
-            hasher.update(&buf[..n]);
-            bar.inc(n as u64);
-        }
-        bar.finish_and_clear();
-        if let Some(t) = total
-            && hasher.len() < t
-        {
-            return Err(Failure::Transient(format!(
-                "connection closed after {} of {t} bytes",
-                hasher.len()
-            )));
-        }
-        file.sync_all().map_err(io_fail)?;
-        let actual = hasher.finish();
+        let client = self.client.as_ref().expect("just set");
+        let actual = download(client, url, partial, &format!("@{}", a.name), self.ui)?;
         if actual != a.sha256 {
             return Err(Failure::Mismatch { actual });
         }
         Ok(())
     }
+}
+
+fn http_client() -> Result<reqwest::blocking::Client, Failure> {
+    reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Failure::Permanent(format!("cannot set up HTTP: {e}")))
+}
+
+/// `kiln sha256 URL`: download once (with the usual retries) into the CAS and return
+/// the digest to pin, so the build that follows finds the archive cached.
+pub fn hash_url(cache: &Cache, url: &str, ui: Ui) -> Result<Digest> {
+    let client = http_client().map_err(|_| env_failed("cannot set up HTTP"))?;
+    let partial = cache.tmp_path("download");
+    let mut last = String::new();
+    for attempt in 0..ATTEMPTS_PER_URL {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(250 << (attempt - 1)));
+        }
+        match download(&client, url, &partial, url, ui) {
+            Ok(d) => {
+                cache.insert_file(&partial, &d)?;
+                return Ok(d);
+            }
+            Err(Failure::Transient(e)) => last = e,
+            Err(Failure::Permanent(e)) => {
+                last = e;
+                break;
+            }
+            Err(Failure::Mismatch { actual }) => last = format!("unexpected digest {actual}"),
+        }
+    }
+    let _ = std::fs::remove_file(&partial);
+    Err(with_hint(
+        Code::Env,
+        format!("could not download {url}: {last}"),
+        "check the url and the network",
+    ))
+}
+
+/// One GET into `partial`, resuming it when it holds bytes already (and the server
+/// answers the Range request); hashes every byte. Returns the whole file's digest.
+fn download(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    partial: &Path,
+    what: &str,
+    ui: Ui,
+) -> Result<Digest, Failure> {
+    let io_fail = |e: io::Error| Failure::Permanent(format!("{}: {e}", partial.display()));
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(partial)
+        .map_err(io_fail)?;
+    let have = file.metadata().map_err(io_fail)?.len();
+    let mut req = client.get(url);
+    if have > 0 {
+        req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
+    }
+    let mut resp = req
+        .send()
+        .map_err(|e| Failure::Transient(store::describe_http_error(e)))?;
+    let status = resp.status();
+    let mut hasher = Hasher::new();
+    let resumed = status == reqwest::StatusCode::PARTIAL_CONTENT
+        && have > 0
+        && content_range_start(&resp) == Some(have);
+    if resumed {
+        file.rewind().map_err(io_fail)?;
+        io::copy(&mut (&mut file).take(have), &mut hasher).map_err(io_fail)?;
+        file.seek(io::SeekFrom::End(0)).map_err(io_fail)?;
+    } else if status.is_success() {
+        file.set_len(0).map_err(io_fail)?;
+        file.rewind().map_err(io_fail)?;
+    } else if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+        file.set_len(0).map_err(io_fail)?;
+        return Err(Failure::Transient(
+            "server refused to resume; starting over".into(),
+        ));
+    } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Err(Failure::Transient(format!("HTTP {status}")));
+    } else {
+        return Err(Failure::Permanent(format!("HTTP {status}")));
+    }
+    let total = resp.content_length().map(|n| n + hasher.len());
+    let bar = ui.bytes_bar(&format!("Fetching {what}"), total);
+    bar.set_position(hasher.len());
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match resp.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                bar.finish_and_clear();
+                let _ = file.sync_all();
+                return Err(Failure::Transient(format!(
+                    "connection lost after {} bytes: {e}",
+                    hasher.len()
+                )));
+            }
+        };
+        file.write_all(&buf[..n]).map_err(io_fail)?;
+        hasher.update(&buf[..n]);
+        bar.inc(n as u64);
+    }
+    bar.finish_and_clear();
+    if let Some(t) = total
+        && hasher.len() < t
+    {
+        return Err(Failure::Transient(format!(
+            "connection closed after {} of {t} bytes",
+            hasher.len()
+        )));
+    }
+    file.sync_all().map_err(io_fail)?;
+    Ok(hasher.finish())
 }
 
 fn content_range_start(resp: &reqwest::blocking::Response) -> Option<u64> {

@@ -1,7 +1,7 @@
 //! Loading: find every BUILD.toml, parse it, resolve every label, and check the graph
 //! (unknown labels with a "did you mean", wrong target kinds, cycles with their path).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rules::{Diagnostic, Item, Label, Pattern, Target, TargetKind};
@@ -20,6 +20,8 @@ pub struct Package {
     pub file: PathBuf,
     pub text: String,
     pub targets: Vec<Target>,
+    /// Index into `targets` by name (names are unique in a package).
+    by_name: HashMap<String, usize>,
 }
 
 pub struct Graph {
@@ -73,6 +75,11 @@ impl Graph {
                     dir,
                     file,
                     text,
+                    by_name: targets
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (t.name.clone(), i))
+                        .collect(),
                     targets,
                 },
             );
@@ -87,10 +94,8 @@ impl Graph {
             return None;
         };
         let pkg = self.packages.get(package)?;
-        pkg.targets
-            .iter()
-            .find(|t| &t.name == name)
-            .map(|t| (pkg, t))
+        let i = *pkg.by_name.get(name)?;
+        Some((pkg, &pkg.targets[i]))
     }
 
     pub fn label_of(pkg: &Package, t: &Target) -> Label {

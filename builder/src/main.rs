@@ -39,7 +39,8 @@ Examples:
   kiln publish --build-number 42              publish every bundle as build 42
   kiln promote solr 42 --channel prod         point the prod channel at build 42
   kiln releases solr                          list builds and channels
-  kiln query rdeps @solr//:files              what depends on the Solr archive";
+  kiln query rdeps @solr//:files              what depends on the Solr archive
+  kiln sha256 https://example.org/x.tar.gz    the sha256 to pin in WORKSPACE.toml";
 
 #[derive(Parser)]
 #[command(name = "kiln", version, about = "Hermetic builds and deterministic bundles, published by build number.", after_help = EXAMPLES)]
@@ -140,6 +141,13 @@ enum Cmd {
     },
     /// Remove kiln-out/ (the cache is kept).
     Clean,
+    /// Print the sha256 of files or URLs (the pin for WORKSPACE.toml); a downloaded URL
+    /// stays in the cache, so the build that follows does not fetch it again.
+    Sha256 {
+        /// File paths or http(s):// URLs.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+    },
     /// Write a new ed25519 key pair for signing: FILE (secret) and FILE.pub.
     Keygen {
         #[arg(long, value_name = "FILE")]
@@ -215,6 +223,25 @@ fn run(cli: Cli) -> Result<()> {
                 out.display(),
                 public.id()
             ));
+        }
+        return Ok(());
+    }
+    if let Cmd::Sha256 { inputs } = &cli.cmd {
+        let mut rows = Vec::new();
+        for input in inputs {
+            let digest = if input.starts_with("http://") || input.starts_with("https://") {
+                fetch::hash_url(&Cache::open()?, input, ui)?
+            } else {
+                cache::hash_file(std::path::Path::new(input))?.1
+            };
+            if ui.json {
+                rows.push(json!({"input": input, "sha256": digest.hex()}));
+            } else {
+                println!("{digest}  {input}");
+            }
+        }
+        if ui.json {
+            print_json(&rows);
         }
         return Ok(());
     }
@@ -459,7 +486,11 @@ fn run(cli: Cli) -> Result<()> {
                 ui.status(format!("kiln: store {}", store.url()));
             }
         }
-        Cmd::Promote { .. } | Cmd::Releases { .. } | Cmd::Clean | Cmd::Keygen { .. } => {
+        Cmd::Promote { .. }
+        | Cmd::Releases { .. }
+        | Cmd::Clean
+        | Cmd::Keygen { .. }
+        | Cmd::Sha256 { .. } => {
             unreachable!("handled above")
         }
     }

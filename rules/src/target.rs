@@ -1,7 +1,7 @@
 //! The BUILD.toml schema and the typed targets it becomes. Every string that names
 //! something keeps its byte span so errors can point at the exact line.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::time::Duration;
 
@@ -261,7 +261,7 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
     }
     for g in def.genrule {
         let mut outs = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = BTreeSet::new();
         for o in g.outs.get_ref() {
             let Item::Source { path, span } = item(o, package)? else {
                 return Err(Diagnostic::new(
@@ -315,7 +315,7 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
         });
     }
     targets.sort_by_key(|t| t.name_span.start);
-    let mut seen: HashMap<&str, &Target> = HashMap::new();
+    let mut seen: BTreeMap<&str, &Target> = BTreeMap::new();
     for t in &targets {
         if let Some(first) = seen.insert(&t.name, t) {
             let (line, _) = line_col(text, first.name_span.start);

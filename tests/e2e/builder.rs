@@ -225,6 +225,39 @@ fn second_build_does_nothing_and_a_change_rebuilds_only_its_dependents() {
 }
 
 #[test]
+fn the_stat_cache_remembers_only_settled_files_and_notices_new_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server(tmp.path());
+    let ws = fixture(&server);
+    sh(
+        "touch -d '2001-02-03 04:05' tools/hello/conf/name.txt",
+        &ws.root,
+    )
+    .expect(0);
+    ws.kiln(&["build"]).expect(0);
+    let remembered = std::fs::read_to_string(ws.path("kiln-out/.kiln/sources.json")).unwrap();
+    assert!(remembered.contains("conf/name.txt"), "{remembered}");
+    // Files written a moment ago may change again within the clock's granularity.
+    assert!(!remembered.contains("hello.sh"), "{remembered}");
+    // New bytes of the same size under the same mtime: the ctime still moves.
+    ws.write("tools/hello/conf/name.txt", "nlik");
+    sh(
+        "touch -d '2001-02-03 04:05' tools/hello/conf/name.txt",
+        &ws.root,
+    )
+    .expect(0);
+    ws.kiln(&["build"])
+        .expect(0)
+        .stderr_has("1 action(s) run, 0 from cache, 1 up to date");
+    let out = sh(
+        "tar xzf kiln-out/tools/hello/hello.tar.gz -O runfiles/_main/tools/hello/conf/name.txt",
+        &ws.root,
+    )
+    .expect(0);
+    assert_eq!(out.stdout, "nlik");
+}
+
+#[test]
 fn bundles_are_identical_across_directories_users_umasks_and_time_zones() {
     let tmp = tempfile::tempdir().unwrap();
     let server = server(tmp.path());

@@ -126,6 +126,8 @@ pub fn run(mode: Mode, spec: &Spec, log: &Path, timeout: Duration) -> Result<Out
     let mut child = cmd.spawn()?;
     let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
     let mut timed_out = false;
+    // Poll quickly at first (most actions take milliseconds), backing off to 5 ms.
+    let mut pause = Duration::from_micros(50);
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
@@ -138,7 +140,8 @@ pub fn run(mode: Mode, spec: &Spec, log: &Path, timeout: Duration) -> Result<Out
             let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
             break child.wait()?;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(5));
     };
     // Reap anything of the group that outlived its leader (--sandbox=none).
     let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
