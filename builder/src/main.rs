@@ -231,8 +231,14 @@ fn run(cli: Cli) -> Result<()> {
         for input in inputs {
             let digest = if input.starts_with("http://") || input.starts_with("https://") {
                 fetch::hash_url(&Cache::open()?, input, ui)?
-            } else {
+            } else if std::path::Path::new(input).is_file() {
                 cache::hash_file(std::path::Path::new(input))?.1
+            } else {
+                return Err(with_hint(
+                    Code::BadInput,
+                    format!("{input}: no such file"),
+                    "pass a file path or an http(s):// URL",
+                ));
             };
             if ui.json {
                 rows.push(json!({"input": input, "sha256": digest.hex()}));

@@ -225,6 +225,34 @@ fn second_build_does_nothing_and_a_change_rebuilds_only_its_dependents() {
 }
 
 #[test]
+fn sha256_of_files_and_urls_gives_the_pin_and_warms_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server(tmp.path());
+    let ws = fixture(&server);
+    let archive = archives::tool_tar_gz("greet-1.0", "Hello");
+    let want = sha256_hex(&archive);
+    ws.write("local.bin", "local bytes\n");
+    let url = server.url("greet-1.0.tar.gz");
+    let run = ws.kiln(&["sha256", "local.bin", &url]).expect(0);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{}  local.bin\n{want}  {url}\n",
+            sha256_hex(b"local bytes\n")
+        )
+    );
+    // The download is in the cache: the build that pins it fetches nothing.
+    ws.kiln(&["build", "--offline"]).expect(0);
+    assert_eq!(server.requests("greet-1.0.tar.gz").len(), 1);
+    ws.kiln(&["sha256", "nope.bin"])
+        .expect(2)
+        .stderr_has("nope.bin: no such file");
+    ws.kiln(&["sha256", &server.url("missing.tar.gz")])
+        .expect(3)
+        .stderr_has("404");
+}
+
+#[test]
 fn the_stat_cache_remembers_only_settled_files_and_notices_new_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let server = server(tmp.path());
