@@ -63,10 +63,20 @@ impl Cache {
         self.root.join("ac").join(&hex[..2]).join(hex)
     }
 
-    /// Move a verified temp file into the CAS under `d` (read-only from then on).
+    /// Move a verified temp file into the CAS under `d` (read-only from then on),
+    /// synced first: archives and bundles must survive a power cut.
     pub fn insert_file(&self, tmp: &Path, d: &Digest) -> Result<PathBuf> {
-        let dest = self.cas_path(d);
         File::open(tmp).and_then(|f| f.sync_all())?;
+        self.insert_output(tmp, d)
+    }
+
+    /// Like `insert_file`, without the fsync, for action outputs: one fsync per action
+    /// serialized builds on the file system's journal. The rename still makes the entry
+    /// whole or absent after a `kill -9`; after a power cut a blob can at worst come
+    /// back short, and every action-cache hit checks the size, so it is rebuilt
+    /// (and replaced: see `Runner::collect_outputs`).
+    pub fn insert_output(&self, tmp: &Path, d: &Digest) -> Result<PathBuf> {
+        let dest = self.cas_path(d);
         fs::set_permissions(tmp, fs::Permissions::from_mode(0o444))?;
         fs_err::create_dir_all(dest.parent().expect("cas paths have a parent"))?;
         fs_err::rename(tmp, &dest)?;

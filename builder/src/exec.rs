@@ -422,8 +422,9 @@ impl Runner<'_> {
             let path = dir.join(o);
             let executable = fs_err::metadata(&path)?.permissions().mode() & 0o111 != 0;
             let (size, sha256) = hash_file(&path)?;
-            if !self.cache.cas_path(&sha256).is_file() {
-                self.cache.insert_file(&path, &sha256)?;
+            // Replace a blob a power cut left short.
+            if !std::fs::metadata(self.cache.cas_path(&sha256)).is_ok_and(|m| m.len() == size) {
+                self.cache.insert_output(&path, &sha256)?;
             }
             outputs.push(OutputRecord {
                 path: o.clone(),
@@ -504,7 +505,7 @@ impl Runner<'_> {
                 TestStatus::Failed
             };
             let (size, sha256) = hash_file(&log)?;
-            self.cache.insert_file(&log, &sha256)?;
+            self.cache.insert_output(&log, &sha256)?;
             crate::bundle::materialize(&self.cache.cas_path(&sha256), &log_abs)?;
             if status == TestStatus::Passed {
                 let rec = ActionRecord {
