@@ -46,12 +46,7 @@ impl Cache {
 
     /// A fresh name in the tmp dir; nothing is created.
     pub fn tmp_path(&self, what: &str) -> PathBuf {
-        static N: AtomicU64 = AtomicU64::new(0);
-        self.tmp_dir().join(format!(
-            "{what}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ))
+        fresh_name(&self.tmp_dir(), what)
     }
 
     pub fn tree_dir(&self, key: &Digest) -> PathBuf {
@@ -90,19 +85,24 @@ impl Cache {
     /// The temp file sits beside `dest`, which may be outside the cache (kiln-out/) and
     /// on another file system.
     pub fn write_small(&self, dest: &Path, bytes: &[u8]) -> Result<()> {
-        static N: AtomicU64 = AtomicU64::new(0);
         let dir = dest.parent().expect("cache paths have a parent");
         fs_err::create_dir_all(dir)?;
-        let tmp = dir.join(format!(
-            ".tmp-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
+        let tmp = fresh_name(dir, ".tmp");
         let mut f = fs_err::File::create(&tmp)?;
         f.write_all(bytes)?;
         fs_err::rename(&tmp, dest)?;
         Ok(())
     }
+}
+
+/// `dir/<prefix>-<pid>-<n>`: unique among this process's names and other processes'.
+fn fresh_name(dir: &Path, prefix: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    dir.join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 /// Stream a file through sha256.
