@@ -3,6 +3,7 @@
 //! key layout. Pure: this crate never touches the disk or the network.
 
 mod digest;
+pub mod fields;
 mod keys;
 mod manifest;
 mod record;

@@ -53,9 +53,15 @@ pub struct Manifest {
     pub package: String,
     pub kind: Kind,
     pub binaries: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::fields::optional_object"
+    )]
     pub service: Option<Service>,
+    #[serde(deserialize_with = "crate::fields::objects")]
     pub inputs: Vec<Input>,
+    #[serde(deserialize_with = "crate::fields::objects")]
     pub files: Vec<FileEntry>,
 }
 
@@ -68,6 +74,6 @@ impl Manifest {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Manifest, serde_json::Error> {
-        serde_json::from_slice(bytes)
+        serde_json::from_slice::<crate::fields::Object<Manifest>>(bytes).map(|o| o.0)
     }
 }

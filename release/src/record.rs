@@ -28,8 +28,10 @@ pub struct Release {
     pub schema: u32,
     pub package: String,
     pub build: u64,
+    #[serde(deserialize_with = "crate::fields::object")]
     pub bundle: BundleRef,
     pub manifest_sha256: Digest,
+    #[serde(deserialize_with = "crate::fields::object")]
     pub source: Source,
     /// RFC 3339, UTC.
     pub built_at: String,
@@ -85,7 +87,7 @@ macro_rules! json_bytes {
             }
 
             pub fn from_bytes(bytes: &[u8]) -> Result<$t, serde_json::Error> {
-                serde_json::from_slice(bytes)
+                serde_json::from_slice::<crate::fields::Object<$t>>(bytes).map(|o| o.0)
             }
         }
     };

@@ -131,7 +131,9 @@ impl Signature {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Signature, VerifyError> {
-        serde_json::from_slice(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))
+        serde_json::from_slice::<crate::fields::Object<Signature>>(bytes)
+            .map(|o| o.0)
+            .map_err(|e| VerifyError::Malformed(e.to_string()))
     }
 
     /// Check the signature covers `bytes` and was made by one of `trusted`. Returns the

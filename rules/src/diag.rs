@@ -26,7 +26,11 @@ impl Diagnostic {
 
     /// From a TOML parse or schema error, keeping its span.
     pub fn from_toml(err: &toml::de::Error) -> Diagnostic {
-        let message = err.message().trim_end().replace('\n', "; ");
+        let mut message = err.message().trim_end().replace('\n', "; ");
+        // The toml crate hands a date-time to serde as a table with one private key.
+        if message.contains("`$__toml_private_datetime`") {
+            message = "found a date-time where a table belongs".to_string();
+        }
         let hint = if message.starts_with("unknown field") {
             Some("remove the key or fix its spelling; the message lists the keys allowed here")
         } else if message.starts_with("missing field") {

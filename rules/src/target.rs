@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::time::Duration;
 
+use release::fields::Object;
 use release::{Kind, Service};
 use serde::Deserialize;
 use toml::Spanned;
@@ -17,15 +18,15 @@ type Str = Spanned<String>;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BuildFileDef {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "release::fields::objects")]
     filegroup: Vec<FilegroupDef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "release::fields::objects")]
     wrapper: Vec<WrapperDef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "release::fields::objects")]
     bundle: Vec<BundleDef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "release::fields::objects")]
     genrule: Vec<GenruleDef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "release::fields::objects")]
     test: Vec<TestDef>,
 }
 
@@ -90,7 +91,7 @@ struct BundleDef {
     binaries: Vec<Str>,
     #[serde(default)]
     data: Vec<Str>,
-    service: Option<Spanned<ServiceDef>>,
+    service: Option<Spanned<Object<ServiceDef>>>,
     #[serde(default)]
     manual: bool,
 }
@@ -222,7 +223,7 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
         let kind = *b.kind.get_ref();
         let service = match (kind, b.service) {
             (Kind::Service, def) => {
-                let def = def.map(|s| s.into_inner());
+                let def = def.map(|s| s.into_inner().0);
                 Some(Service {
                     name: def
                         .as_ref()
@@ -528,5 +529,19 @@ data = [":g"]
         assert!(m.contains("unknown variant"), "{m}");
         let (m, _) = err("[[filegroup]]\nname = \"a\"\nsrcs = [\"//b:\"]\n");
         assert!(m.contains("names no target"), "{m}");
+    }
+
+    #[test]
+    fn targets_are_tables_not_lists_of_values() {
+        let (m, line) = err("# a\nfilegroup = [[\"configs\", [\"conf/**\"], true]]\n");
+        assert!(m.contains("expected named fields"), "{m}");
+        assert_eq!(line, 2);
+        let (m, line) =
+            err("[[bundle]]\nname = \"b\"\nkind = \"service\"\nservice = [\"b\", \"bin/h\"]\n");
+        assert!(m.contains("expected named fields"), "{m}");
+        assert_eq!(line, 4);
+        let (m, line) = err("\ntest = [1979-05-27]\n");
+        assert_eq!(m, "found a date-time where a table belongs");
+        assert_eq!(line, 2);
     }
 }

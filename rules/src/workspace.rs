@@ -15,10 +15,13 @@ use crate::label::validate_name;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WorkspaceDef {
+    #[serde(deserialize_with = "release::fields::object")]
     workspace: WorkspaceSection,
+    #[serde(default, deserialize_with = "release::fields::optional_object")]
     store: Option<UrlSection>,
+    #[serde(default, deserialize_with = "release::fields::optional_object")]
     cache: Option<UrlSection>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "release::fields::objects")]
     archive: Vec<ArchiveDef>,
 }
 
@@ -195,5 +198,19 @@ mod tests {
                 .message
                 .contains("not a URL")
         );
+        for bad in [
+            "workspace = [\"ops\"]\n".to_string(),
+            format!(
+                "archive = [[\"a\", [\"https://x\"], \"{sha}\"]]\n[workspace]\nname = \"ops\"\n"
+            ),
+            "store = [\"file:///srv\"]\n[workspace]\nname = \"ops\"\n".to_string(),
+        ] {
+            let e = parse_workspace_file(&bad).unwrap_err();
+            assert!(
+                e.message.contains("expected named fields"),
+                "{bad}: {}",
+                e.message
+            );
+        }
     }
 }
