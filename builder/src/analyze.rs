@@ -14,9 +14,10 @@ use release::Digest;
 use rules::{Item, Label};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{Cache, hash_file};
+use crate::cache::hash_file;
 use crate::error::Result;
 use crate::load::{Graph, Package, skip_dir};
+use crate::outdir::OutDir;
 use crate::trees::Tree;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +79,7 @@ const RACY: Duration = Duration::from_secs(2);
 pub struct Sources<'g> {
     pub graph: &'g Graph,
     trees: &'g BTreeMap<String, Tree>,
+    out: &'g OutDir,
     listings: Mutex<HashMap<String, Arc<Vec<String>>>>,
     hashes: Mutex<HashMap<PathBuf, (u64, Digest, bool)>>,
     known: StatCache,
@@ -85,14 +87,15 @@ pub struct Sources<'g> {
 }
 
 impl<'g> Sources<'g> {
-    pub fn new(graph: &'g Graph, trees: &'g BTreeMap<String, Tree>) -> Self {
-        let known = std::fs::read(stat_cache_path(graph))
-            .ok()
+    pub fn new(graph: &'g Graph, trees: &'g BTreeMap<String, Tree>, out: &'g OutDir) -> Self {
+        let known = out
+            .read(STAT_CACHE)
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         Sources {
             graph,
             trees,
+            out,
             listings: Mutex::new(HashMap::new()),
             hashes: Mutex::new(HashMap::new()),
             known,
@@ -102,7 +105,7 @@ impl<'g> Sources<'g> {
 
     /// Remember the digests learned in this build for the next one (best effort: a
     /// lost stat cache only costs reading the sources again).
-    pub fn save(&self, cache: &Cache) {
+    pub fn save(&self) {
         let learned = std::mem::take(&mut *self.learned.lock().expect("not poisoned"));
         if learned.is_empty() {
             return;
@@ -110,7 +113,7 @@ impl<'g> Sources<'g> {
         let mut all = self.known.clone();
         all.extend(learned);
         if let Ok(bytes) = serde_json::to_vec(&all) {
-            let _ = cache.write_small(&stat_cache_path(self.graph), &bytes);
+            let _ = self.out.write(STAT_CACHE, &bytes);
         }
     }
 
@@ -118,6 +121,7 @@ impl<'g> Sources<'g> {
     /// `executable` items are marked executable.
     pub fn collect<'i>(
         &self,
+        label: &Label,
         pkg: &Package,
         items: impl IntoIterator<Item = &'i Item>,
         executable: bool,
@@ -142,7 +146,7 @@ impl<'g> Sources<'g> {
                 }
                 Item::Source { path, span } => {
                     for rel in self.sources(pkg, path, span.clone())? {
-                        let abs = pkg.dir.join(&rel);
+                        let abs = self.inside(label, pkg, &rel, span.clone())?;
                         let (size, sha256, exec) = self.hash(&abs)?;
                         merge(
                             &mut out,
@@ -216,6 +220,53 @@ impl<'g> Sources<'g> {
             ));
         }
         Ok(hits)
+    }
+
+    /// The file a source path stands for: itself, or for a symlink the file it
+    /// resolves to, which must lie inside the workspace; special files are refused.
+    fn inside(
+        &self,
+        label: &Label,
+        pkg: &Package,
+        rel: &str,
+        span: std::ops::Range<usize>,
+    ) -> Result<PathBuf> {
+        let abs = pkg.dir.join(rel);
+        let refuse = |msg: String, hint: &str| {
+            self.graph.error_at(
+                pkg,
+                span.clone(),
+                format!("{label}: {msg}"),
+                Some(hint.into()),
+            )
+        };
+        let real = if fs_err::symlink_metadata(&abs)?.file_type().is_symlink() {
+            let target = fs_err::read_link(&abs)?;
+            match abs.canonicalize() {
+                Ok(real) if real.starts_with(&self.graph.ws.root) => real,
+                Ok(_) => {
+                    return Err(refuse(
+                        format!("{rel:?} is a symlink to {target:?}, which leaves the workspace"),
+                        "kiln packs only what the workspace holds: copy the file into the package, or pin it as an [[archive]] in WORKSPACE.toml",
+                    ));
+                }
+                Err(_) => {
+                    return Err(refuse(
+                        format!("{rel:?} is a symlink to {target:?}, which does not exist"),
+                        "fix or remove the link",
+                    ));
+                }
+            }
+        } else {
+            abs
+        };
+        if !fs_err::metadata(&real)?.is_file() {
+            return Err(refuse(
+                format!("{rel:?} is not a regular file (a fifo, socket or device)"),
+                "list only regular files; kiln never reads special files",
+            ));
+        }
+        Ok(real)
     }
 
     fn listing(&self, pkg: &Package) -> Result<Arc<Vec<String>>> {
@@ -302,11 +353,10 @@ impl<'g> Sources<'g> {
     }
 }
 
-/// The runfiles path of a file of package `package`.
-fn stat_cache_path(graph: &Graph) -> PathBuf {
-    graph.ws.root.join("kiln-out/.kiln/sources.json")
-}
+/// The stat cache, below kiln-out/.
+const STAT_CACHE: &str = ".kiln/sources.json";
 
+/// The runfiles path of a file of package `package`.
 pub fn main_path(package: &str, rel: &str) -> String {
     if package.is_empty() {
         format!("_main/{rel}")

@@ -5,7 +5,6 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use archive::{PackEntry, PackSource};
@@ -17,6 +16,7 @@ use crate::analyze::{FileRef, Files, script_path};
 use crate::cache::{Cache, HashingWriter};
 use crate::error::{Code, Result, with_hint};
 use crate::load::{Graph, Package};
+use crate::outdir::{OutDir, in_package};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -59,6 +59,7 @@ pub struct BundleCtx<'a> {
     pub cache: &'a Cache,
     pub remote: Option<&'a crate::remote::Remote>,
     pub graph: &'a Graph,
+    pub out: &'a OutDir,
     /// SOURCE_DATE_EPOCH, else 0.
     pub mtime: u64,
 }
@@ -199,17 +200,12 @@ pub fn build_bundle(
     h.update(&manifest_bytes);
     let key = h.finish();
 
-    let rel_out = Path::new("kiln-out")
-        .join(&pkg.name)
-        .join(format!("{name}.tar.gz"));
-    let out = ctx.graph.ws.root.join(&rel_out);
-    let state_path = ctx
-        .graph
-        .ws
-        .root
-        .join("kiln-out/.kiln/outputs")
-        .join(&pkg.name)
-        .join(format!("{name}.json"));
+    let out = in_package(&pkg.name, &format!("{name}.tar.gz"));
+    let rel_out = OutDir::display(&out);
+    let state_path = in_package(
+        &format!(".kiln/outputs/{}", pkg.name),
+        &format!("{name}.json"),
+    );
     let built = |status, r: &ActionResult| Built {
         label: label.clone(),
         package: name.to_string(),
@@ -220,9 +216,12 @@ pub fn build_bundle(
         status,
     };
 
-    if let Some(state) = read_json::<OutputState>(&state_path)
+    if let Some(state) = ctx
+        .out
+        .read(&state_path)
+        .and_then(|b| serde_json::from_slice::<OutputState>(&b).ok())
         && state.key == key
-        && output_state(&out, &state).is_some_and(|s| s == state)
+        && output_state(ctx.out, &out, &state).is_some_and(|s| s == state)
     {
         let r = ActionResult {
             sha256: state.sha256,
@@ -284,7 +283,7 @@ pub fn build_bundle(
             (r, Status::Built)
         }
     };
-    materialize(&ctx.cache.cas_path(&result.sha256), &out)?;
+    ctx.out.place(&ctx.cache.cas_path(&result.sha256), &out)?;
     let mut state = OutputState {
         key,
         sha256: result.sha256,
@@ -292,11 +291,10 @@ pub fn build_bundle(
         ino: 0,
         mtime_ns: 0,
     };
-    if let Some(s) = output_state(&out, &state) {
+    if let Some(s) = output_state(ctx.out, &out, &state) {
         state = s;
     }
-    ctx.cache
-        .write_small(&state_path, &serde_json::to_vec(&state)?)?;
+    ctx.out.write(&state_path, &serde_json::to_vec(&state)?)?;
     Ok(built(status, &result))
 }
 
@@ -305,37 +303,13 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
 }
 
 /// The state `out` is in now, carrying over the key and digest from `like`.
-fn output_state(out: &Path, like: &OutputState) -> Option<OutputState> {
-    let m = std::fs::metadata(out).ok()?;
+fn output_state(dir: &OutDir, out: &str, like: &OutputState) -> Option<OutputState> {
+    let m = dir.stat(out)?;
     Some(OutputState {
         key: like.key,
         sha256: like.sha256,
-        size: m.len(),
-        ino: m.ino(),
-        mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        size: m.size,
+        ino: m.ino,
+        mtime_ns: m.mtime_ns,
     })
-}
-
-/// Put the CAS blob at `out`: a hard link where the cache shares the filesystem, a
-/// copy otherwise; either way it appears by rename, whole. Returns false when `out`
-/// already was that very blob (the same inode).
-pub fn materialize(blob: &Path, out: &Path) -> Result<bool> {
-    if let (Ok(a), Ok(b)) = (std::fs::metadata(blob), std::fs::metadata(out))
-        && (a.dev(), a.ino()) == (b.dev(), b.ino())
-    {
-        return Ok(false);
-    }
-    let dir = out.parent().expect("outputs have a parent");
-    fs_err::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        out.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let _ = std::fs::remove_file(&tmp);
-    if std::fs::hard_link(blob, &tmp).is_err() {
-        fs_err::copy(blob, &tmp)?;
-    }
-    fs_err::rename(&tmp, out)?;
-    Ok(true)
 }

@@ -17,6 +17,7 @@ use crate::error::{Result, bad_input};
 use crate::exec::{Runner, TestResult};
 use crate::fetch::{FetchOptions, Fetcher};
 use crate::load::Graph;
+use crate::outdir::OutDir;
 use crate::sandbox::Mode;
 use crate::trees::{Tree, ensure_tree};
 use crate::ui::Ui;
@@ -84,12 +85,13 @@ impl Session {
             .into_iter()
             .filter(|l| matches!(l, Label::Target { .. }))
             .collect();
-        let sources = Sources::new(&self.graph, &trees);
+        let out = OutDir::open(&self.graph.ws.root)?;
+        let sources = Sources::new(&self.graph, &trees, &out);
         let runner = Runner {
             cache: &self.cache,
             remote: self.remote.as_ref(),
             mode: self.sandbox,
-            workspace_root: &self.graph.ws.root,
+            out: &out,
             epoch: source_date_epoch()?,
             probed: Mutex::new(false),
         };
@@ -97,6 +99,7 @@ impl Session {
             cache: &self.cache,
             remote: self.remote.as_ref(),
             graph: &self.graph,
+            out: &out,
             mtime: runner.epoch,
         };
 
@@ -159,7 +162,7 @@ impl Session {
             }
         });
         bar.finish_and_clear();
-        sources.save(&self.cache);
+        sources.save();
         let state = state.into_inner().expect("workers do not panic");
         if let Some(e) = state.failed {
             return Err(e);
@@ -286,26 +289,30 @@ impl Session {
     ) -> Result<(Files, Product)> {
         let (pkg, t) = self.graph.target(label).expect("resolved");
         Ok(match &t.kind {
-            TargetKind::Filegroup { srcs } => {
-                (sources.collect(pkg, srcs, false, done)?, Product::Nothing)
-            }
+            TargetKind::Filegroup { srcs } => (
+                sources.collect(label, pkg, srcs, false, done)?,
+                Product::Nothing,
+            ),
             TargetKind::Wrapper { src, data } => {
                 let files = union(
-                    sources.collect(pkg, [src], true, done)?,
-                    sources.collect(pkg, data, false, done)?,
+                    sources.collect(label, pkg, [src], true, done)?,
+                    sources.collect(label, pkg, data, false, done)?,
                 );
                 (files, Product::Nothing)
             }
             TargetKind::Genrule(g) => {
-                let srcs = sources.collect(pkg, &g.srcs, false, done)?;
-                let inputs = union(srcs.clone(), sources.collect(pkg, &g.tools, false, done)?);
+                let srcs = sources.collect(label, pkg, &g.srcs, false, done)?;
+                let inputs = union(
+                    srcs.clone(),
+                    sources.collect(label, pkg, &g.tools, false, done)?,
+                );
                 let (outs, status, took) = runner.genrule(label, pkg, g, &srcs, &inputs)?;
                 (outs, Product::Genrule(status, took))
             }
             TargetKind::Test(spec) => {
                 let runfiles = union(
-                    sources.collect(pkg, [&spec.src], true, done)?,
-                    sources.collect(pkg, &spec.data, false, done)?,
+                    sources.collect(label, pkg, [&spec.src], true, done)?,
+                    sources.collect(label, pkg, &spec.data, false, done)?,
                 );
                 if !run_tests {
                     return Ok((runfiles, Product::Nothing));
@@ -314,8 +321,13 @@ impl Session {
                 (runfiles, Product::Test(r))
             }
             TargetKind::Bundle(spec) => {
-                let files =
-                    sources.collect(pkg, spec.binaries.iter().chain(&spec.data), false, done)?;
+                let files = sources.collect(
+                    label,
+                    pkg,
+                    spec.binaries.iter().chain(&spec.data),
+                    false,
+                    done,
+                )?;
                 let (_, used) = self.graph.closure(std::slice::from_ref(label));
                 let inputs = used
                     .iter()

@@ -18,6 +18,7 @@ use crate::bundle::Status;
 use crate::cache::{Cache, hash_file};
 use crate::error::{Code, Result, with_hint};
 use crate::load::Package;
+use crate::outdir::{OutDir, in_package};
 use crate::remote::Remote;
 use crate::sandbox::{self, Mode, Spec};
 
@@ -27,7 +28,8 @@ pub struct Runner<'a> {
     pub cache: &'a Cache,
     pub remote: Option<&'a Remote>,
     pub mode: Mode,
-    pub workspace_root: &'a Path,
+    /// Where outputs and logs become visible: `kiln-out/`.
+    pub out: &'a OutDir,
     /// SOURCE_DATE_EPOCH, passed to every command.
     pub epoch: u64,
     /// Whether the sandbox was found to work: checked once, when the first action runs
@@ -50,17 +52,84 @@ struct ActionRecord {
     outputs: Vec<OutputRecord>,
 }
 
+/// Everything a command can observe, as the key sees it. Paths in `env` are as the
+/// command sees them in the Linux sandbox (with `--sandbox=none` the scratch paths
+/// differ per run; they are keyed as the sandbox's), so the same action always has
+/// the same key and any change to what it sees changes it.
+pub struct Action<'a> {
+    pub kind: &'a str,
+    pub sandbox: &'a str,
+    pub argv: &'a [String],
+    pub env: &'a BTreeMap<String, String>,
+    /// Every input by runfiles path, with its role (`srcs`, `tools`, `data`).
+    pub inputs: Vec<(&'a str, &'static str, &'a FileRef)>,
+    pub outs: &'a [String],
+    pub timeout: Duration,
+}
+
 /// The canonical form hashed into an action key. Field order is the encoding.
 #[derive(Serialize)]
 struct KeyDoc<'a> {
     version: u32,
     kind: &'a str,
     sandbox: &'a str,
+    platform: String,
     argv: &'a [String],
     cwd: &'a str,
     env: &'a BTreeMap<String, String>,
-    inputs: Vec<(&'a str, String, bool)>,
+    inputs: Vec<(&'a str, &'a str, String, bool)>,
     outs: &'a [String],
+    timeout_ms: u128,
+}
+
+impl Action<'_> {
+    pub fn key(&self) -> Digest {
+        let doc = KeyDoc {
+            version: 2,
+            kind: self.kind,
+            sandbox: self.sandbox,
+            platform: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+            argv: self.argv,
+            cwd: "_main",
+            env: self.env,
+            inputs: self
+                .inputs
+                .iter()
+                .map(|(p, role, f)| match f {
+                    FileRef::File {
+                        sha256, executable, ..
+                    } => (*p, *role, sha256.hex(), *executable),
+                    FileRef::Link { target } => (*p, *role, format!("-> {target}"), false),
+                })
+                .collect(),
+            outs: self.outs,
+            timeout_ms: self.timeout.as_millis(),
+        };
+        let mut h = release::Hasher::new();
+        h.update(b"kiln-action-v2\0");
+        h.update(&serde_json::to_vec(&doc).expect("serializable"));
+        h.finish()
+    }
+}
+
+/// The inputs of an action with their roles: `first`'s files under `first_role`, the
+/// rest of `all` under `rest_role`.
+fn with_roles<'a>(
+    all: &'a Files,
+    first: &'a Files,
+    first_role: &'static str,
+    rest_role: &'static str,
+) -> Vec<(&'a str, &'static str, &'a FileRef)> {
+    all.iter()
+        .map(|(p, f)| {
+            let role = if first.contains_key(p) {
+                first_role
+            } else {
+                rest_role
+            };
+            (p.as_str(), role, f)
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,38 +150,6 @@ pub struct TestResult {
 }
 
 impl Runner<'_> {
-    fn key(
-        &self,
-        kind: &str,
-        argv: &[String],
-        env: &BTreeMap<String, String>,
-        inputs: &Files,
-        outs: &[String],
-    ) -> Digest {
-        let doc = KeyDoc {
-            version: 1,
-            kind,
-            sandbox: self.mode.key_name(),
-            argv,
-            cwd: "_main",
-            env,
-            inputs: inputs
-                .iter()
-                .map(|(p, f)| match f {
-                    FileRef::File {
-                        sha256, executable, ..
-                    } => (p.as_str(), sha256.hex(), *executable),
-                    FileRef::Link { target } => (p.as_str(), format!("-> {target}"), false),
-                })
-                .collect(),
-            outs,
-        };
-        let mut h = release::Hasher::new();
-        h.update(b"kiln-action-v1\0");
-        h.update(&serde_json::to_vec(&doc).expect("serializable"));
-        h.finish()
-    }
-
     /// The local action cache, then the remote one (whose hit is kept locally).
     fn lookup(&self, key: &Digest) -> Option<ActionRecord> {
         let complete = |rec: &ActionRecord| {
@@ -171,6 +208,34 @@ impl Runner<'_> {
         .collect();
         env.insert("SOURCE_DATE_EPOCH".into(), self.epoch.to_string());
         env.extend(declared.clone());
+        env
+    }
+
+    /// A genrule's whole environment, with the outputs and runfiles where `out_dir` and
+    /// `runfiles_dir` say the command sees them.
+    fn genrule_env(
+        &self,
+        g: &GenruleSpec,
+        srcs: &Files,
+        outs: &[String],
+        out_dir: &Path,
+        runfiles_dir: &Path,
+    ) -> BTreeMap<String, String> {
+        let mut env = self.base_env(&g.env);
+        let srcs = srcs.keys().map(|p| relative_to_main(p));
+        env.insert("SRCS".into(), srcs.collect::<Vec<_>>().join(" "));
+        let outs = outs.iter().map(|o| out_dir.join(o).display().to_string());
+        env.insert("OUTS".into(), outs.collect::<Vec<_>>().join(" "));
+        env.insert("OUT_DIR".into(), out_dir.display().to_string());
+        env.insert("RUNFILES_DIR".into(), runfiles_dir.display().to_string());
+        env
+    }
+
+    /// A test's whole environment, with the runfiles where the command sees them.
+    fn test_env(&self, t: &TestSpec, runfiles_dir: &Path) -> BTreeMap<String, String> {
+        let mut env = self.base_env(&t.env);
+        env.insert("RUNFILES_DIR".into(), runfiles_dir.display().to_string());
+        env.insert("TEST_TMPDIR".into(), "/tmp".into());
         env
     }
 
@@ -243,9 +308,23 @@ impl Runner<'_> {
     ) -> Result<(Files, Status, Duration)> {
         let outs: Vec<String> = g.outs.iter().map(|(o, _)| o.clone()).collect();
         let argv = vec!["/bin/sh".to_string(), "-c".to_string(), g.cmd.clone()];
-        // $SRCS and $OUTS depend on where the sandbox puts things, so they are not in
-        // the key; what they point at is.
-        let key = self.key("genrule", &argv, &g.env, inputs, &outs);
+        let env = self.genrule_env(
+            g,
+            srcs,
+            &outs,
+            Path::new(sandbox::OUT),
+            Path::new(sandbox::RUNFILES),
+        );
+        let key = Action {
+            kind: "genrule",
+            sandbox: self.mode.key_name(),
+            argv: &argv,
+            env: &env,
+            inputs: with_roles(inputs, srcs, "srcs", "tools"),
+            outs: &outs,
+            timeout: g.timeout,
+        }
+        .key();
         let (record, mut status, took) = match self.lookup(&key) {
             Some(r) => (r, Status::UpToDate, Duration::ZERO),
             None => {
@@ -260,12 +339,8 @@ impl Runner<'_> {
         let mut files = Files::new();
         for o in &record.outputs {
             let blob = self.cache.cas_path(&o.sha256);
-            let visible = self
-                .workspace_root
-                .join("kiln-out")
-                .join(&pkg.name)
-                .join(&o.path);
-            if crate::bundle::materialize(&blob, &visible)? && status == Status::UpToDate {
+            if self.out.place(&blob, &in_package(&pkg.name, &o.path))? && status == Status::UpToDate
+            {
                 status = Status::Cached;
             }
             files.insert(
@@ -290,29 +365,12 @@ impl Runner<'_> {
         argv: &[String],
         scratch: &Path,
     ) -> Result<(ActionRecord, Duration)> {
-        let out_dir = self.mode.out_dir(&scratch.join("out"));
-        let mut env = self.base_env(&g.env);
-        env.insert(
-            "SRCS".into(),
-            srcs.keys()
-                .map(|p| relative_to_main(p))
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
-        env.insert(
-            "OUTS".into(),
-            outs.iter()
-                .map(|o| out_dir.join(o).display().to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
-        env.insert("OUT_DIR".into(), out_dir.display().to_string());
-        env.insert(
-            "RUNFILES_DIR".into(),
-            self.mode
-                .runfiles_dir(&scratch.join("runfiles"))
-                .display()
-                .to_string(),
+        let env = self.genrule_env(
+            g,
+            srcs,
+            outs,
+            &self.mode.out_dir(&scratch.join("out")),
+            &self.mode.runfiles_dir(&scratch.join("runfiles")),
         );
         for o in outs {
             if let Some(parent) = Path::new(o).parent() {
@@ -357,14 +415,10 @@ impl Runner<'_> {
         let Label::Target { package, name } = label else {
             return Ok(());
         };
-        let dest = self
-            .workspace_root
-            .join("kiln-out/logs")
-            .join(package)
-            .join(format!("{name}.log"));
-        fs_err::create_dir_all(dest.parent().expect("has a parent"))?;
-        fs_err::copy(log, &dest)?;
-        Ok(())
+        self.out.copy_in(
+            log,
+            &in_package(&format!("logs/{package}"), &format!("{name}.log")),
+        )
     }
 
     /// Check the outputs directory holds exactly the declared outputs; move them into
@@ -451,21 +505,31 @@ impl Runner<'_> {
             rules::Item::Source { path, .. } => main_path(&pkg.name, path),
             rules::Item::Label { .. } => unreachable!("rules allow only a source"),
         };
-        let argv = vec![script.clone()];
-        let key = self.key("test", &argv, &t.env, runfiles, &[]);
+        let in_sandbox = Path::new(sandbox::RUNFILES);
+        let key = Action {
+            kind: "test",
+            sandbox: self.mode.key_name(),
+            argv: &[in_sandbox.join(&script).display().to_string()],
+            env: &self.test_env(t, in_sandbox),
+            inputs: with_roles(runfiles, runfiles, "data", "data"),
+            outs: &[],
+            timeout: t.timeout,
+        }
+        .key();
         let name = match label {
             Label::Target { name, .. } => name.as_str(),
             Label::Archive { .. } => unreachable!("tests are targets"),
         };
-        let log_rel = Path::new("kiln-out/testlogs")
-            .join(&pkg.name)
-            .join(name)
-            .join("test.log");
-        let log_abs = self.workspace_root.join(&log_rel);
+        let log_in_out = in_package(
+            &format!("testlogs/{}", pkg.name),
+            &format!("{name}/test.log"),
+        );
+        let log_rel = OutDir::display(&log_in_out);
         if let Some(rec) = self.lookup(&key)
             && let Some(log) = rec.outputs.first()
         {
-            crate::bundle::materialize(&self.cache.cas_path(&log.sha256), &log_abs)?;
+            self.out
+                .place(&self.cache.cas_path(&log.sha256), &log_in_out)?;
             return Ok(TestResult {
                 label: label.clone(),
                 status: TestStatus::Passed,
@@ -478,9 +542,7 @@ impl Runner<'_> {
         let scratch = self.scratch(runfiles)?;
         let result = (|| {
             let runfiles_dir = self.mode.runfiles_dir(&scratch.join("runfiles"));
-            let mut env = self.base_env(&t.env);
-            env.insert("RUNFILES_DIR".into(), runfiles_dir.display().to_string());
-            env.insert("TEST_TMPDIR".into(), "/tmp".into());
+            let env = self.test_env(t, &runfiles_dir);
             let argv = vec![runfiles_dir.join(&script).display().to_string()];
             let spec = self.spec(&scratch, argv, env, false);
             let log = scratch.join("log");
@@ -506,7 +568,7 @@ impl Runner<'_> {
             };
             let (size, sha256) = hash_file(&log)?;
             self.cache.insert_output(&log, &sha256)?;
-            crate::bundle::materialize(&self.cache.cas_path(&sha256), &log_abs)?;
+            self.out.place(&self.cache.cas_path(&sha256), &log_in_out)?;
             if status == TestStatus::Passed {
                 let rec = ActionRecord {
                     sandbox: self.mode.key_name().to_string(),
@@ -525,7 +587,7 @@ impl Runner<'_> {
                 cached: false,
                 elapsed: outcome.elapsed,
                 log: log_rel.clone(),
-                tail: tail(&log_abs),
+                tail: tail(&self.cache.cas_path(&sha256)),
             })
         })();
         let _ = remove_tree(&scratch);
@@ -596,4 +658,190 @@ fn remove_tree(dir: &Path) -> std::io::Result<()> {
         }
     }
     std::fs::remove_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field the command can observe changes the key: one change at a time.
+    #[test]
+    fn every_observable_field_is_in_the_key() {
+        let file = |b: &[u8], executable| FileRef::File {
+            abs: PathBuf::from("/x"),
+            size: b.len() as u64,
+            sha256: Digest::of_bytes(b),
+            executable,
+        };
+        let (a, b, a2, a_exec) = (
+            file(b"a", false),
+            file(b"b", false),
+            file(b"A", false),
+            file(b"a", true),
+        );
+        let link = FileRef::Link { target: "a".into() };
+        let argv = vec!["/bin/sh".to_string(), "-c".into(), "cat $SRCS".into()];
+        let env: BTreeMap<String, String> = [("SOURCE_DATE_EPOCH", "0"), ("SRCS", "p/a")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let outs = vec!["out.txt".to_string()];
+        let base = || Action {
+            kind: "genrule",
+            sandbox: "linux-v1",
+            argv: &argv,
+            env: &env,
+            inputs: vec![("_main/p/a", "srcs", &a), ("_main/p/b", "tools", &b)],
+            outs: &outs,
+            timeout: Duration::from_secs(600),
+        };
+        let argv2 = vec!["/bin/sh".to_string(), "-c".into(), "cat $SRCS ".into()];
+        let env_with = |k: &str, v: &str| {
+            let mut e = env.clone();
+            e.insert(k.into(), v.into());
+            e
+        };
+        let (epoch, srcs, extra) = (
+            env_with("SOURCE_DATE_EPOCH", "1"),
+            env_with("SRCS", "p/a p/b"),
+            env_with("GREETING", "hi"),
+        );
+        let outs2 = vec!["out2.txt".to_string()];
+        let outs3 = vec!["out.txt".to_string(), "more.txt".to_string()];
+        let cases: Vec<(&str, Action)> = vec![
+            (
+                "rule kind",
+                Action {
+                    kind: "test",
+                    ..base()
+                },
+            ),
+            (
+                "sandbox and its version",
+                Action {
+                    sandbox: "linux-v2",
+                    ..base()
+                },
+            ),
+            (
+                "no sandbox",
+                Action {
+                    sandbox: "none",
+                    ..base()
+                },
+            ),
+            (
+                "command",
+                Action {
+                    argv: &argv2,
+                    ..base()
+                },
+            ),
+            (
+                "SOURCE_DATE_EPOCH",
+                Action {
+                    env: &epoch,
+                    ..base()
+                },
+            ),
+            (
+                "$SRCS",
+                Action {
+                    env: &srcs,
+                    ..base()
+                },
+            ),
+            (
+                "a declared variable",
+                Action {
+                    env: &extra,
+                    ..base()
+                },
+            ),
+            (
+                "an input's content",
+                Action {
+                    inputs: vec![("_main/p/a", "srcs", &a2), ("_main/p/b", "tools", &b)],
+                    ..base()
+                },
+            ),
+            (
+                "an input's mode",
+                Action {
+                    inputs: vec![("_main/p/a", "srcs", &a_exec), ("_main/p/b", "tools", &b)],
+                    ..base()
+                },
+            ),
+            (
+                "an input's path",
+                Action {
+                    inputs: vec![("_main/p/c", "srcs", &a), ("_main/p/b", "tools", &b)],
+                    ..base()
+                },
+            ),
+            (
+                "an input's role",
+                Action {
+                    inputs: vec![("_main/p/a", "srcs", &a), ("_main/p/b", "srcs", &b)],
+                    ..base()
+                },
+            ),
+            (
+                "a file become a link",
+                Action {
+                    inputs: vec![("_main/p/a", "srcs", &link), ("_main/p/b", "tools", &b)],
+                    ..base()
+                },
+            ),
+            (
+                "an input more",
+                Action {
+                    inputs: vec![
+                        ("_main/p/a", "srcs", &a),
+                        ("_main/p/b", "tools", &b),
+                        ("_main/p/c", "data", &b),
+                    ],
+                    ..base()
+                },
+            ),
+            (
+                "an input less",
+                Action {
+                    inputs: vec![("_main/p/a", "srcs", &a)],
+                    ..base()
+                },
+            ),
+            (
+                "an output's name",
+                Action {
+                    outs: &outs2,
+                    ..base()
+                },
+            ),
+            (
+                "an output more",
+                Action {
+                    outs: &outs3,
+                    ..base()
+                },
+            ),
+            (
+                "the timeout",
+                Action {
+                    timeout: Duration::from_secs(601),
+                    ..base()
+                },
+            ),
+        ];
+        let key = base().key();
+        assert_eq!(key, base().key(), "the key is a function of the action");
+        let mut seen = BTreeSet::new();
+        seen.insert(key);
+        for (what, action) in &cases {
+            assert!(
+                seen.insert(action.key()),
+                "changing {what} left the key as it was"
+            );
+        }
+    }
 }

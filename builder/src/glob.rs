@@ -17,7 +17,7 @@ pub fn compile(glob: &str) -> Result<GlobMatcher, String> {
         .map_err(|e| format!("bad glob {glob:?}: {e}"))
 }
 
-/// Every file below `dir` (following file symlinks), as sorted `/`-separated relative
+/// Every entry below `dir` that is not a directory, as sorted `/`-separated relative
 /// paths, skipping sub-packages (directories with a BUILD.toml) and `skip_dir`s.
 pub fn list_package_files(dir: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> Result<Vec<String>> {
     let mut out = Vec::new();
@@ -31,9 +31,12 @@ pub fn list_package_files(dir: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> Resul
         });
     for entry in walker {
         let entry = entry.map_err(|e| anyhow::anyhow!("walking {}: {e}", dir.display()))?;
-        let is_file = entry.file_type().is_file()
-            || (entry.file_type().is_symlink() && entry.path().is_file());
-        if is_file && let Ok(rel) = entry.path().strip_prefix(dir) {
+        // Everything but directories (and links to them, which are never followed):
+        // fifos, devices and links that leave the workspace are listed so that naming
+        // one is refused with its reason, not reported missing.
+        let ft = entry.file_type();
+        let listed = !(ft.is_dir() || ft.is_symlink() && entry.path().is_dir());
+        if listed && let Ok(rel) = entry.path().strip_prefix(dir) {
             out.push(rel.to_string_lossy().into_owned());
         }
     }

@@ -9,6 +9,7 @@ mod exec;
 mod fetch;
 mod glob;
 mod load;
+mod outdir;
 mod publish;
 mod remote;
 mod sandbox;
@@ -164,6 +165,9 @@ enum Query {
 }
 
 fn main() -> ExitCode {
+    // Nothing the caller left open reaches an action, a sandbox stage or any other
+    // process kiln starts: only stdin, stdout and stderr are inherited.
+    close_fds::set_fds_cloexec(3, &[]);
     // Sandbox stages re-execute this binary; they must run before anything else.
     sandbox::entry();
     let cli = Cli::parse();
@@ -341,8 +345,10 @@ fn run(cli: Cli) -> Result<()> {
             return Ok(());
         }
         Cmd::Clean => {
-            let out = root.join("kiln-out");
-            if out.exists() {
+            let out = root.join(outdir::OUT_DIR);
+            // Not `exists()`: a dangling link must go too, and a link is removed, never
+            // followed.
+            if std::fs::symlink_metadata(&out).is_ok() {
                 fs_err::remove_dir_all(&out)?;
             }
             ui.status("kiln: removed kiln-out/");

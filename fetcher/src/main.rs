@@ -105,6 +105,8 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    // Health checks and service commands inherit only stdin, stdout and stderr.
+    close_fds::set_fds_cloexec(3, &[]);
     match run(Cli::parse()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => ExitCode::from(error::report(&e) as u8),

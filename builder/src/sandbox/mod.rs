@@ -18,6 +18,7 @@ use crate::error::{Code, Result, with_hint};
 
 pub use linux::entry;
 use linux::{ENTRY_PROBE, ENTRY_STAGE1};
+pub use linux::{OUT, RUNFILES};
 
 /// Set by the Ctrl-C handler; running actions are killed and nothing new starts.
 pub static CANCELLED: AtomicBool = AtomicBool::new(false);

@@ -1,0 +1,301 @@
+//! The build's trust boundary, attacked as a change under review would: a workspace
+//! whose author controls every committed file (symlinks included) must not make
+//! `kiln build` write outside the workspace and cache, read the host's files into a
+//! bundle, reach fds the caller left open, or be served a result of another action.
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use e2e::{Run, Ws, sh};
+
+/// A directory outside the workspace standing for `~/.ssh`: what must never change.
+fn victim(ws: &Ws) -> std::path::PathBuf {
+    let v = ws.tmp.path().join("victim");
+    std::fs::create_dir_all(&v).unwrap();
+    std::fs::write(v.join("authorized_keys"), "ssh-ed25519 AAAA the-owner\n").unwrap();
+    v
+}
+
+#[track_caller]
+fn untouched(victim: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(victim)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["authorized_keys"], "nothing new appears outside");
+    assert_eq!(
+        std::fs::read_to_string(victim.join("authorized_keys")).unwrap(),
+        "ssh-ed25519 AAAA the-owner\n",
+        "the file outside the workspace is unchanged"
+    );
+}
+
+#[track_caller]
+fn refused_link(run: &Run, component: &str) {
+    run.stderr_has(&format!("{component} is a symlink"));
+    run.stderr_has("kiln writes nothing through it");
+}
+
+const GENRULE_AT_ROOT: &str = "[[genrule]]\nname = \"keys\"\nouts = [\"authorized_keys\"]\ncmd = \"echo ssh-ed25519 AAAA the-attacker > $OUTS\"\n";
+
+#[test]
+fn a_committed_kiln_out_symlink_is_refused_and_nothing_outside_changes() {
+    let ws = Ws::new();
+    let v = victim(&ws);
+    ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+        .write("BUILD.toml", GENRULE_AT_ROOT);
+    symlink(&v, ws.path("kiln-out")).unwrap();
+    let run = ws.kiln(&["build"]).expect(2);
+    refused_link(&run, "kiln-out");
+    run.stderr_has("remove it");
+    untouched(&v);
+    // The same sequence twice: still refused, still nothing written.
+    ws.kiln(&["build"]).expect(2);
+    untouched(&v);
+    // A relative link to the same place.
+    std::fs::remove_file(ws.path("kiln-out")).unwrap();
+    symlink("../victim", ws.path("kiln-out")).unwrap();
+    ws.kiln(&["build"]).expect(2);
+    untouched(&v);
+}
+
+#[test]
+fn a_symlink_anywhere_below_kiln_out_is_refused() {
+    // Each place kiln writes below kiln-out/, made a link to the victim in turn.
+    let cases: &[(&str, &str, &str)] = &[
+        // (link, BUILD.toml of p, command)
+        ("kiln-out/p", "genrule", "build"),
+        ("kiln-out/.kiln", "genrule", "build"),
+        ("kiln-out/logs", "failing", "build"),
+        ("kiln-out/logs/p", "failing", "build"),
+        ("kiln-out/testlogs", "test", "test"),
+        ("kiln-out/p/out.txt", "genrule", "build"),
+        ("kiln-out/p/b.tar.gz", "bundle", "build"),
+    ];
+    for (link, kind, cmd) in cases {
+        let ws = Ws::new();
+        let v = victim(&ws);
+        let build = match *kind {
+            "genrule" => {
+                "[[genrule]]\nname = \"g\"\nsrcs = [\"in.txt\"]\nouts = [\"out.txt\"]\ncmd = \"cat $SRCS > $OUTS\"\n"
+            }
+            "failing" => {
+                "[[genrule]]\nname = \"g\"\nouts = [\"out.txt\"]\ncmd = \"echo the-attacker; exit 3\"\n"
+            }
+            "test" => "[[test]]\nname = \"t\"\nsrc = \"t.sh\"\n",
+            "bundle" => {
+                "[[wrapper]]\nname = \"w\"\nsrc = \"t.sh\"\n[[bundle]]\nname = \"b\"\nkind = \"tool\"\nbinaries = [\":w\"]\n"
+            }
+            _ => unreachable!(),
+        };
+        ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+            .write("p/BUILD.toml", build)
+            .write("p/in.txt", "the-attacker\n")
+            .write_exec("p/t.sh", "#!/bin/sh\necho the-attacker\n");
+        let l = ws.path(link);
+        std::fs::create_dir_all(l.parent().unwrap()).unwrap();
+        let target = if link.ends_with(".txt") || link.ends_with(".gz") {
+            v.join("authorized_keys")
+        } else {
+            v.clone()
+        };
+        symlink(&target, &l).unwrap();
+        let run = ws.kiln(&[cmd]);
+        assert_eq!(run.code, 2, "{link}: {}", run.stderr);
+        refused_link(&run, link);
+        untouched(&v);
+    }
+}
+
+#[test]
+fn kiln_out_owned_by_kiln_still_works_and_clean_removes_only_the_link() {
+    let ws = Ws::new();
+    let v = victim(&ws);
+    ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+        .write("BUILD.toml", GENRULE_AT_ROOT);
+    ws.kiln(&["build"]).expect(0);
+    ws.kiln(&["build"]).expect(0);
+    assert!(ws.path("kiln-out/authorized_keys").is_file());
+    ws.kiln(&["clean"]).expect(0);
+    symlink(&v, ws.path("kiln-out")).unwrap();
+    ws.kiln(&["clean"]).expect(0);
+    untouched(&v);
+}
+
+fn source_ws(build: &str) -> Ws {
+    let ws = Ws::new();
+    ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+        .write("p/BUILD.toml", build)
+        .write_exec("p/run.sh", "#!/bin/sh\necho hi\n")
+        .write("p/ok.txt", "inside\n");
+    ws
+}
+
+const WRAPPER_DATA: &str = "[[wrapper]]\nname = \"w\"\nsrc = \"run.sh\"\ndata = [\"env\"]\n[[bundle]]\nname = \"b\"\nkind = \"tool\"\nbinaries = [\":w\"]\n";
+
+#[test]
+fn a_source_symlink_that_leaves_the_workspace_is_refused() {
+    let outside = {
+        let ws = Ws::new();
+        let p = ws.tmp.path().join("secret");
+        std::fs::write(&p, "AWS_SECRET_ACCESS_KEY=hunter2\n").unwrap();
+        (ws, p)
+    };
+    let targets: Vec<String> = vec![
+        "/proc/self/environ".into(),
+        outside.1.display().to_string(),
+        "../../../../../../../../../../etc/passwd".into(),
+        "/dev/zero".into(),
+    ];
+    for target in &targets {
+        let ws = source_ws(WRAPPER_DATA);
+        symlink(target, ws.path("p/env")).unwrap();
+        let run = ws
+            .command(&["build"])
+            .env("AWS_SECRET_ACCESS_KEY", "hunter2")
+            .output()
+            .unwrap();
+        let code = run.status.code();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(code, Some(2), "{target}: {stderr}");
+        assert!(stderr.contains("p/BUILD.toml:4"), "{target}: {stderr}");
+        assert!(stderr.contains("//p:w"), "{target}: {stderr}");
+        assert!(
+            stderr.contains("leaves the workspace"),
+            "{target}: {stderr}"
+        );
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+        assert!(!ws.path("kiln-out/p/b.tar.gz").exists());
+    }
+    // A glob that matches the link is refused the same way.
+    let ws = source_ws(&WRAPPER_DATA.replace("[\"env\"]", "[\"**/*\"]"));
+    symlink("/proc/self/environ", ws.path("p/env")).unwrap();
+    let run = ws.kiln(&["build"]).expect(2);
+    run.stderr_has("p/BUILD.toml:4")
+        .stderr_has("leaves the workspace");
+    // A link through a link inside the workspace that ends outside.
+    let ws = source_ws(WRAPPER_DATA);
+    std::fs::create_dir_all(ws.path("q")).unwrap();
+    symlink("../..", ws.path("q/up")).unwrap();
+    symlink("../q/up/secret", ws.path("p/env")).unwrap();
+    std::fs::write(ws.tmp.path().join("secret"), "hunter2").unwrap();
+    let run = ws.kiln(&["build"]).expect(2);
+    run.stderr_has("leaves the workspace");
+}
+
+#[test]
+fn a_source_symlink_inside_the_workspace_is_packed_as_its_content() {
+    let ws = source_ws(WRAPPER_DATA);
+    symlink("ok.txt", ws.path("p/env")).unwrap();
+    ws.kiln(&["build"]).expect(0);
+    let list = sh("tar tvzf kiln-out/p/b.tar.gz", &ws.root);
+    assert!(
+        list.stdout.contains("runfiles/_main/p/env"),
+        "{}",
+        list.stdout
+    );
+    let content = sh(
+        "tar xzOf kiln-out/p/b.tar.gz runfiles/_main/p/env",
+        &ws.root,
+    );
+    assert_eq!(content.stdout, "inside\n");
+}
+
+#[test]
+fn special_files_among_sources_are_refused() {
+    let ws = source_ws(WRAPPER_DATA);
+    nix::unistd::mkfifo(
+        &ws.path("p/env"),
+        nix::sys::stat::Mode::from_bits(0o644).unwrap(),
+    )
+    .unwrap();
+    let run = ws.kiln(&["build"]).expect(2);
+    run.stderr_has("p/BUILD.toml:4")
+        .stderr_has("not a regular file");
+    // And a link to one inside the workspace.
+    let ws = source_ws(WRAPPER_DATA);
+    nix::unistd::mkfifo(
+        &ws.path("p/fifo"),
+        nix::sys::stat::Mode::from_bits(0o644).unwrap(),
+    )
+    .unwrap();
+    symlink("fifo", ws.path("p/env")).unwrap();
+    ws.kiln(&["build"])
+        .expect(2)
+        .stderr_has("not a regular file");
+}
+
+#[test]
+fn only_stdin_stdout_and_stderr_reach_an_action() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    for sandbox in ["linux", "none"] {
+        let ws = Ws::new();
+        let secret = ws.tmp.path().join("secret");
+        std::fs::write(&secret, "SECRET-THROUGH-FD\n").unwrap();
+        ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n").write(
+            "p/BUILD.toml",
+            "[[genrule]]\nname = \"g\"\nouts = [\"fds.txt\"]\ncmd = '''\nfor fd in 3 4 5 6 7 8 9; do\n  if (: <&$fd) 2>/dev/null || (: >&$fd) 2>/dev/null; then echo \"open $fd\"; fi\ndone > $OUTS\n(cat <&7) 2>/dev/null >> $OUTS || true\n'''\n",
+        );
+        // The caller leaves fd 7 open on a secret file and fd 8 on a socket to a host server.
+        let kiln = e2e::bin("kiln");
+        let script = format!(
+            "exec 7<'{}'; exec 8<>/dev/tcp/127.0.0.1/{port} 2>/dev/null || exec 8<'{}'; exec '{}' --sandbox={sandbox} build",
+            secret.display(),
+            secret.display(),
+            kiln.display()
+        );
+        let run = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(&ws.root)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", ws.tmp.path().join("home"))
+            .env("KILN_CACHE", &ws.cache)
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{sandbox}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let fds = std::fs::read_to_string(ws.path("kiln-out/p/fds.txt")).unwrap();
+        assert_eq!(fds, "", "{sandbox}: fds reached the action: {fds}");
+    }
+}
+
+#[test]
+fn the_action_key_sees_roles_and_the_epoch() {
+    let ws = Ws::new();
+    ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+        .write("p/a.txt", "a\n")
+        .write("p/b.txt", "b\n");
+    let rule = |srcs: &str, tools: &str| {
+        format!(
+            "[[genrule]]\nname = \"g\"\nsrcs = [{srcs}]\ntools = [{tools}]\nouts = [\"out.txt\"]\ncmd = 'echo \"$SRCS $SOURCE_DATE_EPOCH\" > $OUTS'\n"
+        )
+    };
+    let out = || std::fs::read_to_string(ws.path("kiln-out/p/out.txt")).unwrap();
+    ws.write("p/BUILD.toml", rule("\"a.txt\"", "\"b.txt\""));
+    ws.kiln(&["build"]).expect(0);
+    assert_eq!(out(), "p/a.txt 0\n");
+    // Moving b.txt from tools to srcs changes $SRCS: the action runs again.
+    ws.write("p/BUILD.toml", rule("\"a.txt\", \"b.txt\"", ""));
+    ws.kiln(&["build"]).expect(0);
+    assert_eq!(out(), "p/a.txt p/b.txt 0\n");
+    // And back: the first result, from the cache.
+    ws.write("p/BUILD.toml", rule("\"a.txt\"", "\"b.txt\""));
+    ws.kiln(&["build"]).expect(0);
+    assert_eq!(out(), "p/a.txt 0\n");
+    // SOURCE_DATE_EPOCH is seen by the command, so it is in the key.
+    let run = ws
+        .command(&["build"])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    assert_eq!(out(), "p/a.txt 1700000000\n");
+}
