@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use release::{Digest, Hasher};
 
-use crate::path::{normalize_entry_path, resolve_link};
+use crate::path::{LinkEscape, normalize_entry_path, resolve_in_tree, resolve_link};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -51,6 +51,13 @@ pub enum UnpackError {
     Corrupt(String),
     #[error("entry {entry:?} is refused: {why}")]
     Refused { entry: String, why: String },
+    #[error("entry {entry:?} is refused: more than the {limit} {what} allowed{}", if *what == "bytes" { " (a decompression bomb, or more than declared)" } else { "" })]
+    TooBig {
+        entry: String,
+        /// "entries" or "bytes".
+        what: &'static str,
+        limit: u64,
+    },
     #[error("strip_prefix {prefix:?} matches no entry; the archive's top-level entries are: {}", top_level.join(", "))]
     BadPrefix {
         prefix: String,
@@ -291,9 +298,10 @@ impl<'a> Sink<'a> {
     fn place(&mut self, raw: &str) -> Result<Option<String>, UnpackError> {
         self.entries += 1;
         if self.entries > self.limits.max_entries {
-            return Err(UnpackError::Refused {
+            return Err(UnpackError::TooBig {
                 entry: raw.to_string(),
-                why: format!("more than the {} entries allowed", self.limits.max_entries),
+                what: "entries",
+                limit: self.limits.max_entries,
             });
         }
         let path = normalize_entry_path(raw).map_err(|why| UnpackError::Refused {
@@ -412,12 +420,10 @@ impl<'a> Sink<'a> {
             if self.bytes > self.limits.max_bytes {
                 drop(out);
                 let _ = fs::remove_file(&full);
-                return Err(UnpackError::Refused {
+                return Err(UnpackError::TooBig {
                     entry: raw.to_string(),
-                    why: format!(
-                        "more than the {} bytes allowed (a decompression bomb, or more than declared)",
-                        self.limits.max_bytes
-                    ),
+                    what: "bytes",
+                    limit: self.limits.max_bytes,
                 });
             }
             hasher.update(&buf[..n]);
@@ -501,6 +507,33 @@ impl<'a> Sink<'a> {
                 prefix: self.prefix,
                 top_level: self.top_level.into_iter().collect(),
             });
+        }
+        // Each link was checked alone when it was written; only the whole tree says
+        // where a chain of them leads (a later link can change what an earlier one
+        // passes through), so every link is resolved again against all of them.
+        let link_target = |p: &str| match self.written.get(p) {
+            Some(TreeEntry::Symlink { target }) => Some(target.as_str()),
+            _ => None,
+        };
+        for (path, entry) in &self.written {
+            let TreeEntry::Symlink { target } = entry else {
+                continue;
+            };
+            if let Err(why) = resolve_in_tree(path, &link_target) {
+                let why = match why {
+                    LinkEscape::Outside => format!(
+                        "symlink to {target:?} points outside the archive once the archive's other symlinks are followed"
+                    ),
+                    LinkEscape::Loop => {
+                        format!("symlink to {target:?} passes through too many symlinks (a loop)")
+                    }
+                };
+                let _ = fs::remove_file(self.dest.join(path));
+                return Err(UnpackError::Refused {
+                    entry: path.clone(),
+                    why,
+                });
+            }
         }
         Ok(self
             .written

@@ -43,17 +43,20 @@ pub fn ensure_tree(
     }
     let tmp = cache.tmp_path("tree");
     fs_err::create_dir_all(tmp.join("root"))?;
-    let result = archive::unpack(
-        blob,
-        &tmp.join("root"),
-        a.strip_prefix.as_deref(),
-        archive::Limits::UNBOUNDED,
-    );
+    let packed = fs_err::metadata(blob)?.len();
+    let by_ratio = packed
+        .saturating_mul(a.limits.max_ratio)
+        .max(rules::ExtractLimits::RATIO_FLOOR);
+    let limits = archive::Limits {
+        max_entries: a.limits.max_entries,
+        max_bytes: a.limits.max_bytes.min(by_ratio),
+    };
+    let result = archive::unpack(blob, &tmp.join("root"), a.strip_prefix.as_deref(), limits);
     let written = match result {
         Ok(w) => w,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);
-            return Err(unpack_error(ws, a, e));
+            return Err(unpack_error(ws, a, e, packed));
         }
     };
     let files: Vec<FileEntry> = written
@@ -94,9 +97,37 @@ pub fn ensure_tree(
     })
 }
 
-fn unpack_error(ws: &Workspace, a: &Archive, e: UnpackError) -> anyhow::Error {
+fn unpack_error(ws: &Workspace, a: &Archive, e: UnpackError, packed: u64) -> anyhow::Error {
     let place = ws.place(a.span.start);
     match e {
+        UnpackError::TooBig { entry, what, limit } => {
+            let (why, field) = if what == "entries" {
+                (
+                    format!("more than {limit} entries (max_entries)"),
+                    "max_entries",
+                )
+            } else if limit < a.limits.max_bytes {
+                (
+                    format!(
+                        "more than {limit} bytes, {} times its {packed} bytes (max_ratio; a decompression bomb looks like this)",
+                        a.limits.max_ratio
+                    ),
+                    "max_ratio",
+                )
+            } else {
+                (format!("more than {limit} bytes (max_bytes)"), "max_bytes")
+            };
+            with_hint(
+                Code::Failed,
+                format!(
+                    "archive @{} ({place}) is refused: it extracts to {why}, at entry {entry:?}; nothing was kept",
+                    a.name
+                ),
+                format!(
+                    "if the archive is genuine, raise {field} on its [[archive]] in WORKSPACE.toml"
+                ),
+            )
+        }
         UnpackError::BadPrefix { .. } => with_hint(
             Code::BadInput,
             format!("archive @{} ({place}): {e}", a.name),

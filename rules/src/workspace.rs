@@ -48,6 +48,32 @@ struct ArchiveDef {
     sha256: Spanned<String>,
     strip_prefix: Option<Spanned<String>>,
     exports: Option<BTreeMap<String, Spanned<Vec<String>>>>,
+    max_entries: Option<Spanned<u64>>,
+    max_bytes: Option<Spanned<u64>>,
+    max_ratio: Option<Spanned<u64>>,
+}
+
+/// How much one pinned archive may extract to, so a small pin cannot fill the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtractLimits {
+    /// Entries of any kind.
+    pub max_entries: u64,
+    /// Bytes of file content after decompression.
+    pub max_bytes: u64,
+    /// Bytes extracted per byte of the archive file, checked once more than
+    /// `RATIO_FLOOR` bytes were extracted (a tiny archive may expand a lot harmlessly).
+    pub max_ratio: u64,
+}
+
+impl ExtractLimits {
+    /// Generous for real upstream archives (a JDK is ~500 MB and 3 to 5 times its
+    /// archive; source tarballs 4 to 10 times), tight for a bomb (gzip reaches 1000x).
+    pub const DEFAULT: ExtractLimits = ExtractLimits {
+        max_entries: 1_000_000,
+        max_bytes: 16 << 30,
+        max_ratio: 200,
+    };
+    pub const RATIO_FLOOR: u64 = 64 << 20;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +86,7 @@ pub struct ArchiveSpec {
     pub exports: BTreeMap<String, Vec<String>>,
     /// Where each declared export's globs are written.
     pub export_spans: BTreeMap<String, Range<usize>>,
+    pub limits: ExtractLimits,
     /// The pin (its sha256), for messages.
     pub span: Range<usize>,
 }
@@ -133,6 +160,23 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
             .filter(|p| !p.is_empty()),
             None => None,
         };
+        let mut limits = ExtractLimits::DEFAULT;
+        for (field, value, slot) in [
+            ("max_entries", a.max_entries, &mut limits.max_entries),
+            ("max_bytes", a.max_bytes, &mut limits.max_bytes),
+            ("max_ratio", a.max_ratio, &mut limits.max_ratio),
+        ] {
+            if let Some(v) = value {
+                if *v.get_ref() == 0 {
+                    return Err(Diagnostic::new(
+                        Some(v.span()),
+                        format!("{field} must be at least 1"),
+                    )
+                    .hint(format!("remove {field} to use the default, or raise it")));
+                }
+                *slot = v.into_inner();
+            }
+        }
         let mut exports = BTreeMap::new();
         let mut export_spans = BTreeMap::new();
         for (export, globs) in a.exports.unwrap_or_default() {
@@ -157,6 +201,7 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
                 strip_prefix,
                 exports,
                 export_spans,
+                limits,
                 span: a.sha256.span(),
             },
         );

@@ -91,6 +91,13 @@ case("symlink-dotdot.tar", tar_bytes([link("a/l", "../../..")]), "points outside
 case("pax-linkpath-out.tar", tar_bytes([link("l", "../" * 40 + "etc")], fmt=tarfile.PAX_FORMAT), "points outside")
 case("symlink-then-write.tar", tar_bytes([link("d", "."), f("d/kiln-corpus-evil")]), "written through the symlink")
 case("symlink-dir-then-write.tar", tar_bytes([d("a/"), link("a/up", ".."), f("a/up/x")]), "written through the symlink")
+# Chains: every link harmless alone, the tree's links together lead out.
+case("symlink-chain-dot.tar", tar_bytes([link("x", "."), link("l", "x/..")]), "once the archive's other symlinks are followed")
+case("symlink-chain-passwd.tar", tar_bytes([d("a/"), link("a/up", ".."), link("l2", "a/up/.."), link("l3", "l2/etc/passwd")]), "once the archive's other symlinks are followed")
+case("symlink-chain-later.tar", tar_bytes([link("l", "d/.."), link("d", ".")]), "once the archive's other symlinks are followed")
+case("symlink-chain-deep.tar", tar_bytes([d("a/b/"), link("a/b/up", "../.."), link("l1", "a/b/up/../x")]), "once the archive's other symlinks are followed")
+case("symlink-loop.tar", tar_bytes([link("l1", "l2"), link("l2", "l1")]), "too many symlinks")
+case("zip-symlink-chain.zip", zip_bytes([("x", b".", 0o120777), ("l", b"x/..", 0o120777)]), "once the archive's other symlinks are followed")
 case("hardlink-out.tar", tar_bytes([link("h", "../../etc/passwd", tarfile.LNKTYPE)]), "points outside the archive")
 case("hardlink-absolute.tar", tar_bytes([link("h", "/etc/passwd", tarfile.LNKTYPE)]), "hard link")
 case("hardlink-missing.tar", tar_bytes([link("h", "never-there", tarfile.LNKTYPE)]), "not a file extracted before it")

@@ -299,3 +299,102 @@ fn the_action_key_sees_roles_and_the_epoch() {
     assert_eq!(run.status.code(), Some(0));
     assert_eq!(out(), "p/a.txt 1700000000\n");
 }
+
+/// A workspace pinning `bytes` as the archive `up`, exported to a bundle.
+fn archive_ws(bytes: &[u8], extra: &str) -> Ws {
+    let ws = Ws::new();
+    ws.write("third_party/up.tar.gz", bytes);
+    ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"t\"\n\n[[archive]]\nname = \"up\"\nurls = [\"file://third_party/up.tar.gz\"]\nsha256 = \"{}\"\n{extra}",
+            e2e::sha256_hex(bytes)
+        ),
+    );
+    ws.write(
+        "p/BUILD.toml",
+        "[[bundle]]\nname = \"b\"\nkind = \"tool\"\ndata = [\"@up//:files\"]\n",
+    );
+    ws
+}
+
+#[test]
+fn an_archive_whose_links_lead_out_together_is_refused() {
+    use e2e::archives::{E, gz, tar};
+    let chains: &[&[E]] = &[
+        &[E::Symlink("x", "."), E::Symlink("l", "x/..")],
+        &[
+            E::Dir("a/"),
+            E::Symlink("a/up", ".."),
+            E::Symlink("l2", "a/up/.."),
+            E::Symlink("l3", "l2/etc/passwd"),
+        ],
+        // The later link changes where the earlier one leads.
+        &[E::Symlink("l", "d/.."), E::Symlink("d", ".")],
+    ];
+    for entries in chains {
+        let ws = archive_ws(&gz(&tar(entries)), "");
+        let run = ws.kiln(&["build"]).expect(1);
+        run.stderr_has("archive @up").stderr_has(
+            "points outside the archive once the archive's other symlinks are followed",
+        );
+        assert!(!ws.path("kiln-out/p/b.tar.gz").exists());
+        // Nothing of it stays in the cache's extracted trees.
+        let trees = std::fs::read_dir(ws.cache.join("v1/trees"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(trees, 0, "a refused tree is not kept");
+    }
+    // Links through links that stay inside are fine.
+    let ok = [
+        E::Dir("lib/"),
+        E::File("lib/libx.so.1.2", b"elf", 0o755),
+        E::Symlink("lib/libx.so.1", "libx.so.1.2"),
+        E::Symlink("lib64", "lib"),
+        E::Symlink("tool", "lib64/libx.so.1"),
+    ];
+    let ws = archive_ws(&gz(&tar(&ok)), "");
+    ws.kiln(&["build"]).expect(0);
+}
+
+#[test]
+fn a_decompression_bomb_among_the_pins_is_refused_unless_raised() {
+    use e2e::archives::{E, gz, tar};
+    let zeros = vec![0u8; 80 << 20];
+    let bomb = gz(&tar(&[E::File("zeros", &zeros, 0o644)]));
+    drop(zeros);
+    assert!(bomb.len() < 200_000, "{}", bomb.len());
+    let ws = archive_ws(&bomb, "");
+    let run = ws.kiln(&["build"]).expect(1);
+    run.stderr_has("archive @up (WORKSPACE.toml:")
+        .stderr_has("max_ratio")
+        .stderr_has("raise max_ratio on its [[archive]]");
+    assert!(!ws.path("kiln-out/p/b.tar.gz").exists());
+    let trees_left: Vec<_> = std::fs::read_dir(ws.cache.join("v1/tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tree"))
+        .collect();
+    assert!(
+        trees_left.is_empty(),
+        "the partial extraction is removed: {trees_left:?}"
+    );
+    // Entries and bytes have their own limits.
+    let ws = archive_ws(&bomb, "max_bytes = 1000000\nmax_ratio = 100000\n");
+    ws.kiln(&["build"]).expect(1).stderr_has("(max_bytes)");
+    let many: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
+    let entries: Vec<E> = many.iter().map(|n| E::File(n, b"x", 0o644)).collect();
+    let ws = archive_ws(&gz(&tar(&entries)), "max_entries = 10\n");
+    ws.kiln(&["build"])
+        .expect(1)
+        .stderr_has("more than 10 entries (max_entries)");
+    // A genuine archive that expands a lot is accepted once its pin says so.
+    let ws = archive_ws(&bomb, "max_ratio = 2000\n");
+    ws.kiln(&["build"]).expect(0);
+    // A zero limit is bad input, at its line.
+    let ws = archive_ws(&bomb, "max_ratio = 0\n");
+    ws.kiln(&["build"])
+        .expect(2)
+        .stderr_has("WORKSPACE.toml:8")
+        .stderr_has("max_ratio must be at least 1");
+}
