@@ -76,8 +76,22 @@ struct Cli {
     /// A remote build cache shared by CI workers (overrides [cache] url).
     #[arg(long, global = true, env = "KILN_REMOTE_CACHE", value_name = "URL")]
     remote_cache: Option<String>,
+    /// `read` never writes the remote cache (pull-request builds); overrides [cache] mode.
+    #[arg(
+        long,
+        global = true,
+        env = "KILN_REMOTE_CACHE_MODE",
+        value_name = "MODE"
+    )]
+    remote_cache_mode: Option<CacheModeArg>,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CacheModeArg {
+    Read,
+    ReadWrite,
 }
 
 #[derive(Subcommand)]
@@ -357,10 +371,39 @@ fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
 
-    let remote = match cli.remote_cache.as_deref().or(ws.cache_url.as_deref()) {
-        Some(url) => Some(remote::Remote::new(
-            store::open(url, &root).map_err(|e| bad_input(format!("remote cache: {e}")))?,
-        )),
+    let remote = match cli
+        .remote_cache
+        .as_deref()
+        .or(ws.cache.as_ref().map(|c| c.url.as_str()))
+    {
+        Some(url) => {
+            let spec = ws.cache.as_ref();
+            let mode = match cli.remote_cache_mode {
+                Some(CacheModeArg::Read) => rules::CacheMode::Read,
+                Some(CacheModeArg::ReadWrite) => rules::CacheMode::ReadWrite,
+                None => spec
+                    .and_then(|c| c.mode)
+                    .unwrap_or(rules::CacheMode::ReadWrite),
+            };
+            // A read-only build never needs the writers' key: do not even load it.
+            let signer = match mode {
+                rules::CacheMode::Read => None,
+                rules::CacheMode::ReadWrite => publish::secret_key(
+                    None,
+                    "KILN_CACHE_SIGNING_KEY",
+                    spec.and_then(|c| c.signing_key.as_deref())
+                        .map(|p| root.join(p))
+                        .as_deref(),
+                    "cache signing key",
+                )?,
+            };
+            Some(remote::Remote::new(
+                store::open(url, &root).map_err(|e| bad_input(format!("remote cache: {e}")))?,
+                mode,
+                signer,
+                spec.map(|c| c.trusted_keys.clone()).unwrap_or_default(),
+            ))
+        }
         None => None,
     };
     let session = Session {

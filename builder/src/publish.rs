@@ -447,22 +447,49 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
 /// The signing key: `--signing-key FILE`, else `$KILN_SIGNING_KEY` (a path, or the key
 /// itself). None means publishing unsigned.
 pub fn signing_key(flag: Option<&std::path::Path>) -> Result<Option<SecretKey>> {
-    let text = match (
-        flag,
-        std::env::var("KILN_SIGNING_KEY")
-            .ok()
-            .filter(|v| !v.is_empty()),
-    ) {
-        (Some(path), _) => fs_err::read_to_string(path).map_err(|e| bad_input(e.to_string()))?,
-        (None, Some(v)) if v.trim_start().starts_with("kiln-ed25519-secret:") => v,
-        (None, Some(path)) => fs_err::read_to_string(&path)
-            .map_err(|e| bad_input(format!("KILN_SIGNING_KEY: {e}")))?,
-        (None, None) => return Ok(None),
+    secret_key(flag, "KILN_SIGNING_KEY", None, "signing key")
+}
+
+/// A secret key from the file `flag` names, else from `$var` (a path, or the key
+/// itself), else from the file `config` names. Neither the key nor a value that looks
+/// like one is ever printed.
+pub fn secret_key(
+    flag: Option<&std::path::Path>,
+    var: &str,
+    config: Option<&std::path::Path>,
+    what: &str,
+) -> Result<Option<SecretKey>> {
+    let looks_secret = |s: &str| s.contains("kiln-ed25519-secret:");
+    let read = |p: &std::path::Path, from: String| {
+        std::fs::read_to_string(p).map_err(|e| {
+            with_hint(
+                Code::BadInput,
+                format!("{what}: cannot read {from}: {e}"),
+                "name a key file written by `kiln keygen --out FILE`",
+            )
+        })
     };
-    SecretKey::parse(&text).map(Some).map_err(|e| {
+    let env = std::env::var(var).ok().filter(|v| !v.is_empty());
+    let text = match (flag, env, config) {
+        (Some(p), _, _) | (None, None, Some(p)) if looks_secret(&p.to_string_lossy()) => {
+            return Err(with_hint(
+                Code::BadInput,
+                format!("{what}: a key was given where a file name belongs"),
+                format!("pass the key's file name, or the key itself in ${var}"),
+            ));
+        }
+        (Some(p), _, _) | (None, None, Some(p)) => read(p, p.display().to_string())?,
+        (None, Some(v), _) if looks_secret(&v) => v,
+        (None, Some(v), _) => read(
+            std::path::Path::new(&v),
+            format!("the file ${var} names ({v})"),
+        )?,
+        (None, None, None) => return Ok(None),
+    };
+    SecretKey::parse(&text).map(Some).map_err(|_| {
         with_hint(
             Code::BadInput,
-            format!("signing key: {e}"),
+            format!("{what}: not a kiln secret key"),
             "make one with `kiln keygen --out FILE`",
         )
     })

@@ -4,25 +4,105 @@
 //! cache gets the hits another worker earned. It is an optimization, never a
 //! dependency: a cache that is down or slow is a miss, reported once, and the build
 //! goes on without it. Results of `--sandbox=none` actions are never uploaded.
+//!
+//! Whoever can write the bucket must not be able to choose what a build uses, so every
+//! action record is signed by a writer's key over the action key and the record
+//! (`[cache] signing_key`); readers use a record only when one of `trusted_keys` (or
+//! their own signing key) signed it, and anything else is a miss with one warning.
+//! Blobs need no signature: their name is their sha256, checked on download. In
+//! `read` mode (pull-request builds) nothing is ever written.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use release::Digest;
-use store::{Condition, Store};
+use release::{Digest, PublicKey, SecretKey, Signature};
+use rules::CacheMode;
+use serde::{Deserialize, Serialize};
+use store::{Condition, PutOutcome, Store};
 
 use crate::cache::{Cache, HashingWriter};
 
 pub struct Remote {
     store: Box<dyn Store>,
+    mode: CacheMode,
+    signer: Option<SecretKey>,
+    trusted: Vec<PublicKey>,
     broken: AtomicBool,
+    warned_untrusted: AtomicBool,
+    warned_unsigned: AtomicBool,
+}
+
+/// What `ac/<key>` holds: the record's exact bytes and a signature over them and the
+/// action key, so a genuine record cannot be moved to another key either.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope {
+    schema: u32,
+    record: String,
+    signature: Signature,
+}
+
+/// The bytes a cache record's signature covers.
+fn signed_bytes(key: &Digest, record: &[u8]) -> Vec<u8> {
+    let mut b = format!("kiln-cache-record-v1\0{}\0", key.hex()).into_bytes();
+    b.extend_from_slice(record);
+    b
 }
 
 impl Remote {
-    pub fn new(store: Box<dyn Store>) -> Remote {
+    /// A writer's own key is trusted too, so a fleet sharing one key needs no
+    /// `trusted_keys`.
+    pub fn new(
+        store: Box<dyn Store>,
+        mode: CacheMode,
+        signer: Option<SecretKey>,
+        mut trusted: Vec<PublicKey>,
+    ) -> Remote {
+        if let Some(k) = &signer {
+            trusted.push(k.public());
+        }
         Remote {
             store,
+            mode,
+            signer,
+            trusted,
             broken: AtomicBool::new(false),
+            warned_untrusted: AtomicBool::new(false),
+            warned_unsigned: AtomicBool::new(false),
+        }
+    }
+
+    fn warn_once(&self, flag: &AtomicBool, msg: String) {
+        if !flag.swap(true, Ordering::Relaxed) {
+            eprintln!("warning: remote cache {}: {msg}", self.store.url());
+        }
+    }
+
+    /// The record's bytes, if a trusted key signed them for this action key.
+    fn verified(&self, key: &Digest, bytes: &[u8]) -> Result<Vec<u8>, String> {
+        let env = serde_json::from_slice::<Envelope>(bytes)
+            .map_err(|_| "is not a signed record".to_string())?;
+        let record = env.record.into_bytes();
+        env.signature
+            .verify(&signed_bytes(key, &record), &self.trusted)
+            .map_err(|e| e.to_string())?;
+        Ok(record)
+    }
+
+    /// `verified`, with one warning per build for what is refused.
+    fn open_envelope(&self, key: &Digest, bytes: &[u8]) -> Option<Vec<u8>> {
+        match self.verified(key, bytes) {
+            Ok(record) => Some(record),
+            Err(why) => {
+                self.warn_once(
+                    &self.warned_untrusted,
+                    format!(
+                        "the record for action {} {why}; it is ignored and the action runs here (a record that does not verify is never used)",
+                        &key.hex()[..12]
+                    ),
+                );
+                None
+            }
         }
     }
 
@@ -50,6 +130,13 @@ impl Remote {
         if !self.usable() {
             return None;
         }
+        if self.trusted.is_empty() {
+            self.warn_once(
+                &self.warned_untrusted,
+                "no trusted_keys in [cache] and no signing key: records cannot be verified, so none is read".into(),
+            );
+            return None;
+        }
         let bytes = match self.store.get(&release::cache_action_key(key)) {
             Ok(Some((b, _))) => b,
             Ok(None) => return None,
@@ -58,6 +145,7 @@ impl Remote {
                 return None;
             }
         };
+        let bytes = self.open_envelope(key, &bytes)?;
         for d in blobs_of(&bytes) {
             if cache.cas_path(&d).is_file() {
                 continue;
@@ -89,20 +177,44 @@ impl Remote {
 
     /// Upload the blobs, then the record (so a record never names a missing blob).
     pub fn upload(&self, cache: &Cache, key: &Digest, record: &[u8], blobs: &[Digest]) {
-        if !self.usable() {
+        if !self.usable() || self.mode == CacheMode::Read {
             return;
         }
+        let Some(signer) = &self.signer else {
+            self.warn_once(
+                &self.warned_unsigned,
+                "no signing key ([cache] signing_key or KILN_CACHE_SIGNING_KEY), so results are not uploaded: readers use only signed records".into(),
+            );
+            return;
+        };
+        let Ok(text) = String::from_utf8(record.to_vec()) else {
+            return;
+        };
+        let envelope = Envelope {
+            schema: 1,
+            signature: signer.sign(&signed_bytes(key, record)),
+            record: text,
+        };
+        let envelope = serde_json::to_vec(&envelope).expect("serializable");
         let result = (|| -> anyhow::Result<()> {
             for d in blobs {
                 let mut f = std::fs::File::open(cache.cas_path(d))?;
                 self.store
                     .put(&release::cache_blob_key(d), &mut f, Condition::IfAbsent)?;
             }
-            self.store.put(
-                &release::cache_action_key(key),
-                &mut &record[..],
-                Condition::IfAbsent,
-            )?;
+            let ac = release::cache_action_key(key);
+            let outcome = self
+                .store
+                .put(&ac, &mut &envelope[..], Condition::IfAbsent)?;
+            // A record there already that does not verify (planted, or signed by a key
+            // since retired) is replaced, or it would hide this result from every reader.
+            if outcome == PutOutcome::ConditionFailed
+                && let Some((theirs, tag)) = self.store.get(&ac)?
+                && self.verified(key, &theirs).is_err()
+            {
+                self.store
+                    .put(&ac, &mut &envelope[..], Condition::IfMatch(tag))?;
+            }
             Ok(())
         })();
         if let Err(e) = result {

@@ -19,7 +19,7 @@ pub struct Workspace {
     pub name: String,
     pub store_url: String,
     /// The remote build cache, if the workspace names one.
-    pub cache_url: Option<String>,
+    pub cache: Option<rules::CacheSpec>,
     pub ignore: Vec<String>,
     pub archives: BTreeMap<String, Archive>,
     pub text: String,
@@ -65,7 +65,7 @@ impl Workspace {
             root: root.to_path_buf(),
             name: spec.name,
             store_url: spec.store_url.unwrap_or_else(|| DEFAULT_STORE.to_string()),
-            cache_url: spec.cache_url,
+            cache: spec.cache,
             ignore: spec.ignore,
             archives: spec.archives,
             text,

@@ -13,7 +13,9 @@ pub use target::{
     BundleSpec, DEFAULT_GENRULE_TIMEOUT, DEFAULT_TEST_TIMEOUT, GenruleSpec, Item, Target,
     TargetKind, TestSpec, parse_build_file,
 };
-pub use workspace::{ArchiveSpec, ExtractLimits, WorkspaceSpec, parse_workspace_file};
+pub use workspace::{
+    ArchiveSpec, CacheMode, CacheSpec, ExtractLimits, WorkspaceSpec, parse_workspace_file,
+};
 
 /// `"90s"`, `"5m"`, `"1h"`, `"500ms"`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

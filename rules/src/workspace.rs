@@ -20,7 +20,7 @@ struct WorkspaceDef {
     #[serde(default, deserialize_with = "release::fields::optional_object")]
     store: Option<UrlSection>,
     #[serde(default, deserialize_with = "release::fields::optional_object")]
-    cache: Option<UrlSection>,
+    cache: Option<CacheSection>,
     #[serde(default, deserialize_with = "release::fields::objects")]
     archive: Vec<ArchiveDef>,
 }
@@ -38,6 +38,45 @@ struct WorkspaceSection {
 #[serde(deny_unknown_fields)]
 struct UrlSection {
     url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheSection {
+    url: String,
+    signing_key: Option<String>,
+    #[serde(default)]
+    trusted_keys: Vec<Spanned<String>>,
+    mode: Option<Spanned<String>>,
+}
+
+/// `[cache]`: a remote build cache whose action records are signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheSpec {
+    pub url: String,
+    /// The writers' key file, relative to the workspace root (or
+    /// `KILN_CACHE_SIGNING_KEY`).
+    pub signing_key: Option<String>,
+    /// Readers use only records one of these signed.
+    pub trusted_keys: Vec<release::PublicKey>,
+    /// None: read and write (the default, unless `--remote-cache-mode` says otherwise).
+    pub mode: Option<CacheMode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    Read,
+    ReadWrite,
+}
+
+impl CacheMode {
+    pub fn parse(s: &str) -> Option<CacheMode> {
+        match s {
+            "read" => Some(CacheMode::Read),
+            "read-write" => Some(CacheMode::ReadWrite),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -95,9 +134,37 @@ pub struct ArchiveSpec {
 pub struct WorkspaceSpec {
     pub name: String,
     pub store_url: Option<String>,
-    pub cache_url: Option<String>,
+    pub cache: Option<CacheSpec>,
     pub ignore: Vec<String>,
     pub archives: BTreeMap<String, ArchiveSpec>,
+}
+
+fn cache_spec(c: CacheSection) -> Result<CacheSpec, Diagnostic> {
+    let mut trusted_keys = Vec::new();
+    for k in &c.trusted_keys {
+        let key = release::PublicKey::parse(k.get_ref()).map_err(|e| {
+            Diagnostic::new(Some(k.span()), format!("trusted_keys: {e}")).hint(
+                "paste the line of the writers' KEY.pub file, as `kiln keygen --out KEY` wrote it",
+            )
+        })?;
+        trusted_keys.push(key);
+    }
+    let mode = match &c.mode {
+        Some(m) => Some(CacheMode::parse(m.get_ref()).ok_or_else(|| {
+            Diagnostic::new(
+                Some(m.span()),
+                format!("mode {:?} is not a cache mode", m.get_ref()),
+            )
+            .hint("use \"read\" (never write: for pull requests) or \"read-write\"")
+        })?),
+        None => None,
+    };
+    Ok(CacheSpec {
+        url: c.url,
+        signing_key: c.signing_key,
+        trusted_keys,
+        mode,
+    })
 }
 
 /// A relative path with `.` and empty segments dropped; absolute paths and `..` refused.
@@ -209,7 +276,7 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
     Ok(WorkspaceSpec {
         name,
         store_url: def.store.map(|s| s.url),
-        cache_url: def.cache.map(|c| c.url),
+        cache: def.cache.map(cache_spec).transpose()?,
         ignore: def.workspace.ignore,
         archives,
     })
@@ -218,6 +285,26 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_keys_and_mode_are_checked_at_their_line() {
+        let key = release::SecretKey::from_seed([3; 32]).public().to_string();
+        let ok = format!(
+            "[workspace]\nname = \"ops\"\n[cache]\nurl = \"s3://b/c\"\nsigning_key = \"ci-cache.key\"\ntrusted_keys = [\"{key}\"]\nmode = \"read\"\n"
+        );
+        let c = parse_workspace_file(&ok).unwrap().cache.unwrap();
+        assert_eq!(c.mode, Some(CacheMode::Read));
+        assert_eq!(c.trusted_keys.len(), 1);
+        assert_eq!(c.signing_key.as_deref(), Some("ci-cache.key"));
+        let bad_key = ok.replace(&key, "kiln-ed25519:nope");
+        let d = parse_workspace_file(&bad_key).unwrap_err();
+        assert!(d.message.contains("trusted_keys"), "{}", d.message);
+        assert_eq!(crate::line_col(&bad_key, d.span.unwrap().start).0, 6);
+        let bad_mode = ok.replace("\"read\"", "\"write\"");
+        let d = parse_workspace_file(&bad_mode).unwrap_err();
+        assert!(d.message.contains("not a cache mode"), "{}", d.message);
+        assert_eq!(crate::line_col(&bad_mode, d.span.unwrap().start).0, 7);
+    }
 
     #[test]
     fn parses_and_checks_archives() {

@@ -503,11 +503,38 @@ fn a_server_stopped_mid_upload_leaves_no_release_and_a_rerun_completes() {
     ls.stdout_has("big/channels/prod.json");
 }
 
+/// The cache key pair CI workers share: `KILN_CACHE_SIGNING_KEY` for `kiln`.
+fn cache_key(ws: &Ws) -> std::path::PathBuf {
+    let key = ws.tmp.path().join("cache.key");
+    if !key.exists() {
+        ws.kiln(&["keygen", "--out", key.to_str().unwrap()])
+            .expect(0);
+    }
+    key
+}
+
+/// `kiln ARGS` as a CI worker holding the cache key `key`.
+fn worker(ws: &Ws, s3: &S3Server, key: &Path, args: &[&str]) -> Run {
+    let out = ws
+        .command(args)
+        .envs(s3.env())
+        .env("KILN_CACHE_SIGNING_KEY", key)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 #[test]
 fn the_remote_cache_lets_a_second_worker_skip_every_action() {
     let first = workspace(1000);
     let s3 = S3Server::start(&first.tmp.path().join("s3"), &["cache"]);
     let cache = s3.url("cache/kiln");
+    let key = cache_key(&first);
+    let kiln = |ws: &Ws, _: &S3Server, args: &[&str]| worker(ws, &s3, &key, args);
     kiln(&first, &s3, &["build", "--remote-cache", &cache])
         .expect(0)
         .stderr_has("2 action(s) run");
@@ -567,4 +594,195 @@ fn the_remote_cache_lets_a_second_worker_skip_every_action() {
         .expect(0)
         .stderr_has("genrule //tool:stamp");
     let _ = Path::new("/");
+}
+
+/// The genrule's record in the remote cache (the one naming stamp.txt), as stored.
+fn genrule_record(s3: &S3Server, dir: &Path) -> (String, serde_json::Value) {
+    let ls = s3
+        .aws(&["s3", "ls", "--recursive", "s3://cache/kiln/ac/"])
+        .expect(0);
+    for line in ls.stdout.lines() {
+        let name = line.split_whitespace().last().unwrap();
+        let local = dir.join("record.json");
+        s3.aws(&[
+            "s3",
+            "cp",
+            &format!("s3://cache/{name}"),
+            local.to_str().unwrap(),
+        ])
+        .expect(0);
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&local).unwrap()).unwrap();
+        if v["record"]
+            .as_str()
+            .is_some_and(|r| r.contains("stamp.txt"))
+        {
+            return (name.to_string(), v);
+        }
+    }
+    panic!("no genrule record in {}", ls.stdout);
+}
+
+fn put(s3: &S3Server, dir: &Path, key: &str, bytes: &[u8]) {
+    let local = dir.join("upload");
+    std::fs::write(&local, bytes).unwrap();
+    s3.aws(&[
+        "s3",
+        "cp",
+        local.to_str().unwrap(),
+        &format!("s3://cache/{key}"),
+    ])
+    .expect(0);
+}
+
+#[test]
+fn a_tampered_cache_record_never_reaches_a_bundle() {
+    let ci = workspace(1000);
+    let s3 = S3Server::start(&ci.tmp.path().join("s3"), &["cache"]);
+    let cache = s3.url("cache/kiln");
+    let key = cache_key(&ci);
+    worker(&ci, &s3, &key, &["build", "--remote-cache", &cache]).expect(0);
+    let scratch = ci.tmp.path().join("attacker");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let (name, genuine) = genrule_record(&s3, &scratch);
+
+    // The attacker can write the bucket but holds no key: an evil blob, and the
+    // genrule's record pointed at it, in each of the ways they could try.
+    let evil = b"EVIL OUTPUT\n";
+    let evil_sha = e2e::sha256_hex(evil);
+    put(&s3, &scratch, &format!("kiln/cas/sha256/{evil_sha}"), evil);
+    let mut record: serde_json::Value =
+        serde_json::from_str(genuine["record"].as_str().unwrap()).unwrap();
+    record["outputs"][0]["sha256"] = evil_sha.clone().into();
+    record["outputs"][0]["size"] = evil.len().into();
+    let record = serde_json::to_string(&record).unwrap();
+    let own = ci.tmp.path().join("attacker.key");
+    ci.kiln(&["keygen", "--out", own.to_str().unwrap()])
+        .expect(0);
+    let mut resigned = genuine.clone();
+    resigned["record"] = record.clone().into();
+    let unsigned = record.clone().into_bytes();
+    // Another action's genuine record moved to this key.
+    let ls = s3
+        .aws(&["s3", "ls", "--recursive", "s3://cache/kiln/ac/"])
+        .stdout;
+    let other = ls
+        .lines()
+        .map(|l| l.split_whitespace().last().unwrap().to_string())
+        .find(|n| *n != name)
+        .unwrap();
+    let other_local = scratch.join("other.json");
+    s3.aws(&[
+        "s3",
+        "cp",
+        &format!("s3://cache/{other}"),
+        other_local.to_str().unwrap(),
+    ])
+    .expect(0);
+    let moved = std::fs::read(&other_local).unwrap();
+    let tampered: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "edited, old signature",
+            serde_json::to_vec(&resigned).unwrap(),
+        ),
+        ("unsigned", unsigned),
+        ("another action's record", moved),
+    ];
+    for (how, bytes) in tampered {
+        put(
+            &s3,
+            &scratch,
+            name.strip_prefix("cache/").unwrap_or(&name),
+            &bytes,
+        );
+        let pr = workspace(1000);
+        let run = worker(&pr, &s3, &key, &["build", "--remote-cache", &cache]).expect(0);
+        assert_eq!(
+            run.stderr.matches("warning: remote cache").count(),
+            1,
+            "{how}: {}",
+            run.stderr
+        );
+        run.stderr_has("it is ignored and the action runs here");
+        run.stderr_has("genrule //tool:stamp");
+        let out = std::fs::read_to_string(pr.path("kiln-out/tool/stamp.txt")).unwrap();
+        assert_eq!(out, "ONE\n", "{how}");
+        let listing = e2e::sh("tar xzOf kiln-out/tool/big.tar.gz", &pr.root);
+        assert!(
+            !listing.stdout.contains("EVIL"),
+            "{how}: the evil blob reached the bundle"
+        );
+    }
+    // Properly signed, by a key nobody trusts, is no better.
+    let own_key = release::SecretKey::parse(&std::fs::read_to_string(&own).unwrap()).unwrap();
+    let action = name.rsplit('/').next().unwrap();
+    let mut signed = format!("kiln-cache-record-v1\0{action}\0").into_bytes();
+    signed.extend_from_slice(record.as_bytes());
+    let forged = serde_json::json!({
+        "schema": 1,
+        "record": record,
+        "signature": own_key.sign(&signed),
+    });
+    put(
+        &s3,
+        &scratch,
+        name.strip_prefix("cache/").unwrap_or(&name),
+        forged.to_string().as_bytes(),
+    );
+    let pr = workspace(1000);
+    let run = worker(&pr, &s3, &key, &["build", "--remote-cache", &cache]).expect(0);
+    run.stderr_has("which is not among the trusted keys");
+    run.stderr_has("genrule //tool:stamp");
+    assert_eq!(
+        std::fs::read_to_string(pr.path("kiln-out/tool/stamp.txt")).unwrap(),
+        "ONE\n"
+    );
+    // The worker put its genuine record back: the next worker is served again.
+    let pr = workspace(1000);
+    let run = worker(&pr, &s3, &key, &["build", "--remote-cache", &cache]).expect(0);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    run.stderr_has("0 action(s) run, 2 from cache");
+
+    // Read mode never writes, whatever WORKSPACE.toml says; and needs no key.
+    let before = s3
+        .aws(&["s3", "ls", "--recursive", "s3://cache/kiln/"])
+        .stdout;
+    let pr = workspace(1000);
+    pr.write("tool/msg.txt", "pull request\n");
+    pr.write(
+        "WORKSPACE.toml",
+        format!("[workspace]\nname = \"t\"\n[cache]\nurl = \"{cache}\"\nmode = \"read-write\"\n"),
+    );
+    let run = worker(&pr, &s3, &key, &["build", "--remote-cache-mode", "read"]).expect(0);
+    run.stderr_has("genrule //tool:stamp");
+    let after = s3
+        .aws(&["s3", "ls", "--recursive", "s3://cache/kiln/"])
+        .stdout;
+    assert_eq!(
+        before.lines().count(),
+        after.lines().count(),
+        "read mode wrote:\n{after}"
+    );
+    // The flag in the other position, and through the environment: the same.
+    let run = pr
+        .command(&["--remote-cache-mode=read", "build", "//tool:all"])
+        .envs(s3.env())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let run = pr
+        .command(&["build"])
+        .envs(s3.env())
+        .env("KILN_REMOTE_CACHE_MODE", "read")
+        .env("KILN_CACHE_SIGNING_KEY", &key)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let after = s3
+        .aws(&["s3", "ls", "--recursive", "s3://cache/kiln/"])
+        .stdout;
+    assert_eq!(
+        before.lines().count(),
+        after.lines().count(),
+        "read mode wrote:\n{after}"
+    );
 }
