@@ -5,6 +5,7 @@
 mod gz;
 mod pack;
 mod path;
+mod tarfmt;
 mod unpack;
 
 pub use gz::GZIP_FORMAT;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use release::{Digest, Hasher};
 
 use crate::path::{LinkEscape, normalize_entry_path, resolve_in_tree, resolve_link};
+use crate::tarfmt::{self, Records};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -161,15 +162,37 @@ pub fn unpack(
         None => String::new(),
     };
     let mut sink = Sink::new(dest, prefix, limits);
+    let result = match format {
+        Format::Zip => unpack_zip(io::BufReader::new(file), &mut sink),
+        tar => unpack_tar(decompress(tar, file), &mut sink),
+    };
+    match result {
+        Err(UnpackError::Corrupt(why)) if why.contains("checksum mismatch") => {
+            // Say which entry, and whether it is the old signed-checksum convention.
+            let file = File::open(archive).map_err(read_err)?;
+            Err(match tarfmt::explain_checksum(decompress(format, file)) {
+                Some((entry, true)) => UnpackError::Refused {
+                    entry,
+                    why: "its header uses the old signed checksum (pre-POSIX tar, as HP-UX and v7 wrote), which kiln does not read".into(),
+                },
+                Some((entry, false)) => UnpackError::Corrupt(format!("the header of entry {entry:?} fails its checksum")),
+                None => UnpackError::Corrupt(why),
+            })
+        }
+        r => r,
+    }?;
+    sink.finish()
+}
+
+/// The tar stream inside an archive file of `format` (not zip).
+fn decompress(format: Format, file: File) -> Box<dyn Read> {
     let reader = io::BufReader::with_capacity(256 * 1024, file);
     match format {
-        Format::TarGz => unpack_tar(flate2::read::MultiGzDecoder::new(reader), &mut sink)?,
-        Format::TarXz => unpack_tar(liblzma::read::XzDecoder::new(reader), &mut sink)?,
-        Format::TarBz2 => unpack_tar(bzip2::read::MultiBzDecoder::new(reader), &mut sink)?,
-        Format::Tar => unpack_tar(reader, &mut sink)?,
-        Format::Zip => unpack_zip(reader, &mut sink)?,
+        Format::TarGz => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+        Format::TarXz => Box::new(liblzma::read::XzDecoder::new(reader)),
+        Format::TarBz2 => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
+        Format::Tar | Format::Zip => Box::new(reader),
     }
-    sink.finish()
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -189,53 +212,162 @@ fn corrupt(e: impl std::fmt::Display) -> UnpackError {
 
 fn unpack_tar(reader: impl Read, sink: &mut Sink) -> Result<(), UnpackError> {
     let mut archive = tar::Archive::new(reader);
+    // A Solaris `X` header describes the entry after it, as a PAX `x` header does.
+    let mut solaris: Option<Records> = None;
     for entry in archive.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let kind = entry.header().entry_type();
-        let link = || -> Result<String, UnpackError> {
-            let bytes = entry
-                .link_name_bytes()
-                .ok_or_else(|| UnpackError::Refused {
-                    entry: raw.clone(),
-                    why: "link without a target".into(),
-                })?;
-            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        let shown = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let refused = |why: String| UnpackError::Refused {
+            entry: shown.clone(),
+            why,
+        };
+        let own = match entry.pax_extensions() {
+            Ok(Some(exts)) => tarfmt::records(exts).map_err(&refused)?,
+            Ok(None) => Vec::new(),
+            Err(e) => return Err(corrupt(e)),
+        };
+        let mut recs = solaris.take().unwrap_or_default();
+        if let Some(size) = tarfmt::get(&recs, "size")
+            && size
+                != entry
+                    .header()
+                    .size()
+                    .map_err(corrupt)?
+                    .to_string()
+                    .as_bytes()
+        {
+            return Err(refused(
+                "a Solaris extended header (type 'X') gives it another size, which kiln does not apply".into(),
+            ));
+        }
+        recs.extend(own);
+        let utf8 = |bytes: &[u8], what: &str| {
+            String::from_utf8(bytes.to_vec()).map_err(|_| {
+                refused(format!(
+                    "its {what} is not valid UTF-8, and kiln keeps names as the bytes they are or not at all"
+                ))
+            })
+        };
+        let path_bytes = tarfmt::get(&recs, "path")
+            .map(<[u8]>::to_vec)
+            .unwrap_or_else(|| entry.path_bytes().into_owned());
+        let link_target = |entry: &tar::Entry<_>| -> Result<String, UnpackError> {
+            let bytes = tarfmt::get(&recs, "linkpath")
+                .map(<[u8]>::to_vec)
+                .or_else(|| entry.link_name_bytes().map(|b| b.into_owned()))
+                .ok_or_else(|| refused("link without a target".into()))?;
+            utf8(&bytes, "link target")
         };
         match kind {
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mode = entry.header().mode().map_err(corrupt)?;
-                sink.file(&raw, mode & 0o111 != 0, &mut entry)?;
+            // Old (v7) archives mark a directory by a trailing slash on a typeflag-NUL
+            // entry; GNU tar reads it so.
+            tar::EntryType::Regular
+                if entry.header().as_bytes()[156] == 0 && path_bytes.ends_with(b"/") =>
+            {
+                if entry.header().size().map_err(corrupt)? != 0 {
+                    return Err(refused(
+                        "an old-style directory entry with a non-zero size (GNU tar ignores the size; kiln cannot read past it)".into(),
+                    ));
+                }
+                sink.dir(&utf8(&path_bytes, "name")?)?
             }
-            tar::EntryType::Directory => sink.dir(&raw)?,
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                let mode = entry.header().mode().map_err(corrupt)?;
+                let sparse = tarfmt::sparse(&recs)
+                    .map_err(|why| refused(format!("a GNU sparse file in PAX headers: {why}")))?;
+                match sparse {
+                    None => {
+                        let raw = utf8(&path_bytes, "name")?;
+                        sink.file(&raw, mode & 0o111 != 0, &mut entry)?;
+                    }
+                    Some(sp) => {
+                        let raw = utf8(sp.name.as_deref().unwrap_or(&path_bytes), "name")?;
+                        let bad = |why: String| {
+                            refused(format!("a GNU sparse file (format {}): {why}", sp.format))
+                        };
+                        let stored = entry.size();
+                        let (map, stored) = match sp.map {
+                            Some(map) => (map, stored),
+                            None => {
+                                let (map, took) = tarfmt::read_map_1_0(&mut entry).map_err(bad)?;
+                                (map, stored.saturating_sub(took))
+                            }
+                        };
+                        tarfmt::check_map(&map, sp.real_size, stored).map_err(bad)?;
+                        let mut expanded = tarfmt::SparseReader::new(&mut entry, map, sp.real_size);
+                        sink.file(&raw, mode & 0o111 != 0, &mut expanded)?;
+                    }
+                }
+            }
+            tar::EntryType::Directory => {
+                // POSIX: a directory's size stores no data, and GNU tar reads none;
+                // the tar crate would take the next headers for its data.
+                if entry.header().size().map_err(corrupt)? != 0 {
+                    return Err(refused(
+                        "a directory entry with a non-zero size (GNU tar ignores the size; kiln cannot read past it)".into(),
+                    ));
+                }
+                sink.dir(&utf8(&path_bytes, "name")?)?
+            }
             tar::EntryType::Symlink => {
-                let target = link()?;
-                sink.symlink(&raw, &target)?;
+                let target = link_target(&entry)?;
+                sink.symlink(&utf8(&path_bytes, "name")?, &target)?;
             }
             tar::EntryType::Link => {
-                let target = link()?;
-                sink.hardlink(&raw, &target)?;
+                let target = link_target(&entry)?;
+                sink.hardlink(&utf8(&path_bytes, "name")?, &target)?;
             }
-            // Metadata entries the tar crate does not fold into the next entry itself.
-            tar::EntryType::XGlobalHeader => {}
-            other => {
-                return Err(UnpackError::Refused {
-                    entry: raw,
-                    why: format!("{} entries are not allowed", describe(other)),
-                });
+            tar::EntryType::XGlobalHeader => {
+                let mut data = Vec::new();
+                (&mut entry)
+                    .take(1 << 20)
+                    .read_to_end(&mut data)
+                    .map_err(corrupt)?;
+                let global = tarfmt::records(tar::PaxExtensions::new(&data)).map_err(&refused)?;
+                if let Some((k, _)) = global.iter().find(|(k, _)| {
+                    ["path", "linkpath", "size"].contains(&k.as_str())
+                        || k.starts_with("GNU.sparse.")
+                }) {
+                    return Err(refused(format!(
+                        "a PAX global header sets {k} for every entry after it, which kiln does not apply"
+                    )));
+                }
             }
+            other => match other.as_byte() {
+                b'X' => {
+                    let mut data = Vec::new();
+                    (&mut entry)
+                        .take(1 << 20)
+                        .read_to_end(&mut data)
+                        .map_err(corrupt)?;
+                    solaris =
+                        Some(tarfmt::records(tar::PaxExtensions::new(&data)).map_err(&refused)?);
+                }
+                b'D' => sink.dir(&utf8(&path_bytes, "name")?)?,
+                b'V' => {} // a GNU volume label: GNU tar extracts nothing for it
+                _ => {
+                    return Err(refused(format!(
+                        "{} entries are not allowed",
+                        describe(other)
+                    )));
+                }
+            },
         }
     }
     Ok(())
 }
 
-fn describe(kind: tar::EntryType) -> &'static str {
+fn describe(kind: tar::EntryType) -> String {
     match kind {
-        tar::EntryType::Char => "character device",
-        tar::EntryType::Block => "block device",
-        tar::EntryType::Fifo => "fifo",
-        tar::EntryType::GNUSparse => "sparse file",
-        _ => "unknown",
+        tar::EntryType::Char => "character device".into(),
+        tar::EntryType::Block => "block device".into(),
+        tar::EntryType::Fifo => "fifo".into(),
+        other => match other.as_byte() {
+            b'M' => "GNU multi-volume continuation (type 'M')".into(),
+            b'N' => "old GNU long name (type 'N')".into(),
+            b => format!("unknown (type {:?})", b as char),
+        },
     }
 }
 

@@ -398,3 +398,34 @@ fn a_decompression_bomb_among_the_pins_is_refused_unless_raised() {
         .stderr_has("WORKSPACE.toml:8")
         .stderr_has("max_ratio must be at least 1");
 }
+
+#[test]
+fn a_pinned_archive_is_packed_as_gnu_tar_extracts_it_never_altered() {
+    // GNU tar's own sparse archives (PAX 1.0 and 0.1), and a non-UTF-8 name.
+    let work = tempfile::tempdir().unwrap();
+    let make = sh(
+        "mkdir -p src && printf 'head' > src/sparse && truncate -s 70000 src/sparse && printf 'tail' >> src/sparse \
+         && tar --sparse --format=pax -cf v10.tar -C src sparse \
+         && tar --sparse --sparse-version=0.1 --format=pax -cf v01.tar -C src sparse \
+         && mkdir odd && printf x > \"$(printf 'odd/caf\\351')\" && tar --format=gnu -cf odd.tar odd",
+        work.path(),
+    );
+    assert_eq!(make.code, 0, "{}", make.stderr);
+    let expected = std::fs::read(work.path().join("src/sparse")).unwrap();
+    for t in ["v10.tar", "v01.tar"] {
+        let bytes = std::fs::read(work.path().join(t)).unwrap();
+        let ws = archive_ws(&bytes, "");
+        ws.kiln(&["build"]).expect(0);
+        let out = sh("tar xzOf kiln-out/p/b.tar.gz runfiles/up/sparse", &ws.root);
+        assert_eq!(out.stdout.len(), 70004, "{t}");
+        assert!(
+            out.stdout.as_bytes() == expected.as_slice(),
+            "{t}: content differs"
+        );
+    }
+    let ws = archive_ws(&std::fs::read(work.path().join("odd.tar")).unwrap(), "");
+    ws.kiln(&["build"])
+        .expect(1)
+        .stderr_has("archive @up")
+        .stderr_has("is not valid UTF-8");
+}
