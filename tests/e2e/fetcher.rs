@@ -959,3 +959,68 @@ fn hosts_install_only_what_a_trusted_key_signed_and_never_go_back_in_time() {
         .expect(2)
         .stderr_has("trusted_keys[0]");
 }
+
+/// Health checks and service commands see only stdin, stdout and stderr, whatever
+/// descriptors config management left open when it called kiln-fetch.
+#[test]
+fn only_stdin_stdout_and_stderr_reach_health_checks_and_service_commands() {
+    let b = Builds::new();
+    let log = b.ws.tmp.path().join("fds.log");
+    let probe = |who: &str| {
+        format!(
+            "for fd in 3 4 5 6 7 8 9; do if (: <&$fd) 2>/dev/null || (: >&$fd) 2>/dev/null; then echo \"{who} open $fd\"; fi; done >> {}; echo \"{who} ran\" >> {}",
+            log.display(),
+            log.display()
+        )
+    };
+    b.ws.write_exec(
+        "svc/health.sh",
+        &format!("#!/bin/sh\n{}\n", probe("health")),
+    );
+    b.demo(1, "v1", true);
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let cmd_script = host.tmp.path().join("restart.sh");
+    std::fs::write(&cmd_script, format!("#!/bin/sh\n{}\n", probe("command"))).unwrap();
+    sh(
+        &format!("chmod 755 {}", cmd_script.display()),
+        Path::new("/"),
+    )
+    .expect(0);
+    std::fs::write(
+        &host.config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{}\"]\n[services]\nmanager = \"command\"\ncommand = \"{} {{name}}\"\n",
+            b.store().display(),
+            host.root.display(),
+            b.public,
+            cmd_script.display()
+        ),
+    )
+    .unwrap();
+    let secret = host.tmp.path().join("secret");
+    std::fs::write(&secret, "SECRET\n").unwrap();
+    let run = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "exec 7<'{s}' 8<'{s}'; exec '{}' --config '{}' install demo --version 1",
+            e2e::bin("kiln-fetch").display(),
+            host.config.display(),
+            s = secret.display()
+        ))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let seen = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        seen.contains("command ran") && seen.contains("health ran"),
+        "{seen}"
+    );
+    assert!(!seen.contains("open"), "descriptors reached them:\n{seen}");
+}
