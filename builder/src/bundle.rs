@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use archive::{PackEntry, PackSource};
 use release::{Digest, FileEntry, Input, MANIFEST_PATH, Manifest, SCHEMA};
@@ -235,16 +235,20 @@ pub fn build_bundle(
         std::fs::metadata(ctx.cache.cas_path(&r.sha256))
             .is_ok_and(|m| m.is_file() && m.len() == r.size)
     };
-    let local = read_json::<ActionResult>(&ac).filter(in_cas);
+    let local = std::fs::read(&ac)
+        .ok()
+        .and_then(|b| crate::remote::Remote::local_record(ctx.remote, &key, b))
+        .and_then(|b| serde_json::from_slice::<ActionResult>(&b).ok())
+        .filter(in_cas);
     let remote = || {
         let blobs_of = |b: &[u8]| {
             serde_json::from_slice::<ActionResult>(b)
                 .map(|r| vec![r.sha256])
                 .unwrap_or_default()
         };
-        let bytes = ctx.remote?.fetch(ctx.cache, &key, blobs_of)?;
+        let (bytes, envelope) = ctx.remote?.fetch(ctx.cache, &key, blobs_of)?;
         let r: ActionResult = serde_json::from_slice(&bytes).ok()?;
-        ctx.cache.write_small(&ac, &bytes).ok()?;
+        ctx.cache.write_small(&ac, &envelope).ok()?;
         in_cas(&r).then_some(r)
     };
     let (result, status) = match local.or_else(remote) {
@@ -296,10 +300,6 @@ pub fn build_bundle(
     }
     ctx.out.write(&state_path, &serde_json::to_vec(&state)?)?;
     Ok(built(status, &result))
-}
-
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 /// The state `out` is in now, carrying over the key and digest from `like`.

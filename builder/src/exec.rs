@@ -150,8 +150,13 @@ pub struct TestResult {
 }
 
 impl Runner<'_> {
-    /// The local action cache, then the remote one (whose hit is kept locally).
-    fn lookup(&self, key: &Digest) -> Option<ActionRecord> {
+    /// The local action cache, then the remote one (whose hit is kept locally). A
+    /// record must name exactly the outputs `outs` declares, in order.
+    fn lookup(&self, key: &Digest, outs: &[String]) -> Option<ActionRecord> {
+        let declared = |rec: &ActionRecord| {
+            rec.outputs.len() == outs.len()
+                && rec.outputs.iter().zip(outs).all(|(o, d)| o.path == *d)
+        };
         let complete = |rec: &ActionRecord| {
             rec.outputs.iter().all(|o| {
                 std::fs::metadata(self.cache.cas_path(&o.sha256))
@@ -160,7 +165,9 @@ impl Runner<'_> {
         };
         if let Some(rec) = std::fs::read(self.cache.ac_path(key))
             .ok()
+            .and_then(|b| Remote::local_record(self.remote, key, b))
             .and_then(|b| serde_json::from_slice::<ActionRecord>(&b).ok())
+            .filter(|r| declared(r))
             .filter(complete)
         {
             return Some(rec);
@@ -170,13 +177,13 @@ impl Runner<'_> {
                 .map(|r| r.outputs.iter().map(|o| o.sha256).collect())
                 .unwrap_or_default()
         };
-        let bytes = self.remote?.fetch(self.cache, key, blobs_of)?;
+        let (bytes, envelope) = self.remote?.fetch(self.cache, key, blobs_of)?;
         let rec: ActionRecord = serde_json::from_slice(&bytes).ok()?;
-        if rec.sandbox != self.mode.key_name() || !complete(&rec) {
+        if rec.sandbox != self.mode.key_name() || !declared(&rec) || !complete(&rec) {
             return None;
         }
         self.cache
-            .write_small(&self.cache.ac_path(key), &bytes)
+            .write_small(&self.cache.ac_path(key), &envelope)
             .ok()?;
         Some(rec)
     }
@@ -325,7 +332,7 @@ impl Runner<'_> {
             timeout: g.timeout,
         }
         .key();
-        let (record, mut status, took) = match self.lookup(&key) {
+        let (record, mut status, took) = match self.lookup(&key, &outs) {
             Some(r) => (r, Status::UpToDate, Duration::ZERO),
             None => {
                 let scratch = self.scratch(inputs)?;
@@ -525,7 +532,7 @@ impl Runner<'_> {
             &format!("{name}/test.log"),
         );
         let log_rel = OutDir::display(&log_in_out);
-        if let Some(rec) = self.lookup(&key)
+        if let Some(rec) = self.lookup(&key, &["test.log".to_string()])
             && let Some(log) = rec.outputs.first()
         {
             self.out

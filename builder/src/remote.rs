@@ -106,6 +106,18 @@ impl Remote {
         }
     }
 
+    /// Is `bytes` (read from the local action cache) a record to use? One this machine
+    /// produced is plain and used; one that came from a remote cache is kept in its
+    /// signed envelope and used only if this build trusts its signer too. The local
+    /// cache is shared by every workspace on the machine, and a workspace chooses the
+    /// keys it trusts: an untrusted build must not leave records a trusted one uses.
+    pub fn local_record(remote: Option<&Remote>, key: &Digest, bytes: Vec<u8>) -> Option<Vec<u8>> {
+        if serde_json::from_slice::<Envelope>(&bytes).is_err() {
+            return Some(bytes);
+        }
+        remote?.verified(key, &bytes).ok()
+    }
+
     fn give_up(&self, what: &str, e: impl std::fmt::Display) {
         if !self.broken.swap(true, Ordering::Relaxed) {
             eprintln!(
@@ -120,13 +132,14 @@ impl Remote {
     }
 
     /// The record stored for an action key, with every blob it names copied into the
-    /// local CAS (verified), or None.
+    /// local CAS (verified), or None. Returns the record and the signed envelope it came
+    /// in: the envelope is what the local cache keeps (see [`local_record`]).
     pub fn fetch(
         &self,
         cache: &Cache,
         key: &Digest,
         blobs_of: impl Fn(&[u8]) -> Vec<Digest>,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<(Vec<u8>, Vec<u8>)> {
         if !self.usable() {
             return None;
         }
@@ -145,7 +158,8 @@ impl Remote {
                 return None;
             }
         };
-        let bytes = self.open_envelope(key, &bytes)?;
+        let envelope = bytes;
+        let bytes = self.open_envelope(key, &envelope)?;
         for d in blobs_of(&bytes) {
             if cache.cas_path(&d).is_file() {
                 continue;
@@ -155,7 +169,7 @@ impl Remote {
                 return None;
             }
         }
-        Some(bytes)
+        Some((bytes, envelope))
     }
 
     fn fetch_blob(&self, cache: &Cache, d: &Digest) -> anyhow::Result<()> {

@@ -429,3 +429,100 @@ fn a_pinned_archive_is_packed_as_gnu_tar_extracts_it_never_altered() {
         .stderr_has("archive @up")
         .stderr_has("is not valid UTF-8");
 }
+
+/// An untrusted build may trust keys of its own (its WORKSPACE.toml is the
+/// attacker's), but what it takes from a remote cache on that trust must never be
+/// served to a trusted build sharing the machine's local cache.
+#[test]
+fn records_an_untrusted_build_trusted_are_never_served_to_a_trusted_build() {
+    let legit = Ws::new();
+    let rule = "[[genrule]]\nname = \"g\"\nouts = [\"out.txt\"]\ncmd = \"echo legit > $OUTS\"\n";
+    legit
+        .write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+        .write("p/BUILD.toml", rule);
+    // The action's key, as any cache listing shows it.
+    let probe = legit.tmp.path().join("probe-cache");
+    let ci_key = legit.tmp.path().join("ci.key");
+    legit
+        .kiln(&["keygen", "--out", ci_key.to_str().unwrap()])
+        .expect(0);
+    let url = format!("file://{}", probe.display());
+    legit
+        .command(&["build", "--remote-cache", &url])
+        .env("KILN_CACHE", legit.tmp.path().join("probe-local"))
+        .env("KILN_CACHE_SIGNING_KEY", &ci_key)
+        .output()
+        .unwrap();
+    let key = std::fs::read_dir(probe.join("ac"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .into_owned();
+
+    // The pull request: the same rule, a cache of its own making, its own key trusted.
+    let pr = Ws::new();
+    let atk_key = pr.tmp.path().join("atk.key");
+    let atk_pub = pr
+        .kiln(&["keygen", "--out", atk_key.to_str().unwrap()])
+        .expect(0)
+        .stdout
+        .trim()
+        .to_string();
+    let evil = b"PWNED\n";
+    let evil_sha = e2e::sha256_hex(evil);
+    pr.write(&format!("third_party/cache/cas/sha256/{evil_sha}"), evil);
+    let record = format!(
+        "{{\"sandbox\":\"linux-v1\",\"outputs\":[{{\"path\":\"out.txt\",\"sha256\":\"{evil_sha}\",\"size\":{},\"executable\":false}}]}}",
+        evil.len()
+    );
+    let secret = release::SecretKey::parse(&std::fs::read_to_string(&atk_key).unwrap()).unwrap();
+    let mut signed = format!("kiln-cache-record-v1\0{key}\0").into_bytes();
+    signed.extend_from_slice(record.as_bytes());
+    let envelope = format!(
+        "{{\"schema\":1,\"record\":{},\"signature\":{}}}",
+        serde_json::to_string(&record).unwrap(),
+        String::from_utf8(secret.sign(&signed).to_bytes()).unwrap()
+    );
+    pr.write(&format!("third_party/cache/ac/{key}"), envelope);
+    pr.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"t\"\n[cache]\nurl = \"file://third_party/cache\"\ntrusted_keys = [\"{atk_pub}\"]\n"
+        ),
+    )
+    .write("p/BUILD.toml", rule);
+    // Both share CI's local cache, as builds on one worker do.
+    let shared = legit.tmp.path().join("worker-cache");
+    let run = pr
+        .command(&["build", "--remote-cache-mode", "read"])
+        .env("KILN_CACHE", &shared)
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The untrusted build got what it asked for...
+    assert_eq!(
+        std::fs::read_to_string(pr.path("kiln-out/p/out.txt")).unwrap(),
+        "PWNED\n"
+    );
+    // ...and the trusted one, on the same local cache, with no remote cache at all, runs
+    // the action itself.
+    let run = legit
+        .command(&["build"])
+        .env("KILN_CACHE", &shared)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(legit.path("kiln-out/p/out.txt")).unwrap(),
+        "legit\n",
+        "a record only the pull request trusted reached a trusted build"
+    );
+}
