@@ -3,7 +3,9 @@
 //! device files and fifos are refused. Regular files are hashed as they are written,
 //! and modes are normalized to 0644/0755 (no setuid, setgid or sticky bits).
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::{OpenOptionsExt, symlink};
@@ -164,9 +166,25 @@ pub fn unpack(
     let mut sink = Sink::new(dest, prefix, limits);
     let result = match format {
         Format::Zip => unpack_zip(io::BufReader::new(file), &mut sink),
-        tar => unpack_tar(decompress(tar, file), &mut sink),
+        tar => {
+            let guarded = Guard {
+                inner: decompress(tar, file),
+                read: 0,
+                counts: sink.counts.clone(),
+            };
+            unpack_tar(guarded, &mut sink)
+        }
     };
     match result {
+        Err(UnpackError::Corrupt(why)) if why.contains(META_REFUSED) => {
+            Err(UnpackError::Refused {
+                entry: "(headers)".into(),
+                why: format!(
+                    "more than {} MiB of headers, long names or PAX records beside its files (a bomb)",
+                    META_FLOOR >> 20
+                ),
+            })
+        }
         Err(UnpackError::Corrupt(why)) if why.contains("checksum mismatch") => {
             // Say which entry, and whether it is the old signed-checksum convention.
             let file = File::open(archive).map_err(read_err)?;
@@ -216,6 +234,9 @@ fn unpack_tar(reader: impl Read, sink: &mut Sink) -> Result<(), UnpackError> {
     let mut solaris: Option<Records> = None;
     for entry in archive.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
+        let counts = &sink.counts;
+        counts.declared.set(counts.declared.get().saturating_add(entry.size()));
+        counts.headers.set(counts.headers.get() + 1);
         let kind = entry.header().entry_type();
         let shown = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let refused = |why: String| UnpackError::Refused {
@@ -260,11 +281,9 @@ fn unpack_tar(reader: impl Read, sink: &mut Sink) -> Result<(), UnpackError> {
             utf8(&bytes, "link target")
         };
         match kind {
-            // Old (v7) archives mark a directory by a trailing slash on a typeflag-NUL
-            // entry; GNU tar reads it so.
-            tar::EntryType::Regular
-                if entry.header().as_bytes()[156] == 0 && path_bytes.ends_with(b"/") =>
-            {
+            // Old (v7) archives mark a directory by a trailing slash on a regular entry;
+            // GNU tar reads any regular or contiguous entry so.
+            tar::EntryType::Regular | tar::EntryType::Continuous if path_bytes.ends_with(b"/") => {
                 if entry.header().size().map_err(corrupt)? != 0 {
                     return Err(refused(
                         "an old-style directory entry with a non-zero size (GNU tar ignores the size; kiln cannot read past it)".into(),
@@ -380,7 +399,10 @@ fn unpack_zip(reader: impl Read + Seek, sink: &mut Sink) -> Result<(), UnpackErr
         match mode & 0o170000 {
             0o120000 => {
                 let mut target = String::new();
-                f.read_to_string(&mut target).map_err(corrupt)?;
+                (&mut f)
+                    .take(4096)
+                    .read_to_string(&mut target)
+                    .map_err(corrupt)?;
                 sink.symlink(&raw, &target)?;
             }
             0o040000 => sink.dir(&raw)?,
@@ -397,13 +419,55 @@ fn unpack_zip(reader: impl Read + Seek, sink: &mut Sink) -> Result<(), UnpackErr
     Ok(())
 }
 
+#[derive(Default)]
+struct Counts {
+    entries: Cell<u64>,
+    bytes: Cell<u64>,
+    /// Entries the tar reader returned, and the data sizes their headers declared
+    /// (read, or skipped past when strip_prefix leaves them out).
+    headers: Cell<u64>,
+    declared: Cell<u64>,
+}
+
+/// What a tar stream may hold besides file content: headers, padding, GNU long names
+/// and PAX headers, which the `tar` crate reads whole into memory, so a few hundred KB
+/// of gzip holding one 700 MiB "name" would exhaust the machine. 2 KiB per entry and
+/// 64 MiB in all are far above any real archive's.
+const META_PER_ENTRY: u64 = 2048;
+const META_FLOOR: u64 = 64 << 20;
+const META_REFUSED: &str = "kiln-meta-limit";
+
+/// The tar stream, counted against [`META_PER_ENTRY`] and [`META_FLOOR`].
+struct Guard<R> {
+    inner: R,
+    read: u64,
+    counts: Rc<Counts>,
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        let allowed = self
+            .counts
+            .declared
+            .get()
+            .saturating_add(self.counts.headers.get().saturating_mul(META_PER_ENTRY))
+            .saturating_add(META_FLOOR);
+        if self.read > allowed {
+            return Err(io::Error::other(META_REFUSED));
+        }
+        Ok(n)
+    }
+}
+
 /// Where entries land: applies strip_prefix, refuses escapes, records what it wrote.
 struct Sink<'a> {
     dest: &'a Path,
     prefix: String,
     limits: Limits,
-    entries: u64,
-    bytes: u64,
+    /// Entries placed and bytes of file content written, shared with the [`Guard`].
+    counts: Rc<Counts>,
     written: BTreeMap<String, TreeEntry>,
     dirs: BTreeSet<String>,
     top_level: BTreeSet<String>,
@@ -416,8 +480,7 @@ impl<'a> Sink<'a> {
             dest,
             prefix,
             limits,
-            entries: 0,
-            bytes: 0,
+            counts: Rc::new(Counts::default()),
             written: BTreeMap::new(),
             dirs: BTreeSet::new(),
             top_level: BTreeSet::new(),
@@ -428,8 +491,9 @@ impl<'a> Sink<'a> {
     /// The checked destination-relative path of an entry, or None when strip_prefix
     /// leaves it out.
     fn place(&mut self, raw: &str) -> Result<Option<String>, UnpackError> {
-        self.entries += 1;
-        if self.entries > self.limits.max_entries {
+        let entries = self.counts.entries.get() + 1;
+        self.counts.entries.set(entries);
+        if entries > self.limits.max_entries {
             return Err(UnpackError::TooBig {
                 entry: raw.to_string(),
                 what: "entries",
@@ -475,6 +539,18 @@ impl<'a> Sink<'a> {
             });
         }
         Ok(Some(rel))
+    }
+
+    /// A file or link where the archive already made a directory (GNU tar would
+    /// replace it; kiln refuses the archive instead).
+    fn not_a_dir(&self, raw: &str, rel: &str) -> Result<(), UnpackError> {
+        if self.dirs.contains(rel) {
+            return Err(UnpackError::Refused {
+                entry: raw.to_string(),
+                why: "duplicate entry: a directory of the same name came first".into(),
+            });
+        }
+        Ok(())
     }
 
     fn ensure_parent(&mut self, rel: &str) -> Result<PathBuf, UnpackError> {
@@ -528,6 +604,7 @@ impl<'a> Sink<'a> {
                 why: "a file where the root directory must be".into(),
             });
         }
+        self.not_a_dir(raw, &rel)?;
         let full = self.ensure_parent(&rel)?;
         let mode = if executable { 0o755 } else { 0o644 };
         let mut out = OpenOptions::new()
@@ -548,8 +625,9 @@ impl<'a> Sink<'a> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(corrupt(format!("{raw}: {e}"))),
             };
-            self.bytes += n as u64;
-            if self.bytes > self.limits.max_bytes {
+            let bytes = self.counts.bytes.get() + n as u64;
+            self.counts.bytes.set(bytes);
+            if bytes > self.limits.max_bytes {
                 drop(out);
                 let _ = fs::remove_file(&full);
                 return Err(UnpackError::TooBig {
@@ -587,6 +665,7 @@ impl<'a> Sink<'a> {
                 why: format!("symlink to {target:?} points outside the archive"),
             });
         }
+        self.not_a_dir(raw, &rel)?;
         let full = self.ensure_parent(&rel)?;
         symlink(target, &full).map_err(|source| UnpackError::Write { path: full, source })?;
         self.written.insert(
@@ -626,6 +705,7 @@ impl<'a> Sink<'a> {
                 "hard link to {target:?}, which is not a file extracted before it"
             )));
         };
+        self.not_a_dir(raw, &rel)?;
         let full = self.ensure_parent(&rel)?;
         fs::hard_link(self.dest.join(&target_rel), &full)
             .map_err(|source| UnpackError::Write { path: full, source })?;

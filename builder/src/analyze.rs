@@ -242,8 +242,31 @@ impl<'g> Sources<'g> {
         };
         let real = if fs_err::symlink_metadata(&abs)?.file_type().is_symlink() {
             let target = fs_err::read_link(&abs)?;
+            let ws = &self.graph.ws;
             match abs.canonicalize() {
-                Ok(real) if real.starts_with(&self.graph.ws.root) => real,
+                Ok(real) if real.starts_with(&ws.root) => {
+                    // Not into what kiln never reads: .git (a CI checkout's credentials
+                    // live in .git/config), other dot-directories, kiln-out, ignored dirs.
+                    if let Some(dir) = real
+                        .ancestors()
+                        .take_while(|d| *d != ws.root)
+                        .skip(1)
+                        .find(|d| skip_dir(&ws.root, &ws.ignore, d))
+                        .or_else(|| {
+                            let name = real.file_name()?.to_string_lossy();
+                            name.starts_with('.').then_some(real.as_path())
+                        })
+                    {
+                        let shown = dir.strip_prefix(&ws.root).unwrap_or(dir).display();
+                        return Err(refuse(
+                            format!(
+                                "{rel:?} is a symlink to {target:?}, which resolves into {shown}, which kiln never reads"
+                            ),
+                            "link only to sources of the workspace; dot-directories, kiln-out/ and ignored directories are not sources",
+                        ));
+                    }
+                    real
+                }
                 Ok(_) => {
                     return Err(refuse(
                         format!("{rel:?} is a symlink to {target:?}, which leaves the workspace"),

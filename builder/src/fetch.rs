@@ -124,6 +124,15 @@ impl<'a> Fetcher<'a> {
     }
 
     fn mismatch(&self, a: &Archive, source: &str, actual: &Digest) -> anyhow::Error {
+        // A file:// pin may name any file of the machine: its digest is not printed
+        // unless the file lies in the workspace (a build log is no oracle for host files).
+        let outside = local_path(&self.ws.root, source)
+            .is_some_and(|p| !p.canonicalize().is_ok_and(|p| p.starts_with(&self.ws.root)));
+        let actual = if outside {
+            "(not shown: the file lies outside the workspace)".to_string()
+        } else {
+            actual.to_string()
+        };
         with_hint(
             Code::Failed,
             format!(

@@ -158,7 +158,53 @@ impl Graph {
                 }
             }
         }
+        self.check_outputs()?;
         self.check_cycles()
+    }
+
+    /// Every file a target puts in kiln-out/ has a place of its own: not kiln's own
+    /// state (`.kiln/`, `logs/`, `testlogs/`), not another package's directory, and
+    /// not another target's output.
+    fn check_outputs(&self) -> Result<()> {
+        let mut owner: HashMap<String, String> = HashMap::new();
+        for (pkg, t) in self.all_targets() {
+            let outs: Vec<(String, std::ops::Range<usize>)> = match &t.kind {
+                TargetKind::Genrule(g) => g.outs.clone(),
+                TargetKind::Bundle(_) => vec![(format!("{}.tar.gz", t.name), t.name_span.clone())],
+                _ => continue,
+            };
+            let label = Graph::label_of(pkg, t).to_string();
+            for (out, span) in outs {
+                let place = crate::outdir::in_package(&pkg.name, &out);
+                let top = place.split('/').next().unwrap_or_default();
+                let why = if crate::outdir::RESERVED.contains(&top) {
+                    Some(format!(
+                        "output {out:?} would be kiln-out/{place}, where kiln keeps its own {top}"
+                    ))
+                } else if let Some(other) = self
+                    .packages
+                    .keys()
+                    .find(|k| k.len() > pkg.name.len() && place.starts_with(&format!("{k}/")))
+                {
+                    Some(format!(
+                        "output {out:?} would be kiln-out/{place}, among the outputs of package //{other}"
+                    ))
+                } else {
+                    owner.insert(place.clone(), label.clone()).map(|first| {
+                        format!("output {out:?} is kiln-out/{place}, which {first} writes too")
+                    })
+                };
+                if let Some(why) = why {
+                    return Err(self.error_at(
+                        pkg,
+                        span,
+                        format!("{label}: {why}"),
+                        Some("give the output another name or directory".into()),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_label(

@@ -19,6 +19,9 @@ use crate::error::{Code, Result, with_hint};
 
 pub const OUT_DIR: &str = "kiln-out";
 
+/// The top-level names below kiln-out/ that hold kiln's own files, never outputs.
+pub const RESERVED: &[&str] = &[".kiln", "logs", "testlogs"];
+
 pub struct OutDir {
     /// The workspace root.
     root: OwnedFd,

@@ -19,7 +19,9 @@ pub struct Tree {
 
 fn key(a: &Archive) -> Digest {
     let mut h = release::Hasher::new();
-    h.update(b"kiln-tree-v1\0");
+    // v2: link chains resolved against the tree, GNU tar's dialects (trees extracted
+    // by an earlier kiln are not trusted to have passed those checks).
+    h.update(b"kiln-tree-v2\0");
     h.update(a.sha256.hex().as_bytes());
     h.update(b"\0");
     h.update(a.strip_prefix.as_deref().unwrap_or("").as_bytes());
@@ -34,15 +36,6 @@ pub fn ensure_tree(
 ) -> Result<Tree> {
     let dir = cache.tree_dir(&key(a));
     let listing = dir.join("files.json");
-    if let Ok(bytes) = std::fs::read(&listing) {
-        let files: Vec<FileEntry> = serde_json::from_slice(&bytes)?;
-        return Ok(Tree {
-            root: dir.join("root"),
-            files,
-        });
-    }
-    let tmp = cache.tmp_path("tree");
-    fs_err::create_dir_all(tmp.join("root"))?;
     let packed = fs_err::metadata(blob)?.len();
     let by_ratio = packed
         .saturating_mul(a.limits.max_ratio)
@@ -51,6 +44,33 @@ pub fn ensure_tree(
         max_entries: a.limits.max_entries,
         max_bytes: a.limits.max_bytes.min(by_ratio),
     };
+    if let Ok(bytes) = std::fs::read(&listing) {
+        let files: Vec<FileEntry> = serde_json::from_slice(&bytes)?;
+        // Extracted under other limits, perhaps: this pin's limits hold all the same.
+        let total: u64 = files.iter().map(|f| f.size).sum();
+        let over = if files.len() as u64 > limits.max_entries {
+            Some(("entries", limits.max_entries))
+        } else if total > limits.max_bytes {
+            Some(("bytes", limits.max_bytes))
+        } else {
+            None
+        };
+        if let Some((what, limit)) = over {
+            let entry = files.last().map(|f| f.path.clone()).unwrap_or_default();
+            return Err(unpack_error(
+                ws,
+                a,
+                UnpackError::TooBig { entry, what, limit },
+                packed,
+            ));
+        }
+        return Ok(Tree {
+            root: dir.join("root"),
+            files,
+        });
+    }
+    let tmp = cache.tmp_path("tree");
+    fs_err::create_dir_all(tmp.join("root"))?;
     let result = archive::unpack(blob, &tmp.join("root"), a.strip_prefix.as_deref(), limits);
     let written = match result {
         Ok(w) => w,

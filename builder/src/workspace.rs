@@ -49,6 +49,18 @@ impl Workspace {
 
     pub fn load(root: &Path) -> Result<Workspace> {
         let path = root.join(WORKSPACE_FILE);
+        // Read only as a file of the workspace: a link could name any file of the machine,
+        // and its error messages would quote it.
+        if fs_err::symlink_metadata(&path)?.file_type().is_symlink() {
+            return Err(with_hint(
+                Code::BadInput,
+                format!(
+                    "{} is a symlink; kiln reads it only as a file of the workspace",
+                    path.display()
+                ),
+                "replace the link by the file itself",
+            ));
+        }
         let text = fs_err::read_to_string(&path)?;
         let rel = PathBuf::from(WORKSPACE_FILE);
         let spec = rules::parse_workspace_file(&text).map_err(|d| at(&rel, &text, &d))?;

@@ -174,6 +174,21 @@ fn a_source_symlink_that_leaves_the_workspace_is_refused() {
     let run = ws.kiln(&["build"]).expect(2);
     run.stderr_has("p/BUILD.toml:4")
         .stderr_has("leaves the workspace");
+    // Inside the workspace, but into what kiln never reads: CI's checkout credentials in
+    // .git/config, a .env file, kiln's own kiln-out/.
+    for (target, made) in [
+        ("../.git/config", ".git/config"),
+        ("../.env", ".env"),
+        ("../kiln-out/q/x", "kiln-out/q/x"),
+    ] {
+        let ws = source_ws(WRAPPER_DATA);
+        ws.write(made, "[http] extraheader = AUTHORIZATION: basic hunter2\n");
+        symlink(target, ws.path("p/env")).unwrap();
+        let run = ws.kiln(&["build"]).expect(2);
+        run.stderr_has("p/BUILD.toml:4")
+            .stderr_has("which kiln never reads");
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    }
     // A link through a link inside the workspace that ends outside.
     let ws = source_ws(WRAPPER_DATA);
     std::fs::create_dir_all(ws.path("q")).unwrap();
@@ -388,6 +403,21 @@ fn a_decompression_bomb_among_the_pins_is_refused_unless_raised() {
     ws.kiln(&["build"])
         .expect(1)
         .stderr_has("more than 10 entries (max_entries)");
+    // Extracted once under a higher limit, the cached tree is held to the lower one too.
+    let ws2 = archive_ws(&gz(&tar(&entries)), "max_entries = 100\n");
+    ws2.kiln(&["build"]).expect(0);
+    let lower = archive_ws(&gz(&tar(&entries)), "max_entries = 10\n");
+    let run = lower
+        .command(&["build"])
+        .env("KILN_CACHE", &ws2.cache)
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     // A genuine archive that expands a lot is accepted once its pin says so.
     let ws = archive_ws(&bomb, "max_ratio = 2000\n");
     ws.kiln(&["build"]).expect(0);
@@ -524,5 +554,89 @@ fn records_an_untrusted_build_trusted_are_never_served_to_a_trusted_build() {
         std::fs::read_to_string(legit.path("kiln-out/p/out.txt")).unwrap(),
         "legit\n",
         "a record only the pull request trusted reached a trusted build"
+    );
+}
+
+#[test]
+fn outputs_cannot_take_the_place_of_kiln_state_or_another_targets_output() {
+    let cases: &[(&str, &str, &str)] = &[
+        // (root BUILD.toml, p/BUILD.toml, what the error says)
+        (
+            "[[genrule]]\nname = \"x\"\nouts = [\".kiln/sources.json\"]\ncmd = \"touch $OUTS\"\n",
+            "",
+            "where kiln keeps its own .kiln",
+        ),
+        (
+            "[[genrule]]\nname = \"x\"\nouts = [\"logs/p/g.log\"]\ncmd = \"touch $OUTS\"\n",
+            "",
+            "where kiln keeps its own logs",
+        ),
+        (
+            "[[genrule]]\nname = \"x\"\nouts = [\"testlogs/p/t/test.log\"]\ncmd = \"touch $OUTS\"\n",
+            "",
+            "where kiln keeps its own testlogs",
+        ),
+        (
+            "[[genrule]]\nname = \"x\"\nouts = [\"p/b.tar.gz\"]\ncmd = \"touch $OUTS\"\n",
+            "[[wrapper]]\nname = \"w\"\nsrc = \"t.sh\"\n[[bundle]]\nname = \"b\"\nkind = \"tool\"\nbinaries = [\":w\"]\n",
+            "among the outputs of package //p",
+        ),
+        (
+            "",
+            "[[genrule]]\nname = \"x\"\nouts = [\"b.tar.gz\"]\ncmd = \"touch $OUTS\"\n[[wrapper]]\nname = \"w\"\nsrc = \"t.sh\"\n[[bundle]]\nname = \"b\"\nkind = \"tool\"\nbinaries = [\":w\"]\n",
+            "which //p:x writes too",
+        ),
+        (
+            "",
+            "[[genrule]]\nname = \"x\"\nouts = [\"o\"]\ncmd = \"touch $OUTS\"\n[[genrule]]\nname = \"y\"\nouts = [\"o\"]\ncmd = \"touch $OUTS\"\n",
+            "which //p:x writes too",
+        ),
+    ];
+    for (root, p, says) in cases {
+        let ws = Ws::new();
+        ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+            .write("BUILD.toml", root)
+            .write("p/BUILD.toml", p)
+            .write_exec("p/t.sh", "#!/bin/sh\n");
+        let run = ws.kiln(&["build"]);
+        assert_eq!(run.code, 2, "{says}: {}", run.stderr);
+        run.stderr_has(says).stderr_has("BUILD.toml:");
+        assert!(!ws.path("kiln-out").exists(), "{says}: nothing written");
+    }
+}
+
+#[test]
+fn host_files_are_not_read_through_the_workspace_file_or_a_pin() {
+    // A WORKSPACE.toml that is a link to a host file is refused, not parsed and quoted.
+    let ws = Ws::new();
+    let host = ws.tmp.path().join("host.toml");
+    std::fs::write(&host, "secret_key = \"hunter2\"\n").unwrap();
+    symlink(&host, ws.path("WORKSPACE.toml")).unwrap();
+    let run = ws.kiln(&["build"]).expect(2);
+    run.stderr_has("WORKSPACE.toml is a symlink");
+    assert!(
+        !run.stderr.contains("secret_key") && !run.stderr.contains("hunter2"),
+        "{}",
+        run.stderr
+    );
+    // A file:// pin naming a host file: a mismatch does not print the file's digest.
+    let secret = ws.tmp.path().join("shadow");
+    std::fs::write(&secret, "root:hunter2\n").unwrap();
+    let ws = Ws::new();
+    ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"t\"\n[[archive]]\nname = \"up\"\nurls = [\"file://{}\"]\nsha256 = \"{}\"\n",
+            secret.display(),
+            "0".repeat(64)
+        ),
+    )
+    .write("p/BUILD.toml", "[[bundle]]\nname = \"b\"\nkind = \"tool\"\ndata = [\"@up//:files\"]\n");
+    let run = ws.kiln(&["build"]).expect(1);
+    run.stderr_has("not shown: the file lies outside the workspace");
+    assert!(
+        !run.stderr.contains(&e2e::sha256_hex(b"root:hunter2\n")),
+        "{}",
+        run.stderr
     );
 }
