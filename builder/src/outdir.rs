@@ -9,7 +9,8 @@
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags};
@@ -28,6 +29,8 @@ pub struct OutDir {
     /// kiln-out itself, opened (and created) on first use: a build that fails before
     /// writing anything leaves no kiln-out behind.
     fd: OnceLock<OwnedFd>,
+    /// Directories below it already walked and checked, by their path below kiln-out.
+    opened: Mutex<HashMap<String, Arc<OwnedFd>>>,
     uid: u32,
 }
 
@@ -54,6 +57,7 @@ impl OutDir {
         let out = OutDir {
             root,
             fd: OnceLock::new(),
+            opened: Mutex::new(HashMap::new()),
             uid: rustix::process::geteuid().as_raw(),
         };
         // Check what is there now, so a refusal comes before any work (kiln's own
@@ -82,7 +86,7 @@ impl OutDir {
 
     /// The directory holding `rel`, walked one component at a time; None when a
     /// component is missing and `create` is false.
-    fn parent(&self, rel: &str, create: bool) -> Result<Option<(OwnedFd, String)>> {
+    fn parent(&self, rel: &str, create: bool) -> Result<Option<(Arc<OwnedFd>, String)>> {
         let parts: Vec<&str> = rel.split('/').collect();
         assert!(
             parts
@@ -91,6 +95,10 @@ impl OutDir {
             "kiln-out paths are plain relative paths: {rel:?}"
         );
         let (name, dirs) = parts.split_last().expect("split yields one part");
+        let key = dirs.join("/");
+        if let Some(fd) = self.opened.lock().expect("not poisoned").get(&key) {
+            return Ok(Some((fd.clone(), name.to_string())));
+        }
         let Some(top) = self.dir(create)? else {
             return Ok(None);
         };
@@ -103,6 +111,12 @@ impl OutDir {
                 None => return Ok(None),
             }
         }
+        // Checked once: a build writes many files into few directories.
+        let fd = Arc::new(fd);
+        self.opened
+            .lock()
+            .expect("not poisoned")
+            .insert(key, fd.clone());
         Ok(Some((fd, name.to_string())))
     }
 
