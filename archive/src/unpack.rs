@@ -5,11 +5,11 @@
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::{OpenOptionsExt, symlink};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use release::{Digest, Hasher};
 
@@ -176,15 +176,13 @@ pub fn unpack(
         }
     };
     match result {
-        Err(UnpackError::Corrupt(why)) if why.contains(META_REFUSED) => {
-            Err(UnpackError::Refused {
-                entry: "(headers)".into(),
-                why: format!(
-                    "more than {} MiB of headers, long names or PAX records beside its files (a bomb)",
-                    META_FLOOR >> 20
-                ),
-            })
-        }
+        Err(UnpackError::Corrupt(why)) if why.contains(META_REFUSED) => Err(UnpackError::Refused {
+            entry: "(headers)".into(),
+            why: format!(
+                "more than {} MiB of headers, long names or PAX records beside its files (a bomb)",
+                META_FLOOR >> 20
+            ),
+        }),
         Err(UnpackError::Corrupt(why)) if why.contains("checksum mismatch") => {
             // Say which entry, and whether it is the old signed-checksum convention.
             let file = File::open(archive).map_err(read_err)?;
@@ -235,7 +233,9 @@ fn unpack_tar(reader: impl Read, sink: &mut Sink) -> Result<(), UnpackError> {
     for entry in archive.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
         let counts = &sink.counts;
-        counts.declared.set(counts.declared.get().saturating_add(entry.size()));
+        counts
+            .declared
+            .set(counts.declared.get().saturating_add(entry.size()));
         counts.headers.set(counts.headers.get() + 1);
         let kind = entry.header().entry_type();
         let shown = String::from_utf8_lossy(&entry.path_bytes()).into_owned();

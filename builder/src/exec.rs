@@ -267,11 +267,14 @@ impl Runner<'_> {
                 FileRef::File {
                     abs, executable, ..
                 } => {
+                    // Every input shows the command exactly 0444 or 0555, as the key
+                    // says (`executable`), whatever its mode on disk. In the Linux sandbox
+                    // inputs are read-only mounts, so a hard link is safe where the file
+                    // already has that mode (CAS blobs, extracted trees); otherwise, and
+                    // always without the sandbox, the command gets a copy.
                     let mode = if *executable { 0o555 } else { 0o444 };
-                    // In the Linux sandbox inputs are read-only mounts, so a hard link
-                    // is safe; without it, the command gets copies it may scribble on.
                     let same_mode = std::fs::metadata(abs)
-                        .is_ok_and(|m| (m.permissions().mode() & 0o111 != 0) == *executable);
+                        .is_ok_and(|m| m.permissions().mode() & 0o7777 == mode);
                     let linked = self.mode == Mode::Linux
                         && same_mode
                         && std::fs::hard_link(abs, &dest).is_ok();

@@ -3,6 +3,7 @@
 //! mode), so later builds neither unpack nor rehash. A tree appears by renaming a
 //! finished temp directory into place.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use archive::{TreeEntry, UnpackError};
@@ -79,6 +80,17 @@ pub fn ensure_tree(
             return Err(unpack_error(ws, a, e, packed));
         }
     };
+    // Read-only from now on, as CAS entries are: actions are shown their inputs as 0444
+    // or 0555, so these can be hard-linked into a sandbox as they are.
+    for f in &written {
+        if let TreeEntry::File { executable, .. } = f.entry {
+            let mode = if executable { 0o555 } else { 0o444 };
+            fs_err::set_permissions(
+                tmp.join("root").join(&f.path),
+                std::fs::Permissions::from_mode(mode),
+            )?;
+        }
+    }
     let files: Vec<FileEntry> = written
         .into_iter()
         .map(|f| match f.entry {

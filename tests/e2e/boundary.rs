@@ -640,3 +640,28 @@ fn host_files_are_not_read_through_the_workspace_file_or_a_pin() {
         run.stderr
     );
 }
+
+#[test]
+fn inputs_show_the_mode_the_key_has_whatever_their_mode_on_disk() {
+    use std::os::unix::fs::PermissionsExt;
+    for sandbox in ["linux", "none"] {
+        let ws = Ws::new();
+        ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+            .write("p/a.txt", "a\n")
+            .write(
+                "p/BUILD.toml",
+                "[[genrule]]\nname = \"g\"\nsrcs = [\"a.txt\"]\nouts = [\"mode.txt\"]\ncmd = \"stat -c %a $SRCS > $OUTS\"\n",
+            );
+        for mode in [0o600, 0o644, 0o664, 0o444] {
+            std::fs::set_permissions(ws.path("p/a.txt"), std::fs::Permissions::from_mode(mode))
+                .unwrap();
+            ws.kiln(&[&format!("--sandbox={sandbox}"), "build"])
+                .expect(0);
+            assert_eq!(
+                std::fs::read_to_string(ws.path("kiln-out/p/mode.txt")).unwrap(),
+                "444\n",
+                "{sandbox}, source mode {mode:o}"
+            );
+        }
+    }
+}
