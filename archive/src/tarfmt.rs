@@ -261,6 +261,42 @@ impl<R: Read> Read for SparseReader<R> {
     }
 }
 
+/// Where GNU tar would read this header otherwise than the `tar` crate does: a
+/// numeric field that is not plain octal (GNU reads a leading `+` or `-` as its old
+/// base-64, the crate as octal, so the two would disagree on sizes and so on every
+/// entry after), or a ustar header of another version whose prefix the crate drops
+/// and GNU tar keeps.
+pub(crate) fn header_differs(h: &[u8]) -> Option<String> {
+    for (name, range) in [
+        ("mode", 100..108),
+        ("uid", 108..116),
+        ("gid", 116..124),
+        ("size", 124..136),
+        ("mtime", 136..148),
+    ] {
+        let f = &h[range];
+        if f[0] & 0x80 != 0 {
+            continue; // base-256, read alike
+        }
+        let digits = until_nul(f);
+        let ok = digits.iter().all(|c| matches!(c, b'0'..=b'7' | b' '));
+        if !ok {
+            return Some(format!(
+                "its {name} field {:?} is not octal (GNU tar would read it otherwise), so the archive is refused",
+                String::from_utf8_lossy(digits)
+            ));
+        }
+    }
+    let ustar = &h[257..263] == b"ustar\0";
+    let version_00 = &h[263..265] == b"00";
+    if ustar && !version_00 && h[345..500].iter().any(|b| *b != 0) {
+        return Some(
+            "a ustar header of version other than \"00\" with a name prefix (GNU tar keeps the prefix, the tar crate drops it)".into(),
+        );
+    }
+    None
+}
+
 /// After the `tar` crate reported a header checksum mismatch: walk the headers of the
 /// stream again to name the entry, and say whether it uses the old signed checksum.
 pub(crate) fn explain_checksum(mut r: impl Read) -> Option<(String, bool)> {

@@ -238,6 +238,12 @@ fn unpack_tar(reader: impl Read, sink: &mut Sink) -> Result<(), UnpackError> {
             .set(counts.declared.get().saturating_add(entry.size()));
         counts.headers.set(counts.headers.get() + 1);
         let kind = entry.header().entry_type();
+        if let Some(why) = tarfmt::header_differs(entry.header().as_bytes()) {
+            return Err(UnpackError::Refused {
+                entry: String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
+                why,
+            });
+        }
         let shown = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let refused = |why: String| UnpackError::Refused {
             entry: shown.clone(),

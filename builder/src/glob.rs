@@ -35,7 +35,10 @@ pub fn list_package_files(dir: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> Resul
         // fifos, devices and links that leave the workspace are listed so that naming
         // one is refused with its reason, not reported missing.
         let ft = entry.file_type();
-        let listed = !(ft.is_dir() || ft.is_symlink() && entry.path().is_dir());
+        // Dotfiles are never sources, as dot-directories are not: CI steps leave
+        // credentials in the checkout that way (.npmrc, .env, .netrc).
+        let dotfile = entry.file_name().to_string_lossy().starts_with('.');
+        let listed = !(dotfile || ft.is_dir() || ft.is_symlink() && entry.path().is_dir());
         if listed && let Ok(rel) = entry.path().strip_prefix(dir) {
             out.push(rel.to_string_lossy().into_owned());
         }

@@ -163,10 +163,10 @@ impl Graph {
     }
 
     /// Every file a target puts in kiln-out/ has a place of its own: not kiln's own
-    /// state (`.kiln/`, `logs/`, `testlogs/`), not another package's directory, and
-    /// not another target's output.
+    /// state (`.kiln/`, `logs/`, `testlogs/`), not another package's directory, not
+    /// another target's output, and neither a file where another needs a directory.
     fn check_outputs(&self) -> Result<()> {
-        let mut owner: HashMap<String, String> = HashMap::new();
+        let mut owner: BTreeMap<String, String> = BTreeMap::new();
         for (pkg, t) in self.all_targets() {
             let outs: Vec<(String, std::ops::Range<usize>)> = match &t.kind {
                 TargetKind::Genrule(g) => g.outs.clone(),
@@ -177,17 +177,40 @@ impl Graph {
             for (out, span) in outs {
                 let place = crate::outdir::in_package(&pkg.name, &out);
                 let top = place.split('/').next().unwrap_or_default();
+                let under = |a: &str, b: &str| a.starts_with(&format!("{b}/"));
                 let why = if crate::outdir::RESERVED.contains(&top) {
-                    Some(format!(
-                        "output {out:?} would be kiln-out/{place}, where kiln keeps its own {top}"
-                    ))
+                    Some(if pkg.name.is_empty() {
+                        format!(
+                            "output {out:?} would be kiln-out/{place}, where kiln keeps its own {top}"
+                        )
+                    } else {
+                        format!(
+                            "package //{} lies in kiln-out/{top}/, where kiln keeps its own {top}, so it cannot have outputs (kiln-out/{place})",
+                            pkg.name
+                        )
+                    })
                 } else if let Some(other) = self
                     .packages
                     .keys()
-                    .find(|k| k.len() > pkg.name.len() && place.starts_with(&format!("{k}/")))
+                    .find(|k| k.len() > pkg.name.len() && (place == **k || under(&place, k)))
                 {
                     Some(format!(
                         "output {out:?} would be kiln-out/{place}, among the outputs of package //{other}"
+                    ))
+                } else if let Some((theirs, first)) = {
+                    // An output below this one (the first key past "place/"), or one of
+                    // this one's parent directories.
+                    let below = owner
+                        .range(format!("{place}/")..)
+                        .next()
+                        .filter(|(o, _)| under(o, &place));
+                    let above = place
+                        .match_indices('/')
+                        .find_map(|(i, _)| owner.get_key_value(&place[..i]));
+                    below.or(above)
+                } {
+                    Some(format!(
+                        "output {out:?} is kiln-out/{place}, and {first} writes kiln-out/{theirs}: one would be a file where the other needs a directory"
                     ))
                 } else {
                     owner.insert(place.clone(), label.clone()).map(|first| {
@@ -199,7 +222,7 @@ impl Graph {
                         pkg,
                         span,
                         format!("{label}: {why}"),
-                        Some("give the output another name or directory".into()),
+                        Some("give the output (or the package's directory) another name".into()),
                     ));
                 }
             }

@@ -145,6 +145,9 @@ enum Cmd {
         /// Sign the pointer with this key; default $KILN_SIGNING_KEY.
         #[arg(long, value_name = "FILE")]
         signing_key: Option<PathBuf>,
+        /// Move a signed channel without a key (hosts that require signatures refuse it).
+        #[arg(long)]
+        allow_unsigned: bool,
         #[arg(long, env = "KILN_STORE", value_name = "URL")]
         store: Option<String>,
     },
@@ -153,6 +156,16 @@ enum Cmd {
         package: String,
         #[arg(long, env = "KILN_STORE", value_name = "URL")]
         store: Option<String>,
+        /// Check every signature and each channel's history chain, from the store alone.
+        #[arg(long)]
+        verify: bool,
+        /// A public key whose signatures count (repeatable); default the public half of
+        /// --signing-key or $KILN_SIGNING_KEY.
+        #[arg(long = "trusted-key", value_name = "KEY")]
+        trusted_keys: Vec<String>,
+        /// With --verify: the signing key whose public half to trust.
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
     },
     /// Remove kiln-out/ (the cache is kept).
     Clean,
@@ -288,6 +301,7 @@ fn run(cli: Cli) -> Result<()> {
             reason,
             expires,
             signing_key,
+            allow_unsigned,
             store,
         } => {
             let build = parse_build_number(Some(build))?;
@@ -297,6 +311,7 @@ fn run(cli: Cli) -> Result<()> {
                 reason: reason.as_deref(),
                 expires,
                 key: key.as_ref(),
+                allow_unsigned,
             };
             let p = publish::promote(store.as_ref(), &package, build, &channel, &opts)?;
             if ui.json {
@@ -317,7 +332,59 @@ fn run(cli: Cli) -> Result<()> {
             }
             return Ok(());
         }
-        Cmd::Releases { package, store } => {
+        Cmd::Releases {
+            package,
+            store,
+            verify: true,
+            trusted_keys,
+            signing_key,
+        } => {
+            let store = open_store(store, &ws.store_url)?;
+            let mut trusted = trusted_keys
+                .iter()
+                .map(|k| {
+                    release::PublicKey::parse(k)
+                        .map_err(|e| bad_input(format!("--trusted-key: {e}")))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if trusted.is_empty() {
+                match publish::signing_key(signing_key.as_deref())? {
+                    Some(k) => trusted.push(k.public()),
+                    None => {
+                        return Err(with_hint(
+                            Code::BadInput,
+                            "--verify needs the keys whose signatures count",
+                            "pass --trusted-key kiln-ed25519:… (the publisher's KEY.pub line), or --signing-key FILE",
+                        ));
+                    }
+                }
+            }
+            let v = publish::verify(store.as_ref(), &package, &trusted)?;
+            if ui.json {
+                print_json(&serde_json::json!({
+                    "schema": 1,
+                    "command": "releases",
+                    "verified": true,
+                    "package": v.package,
+                    "builds": v.builds,
+                    "channels": v.channels.iter().map(|(c, n)| serde_json::json!({"channel": c, "moves": n})).collect::<Vec<_>>(),
+                }));
+            } else {
+                let chans: Vec<String> = v
+                    .channels
+                    .iter()
+                    .map(|(c, n)| format!("{c} ({n} moves)"))
+                    .collect();
+                println!(
+                    "{}: {} build(s) and channels [{}]: every signature and each history chain verify",
+                    v.package,
+                    v.builds,
+                    chans.join(", ")
+                );
+            }
+            return Ok(());
+        }
+        Cmd::Releases { package, store, .. } => {
             let store = open_store(store, &ws.store_url)?;
             let r = publish::releases(store.as_ref(), &package)?;
             if ui.json {
@@ -392,7 +459,8 @@ fn run(cli: Cli) -> Result<()> {
                     None,
                     "KILN_CACHE_SIGNING_KEY",
                     spec.and_then(|c| c.signing_key.as_deref())
-                        .map(|p| root.join(p))
+                        .map(|p| workspace::key_file(&root, p))
+                        .transpose()?
                         .as_deref(),
                     "cache signing key",
                 )?,
@@ -512,6 +580,7 @@ fn run(cli: Cli) -> Result<()> {
                     reason: Some(&reason),
                     expires: None,
                     key: key.as_ref(),
+                    allow_unsigned: false,
                 };
                 for p in &published {
                     promoted.push(publish::promote(

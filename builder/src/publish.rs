@@ -4,7 +4,9 @@
 
 use std::time::SystemTime;
 
-use release::{BundleRef, Channel, ChannelMove, Digest, Release, SCHEMA, SecretKey, Source};
+use release::{
+    BundleRef, Channel, ChannelMove, Digest, Release, SCHEMA, SecretKey, Signature, Source,
+};
 use serde::Serialize;
 use store::{Condition, PutOutcome, Store};
 
@@ -24,20 +26,78 @@ fn store_err(e: store::StoreError) -> anyhow::Error {
         store::StoreError::Io { .. } | store::StoreError::Unreachable { .. } => {
             env_failed(e.to_string())
         }
+        store::StoreError::TooLarge { .. } => with_hint(
+            Code::Failed,
+            e.to_string(),
+            "someone wrote that object without kiln: inspect it and remove it",
+        ),
     }
 }
 
-fn get_release(store: &dyn Store, package: &str, build: u64) -> Result<Option<Release>> {
+fn get_release(store: &dyn Store, package: &str, build: u64) -> Result<Option<(Release, Vec<u8>)>> {
     let key = release::release_key(package, build);
     match store.get(&key).map_err(store_err)? {
         None => Ok(None),
-        Some((bytes, _)) => Release::from_bytes(&bytes).map(Some).map_err(|e| {
-            failed(format!(
-                "{}/{key} is not a valid release record: {e}",
-                store.url()
-            ))
-        }),
+        Some((bytes, _)) => Release::from_bytes(&bytes)
+            .map(|r| Some((r, bytes)))
+            .map_err(|e| {
+                failed(format!(
+                    "{}/{key} is not a valid release record: {e}",
+                    store.url()
+                ))
+            }),
     }
+}
+
+/// Whether `key` signed `bytes` (the signature stored at `sig_key`): Err says why not.
+fn signed_by(
+    store: &dyn Store,
+    bytes: &[u8],
+    sig_key: &str,
+    key: &SecretKey,
+) -> Result<std::result::Result<(), String>> {
+    let Some((sig, _)) = store.get(sig_key).map_err(store_err)? else {
+        return Ok(Err("it has no signature".into()));
+    };
+    Ok(Signature::from_bytes(&sig)
+        .and_then(|s| s.verify(bytes, &[key.public()]))
+        .map(|_| ())
+        .map_err(|e| e.to_string()))
+}
+
+/// An object the publisher cannot vouch for where it must decide something: never a
+/// silent success.
+fn unverified(store: &dyn Store, object: &str, why: &str, fix: String) -> anyhow::Error {
+    with_hint(
+        Code::Failed,
+        format!(
+            "{}/{object} is not signed by the key in use ({why}): kiln decides nothing from it",
+            store.url()
+        ),
+        fix,
+    )
+}
+
+/// Refuse a release record this key did not sign.
+fn check_release(
+    store: &dyn Store,
+    package: &str,
+    build: u64,
+    bytes: &[u8],
+    key: Option<&SecretKey>,
+) -> Result<()> {
+    let Some(k) = key else { return Ok(()) };
+    if let Err(why) = signed_by(store, bytes, &release::release_sig_key(package, build), k)? {
+        return Err(unverified(
+            store,
+            &release::release_key(package, build),
+            &why,
+            format!(
+                "publish under a new build number; if nobody here wrote that record, remove {package}/{build}/ from the store and publish again (a record signed by another key, for example before a key rotation, is not re-signed: build numbers are immutable)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn conflict(
@@ -89,7 +149,11 @@ pub fn publish(
     let mut todo = Vec::new();
     let mut out = Vec::new();
     for b in bundles {
-        match get_release(store, &b.package, build)? {
+        let existing = get_release(store, &b.package, build)?;
+        if let Some((_, bytes)) = &existing {
+            check_release(store, &b.package, build, bytes, key)?;
+        }
+        match existing.map(|(r, _)| r) {
             Some(r) if r.bundle.sha256 == b.sha256 => out.push(Published {
                 package: b.package.clone(),
                 build,
@@ -146,25 +210,22 @@ pub fn publish(
             // The signature goes first, so a record is never visible without it. One
             // left by an interrupted publish (of other bytes: another built_at) is
             // replaced, which is safe while no release.json exists.
-            let sig_key = release::release_sig_key(&b.package, build);
-            let sig = k.sign(&bytes).to_bytes();
-            let condition = match store.get(&sig_key).map_err(store_err)? {
-                Some((_, tag)) => Condition::IfMatch(tag),
-                None => Condition::IfAbsent,
-            };
-            store
-                .put(&sig_key, &mut sig.as_slice(), condition)
-                .map_err(store_err)?;
+            put_signature(
+                store,
+                &release::release_sig_key(&b.package, build),
+                &k.sign(&bytes).to_bytes(),
+            )?;
         }
-        let key = release::release_key(&b.package, build);
+        let record_key = release::release_key(&b.package, build);
         let outcome = store
-            .put(&key, &mut bytes.as_slice(), Condition::IfAbsent)
+            .put(&record_key, &mut bytes.as_slice(), Condition::IfAbsent)
             .map_err(store_err)?;
         let changed = outcome == PutOutcome::Written;
         if !changed {
             // Someone published this build number while we were uploading.
-            let r = get_release(store, &b.package, build)?
-                .ok_or_else(|| env_failed(format!("{key} vanished while publishing")))?;
+            let (r, theirs) = get_release(store, &b.package, build)?
+                .ok_or_else(|| env_failed(format!("{record_key} vanished while publishing")))?;
+            check_release(store, &b.package, build, &theirs, key)?;
             if r.bundle.sha256 != b.sha256 {
                 return Err(conflict(
                     store,
@@ -196,16 +257,48 @@ pub struct Promoted {
     pub changed: bool,
 }
 
-/// The highest sequence in a channel's history (0 when it has none).
-fn last_recorded_sequence(store: &dyn Store, package: &str, channel: &str) -> Result<u64> {
+/// The newest entry of a channel's history that `key` signed (with no key: the newest
+/// that parses): its sequence, the sha256 of its bytes and the build it moved to.
+/// Entries nobody here signed are passed over: a planted one decides nothing.
+fn latest_history(
+    store: &dyn Store,
+    package: &str,
+    channel: &str,
+    key: Option<&SecretKey>,
+) -> Result<Option<(u64, Digest, u64)>> {
     let prefix = format!("{}{channel}/history/", release::channels_prefix(package));
-    Ok(store
+    let mut seqs: Vec<u64> = store
         .list(&prefix)
         .map_err(store_err)?
         .iter()
         .filter_map(|k| k.strip_prefix(&prefix)?.strip_suffix(".json")?.parse().ok())
-        .max()
-        .unwrap_or(0))
+        .collect();
+    seqs.sort_unstable_by(|a, b| b.cmp(a));
+    for seq in seqs {
+        let hkey = release::channel_history_key(package, channel, seq);
+        let Some((bytes, _)) = store.get(&hkey).map_err(store_err)? else {
+            continue;
+        };
+        let Ok(entry) = ChannelMove::from_bytes(&bytes) else {
+            continue;
+        };
+        if entry.sequence != seq || entry.package != package || entry.channel != channel {
+            continue;
+        }
+        if let Some(k) = key
+            && signed_by(
+                store,
+                &bytes,
+                &release::channel_history_sig_key(package, channel, seq),
+                k,
+            )?
+            .is_err()
+        {
+            continue;
+        }
+        return Ok(Some((seq, Digest::of_bytes(&bytes), entry.to)));
+    }
+    Ok(None)
 }
 
 /// Who moves a channel: `$KILN_ACTOR` (CI sets it to the job), else user@host.
@@ -233,15 +326,34 @@ pub fn actor() -> String {
     format!("{user}@{host}")
 }
 
-/// Point `channel` at `build`, with a sequence one past the pointer it replaces, then
-/// append the move to the channel's history.
 pub struct PromoteOptions<'a> {
     pub reason: Option<&'a str>,
     /// How long hosts may follow the new pointer.
     pub expires: Option<std::time::Duration>,
     pub key: Option<&'a SecretKey>,
+    /// Move a channel whose pointer is signed without a key (hosts that require
+    /// signatures then refuse it).
+    pub allow_unsigned: bool,
 }
 
+/// Put `bytes` at `key` beside a signature: a leftover one (of other bytes, from an
+/// interrupted run that never wrote `key`) is replaced, which is safe while `key`
+/// does not exist.
+fn put_signature(store: &dyn Store, sig_key: &str, sig: &[u8]) -> Result<()> {
+    let condition = match store.get(sig_key).map_err(store_err)? {
+        Some((_, tag)) => Condition::IfMatch(tag),
+        None => Condition::IfAbsent,
+    };
+    store
+        .put(sig_key, &mut &sig[..], condition)
+        .map_err(store_err)?;
+    Ok(())
+}
+
+/// Point `channel` at `build`: the move is first written to the channel's history
+/// (signed, chained to the previous entry, create-only: whoever writes sequence N owns
+/// it), then the pointer, by compare-and-swap. The next sequence is one past the
+/// highest this key signed, pointer or history; nothing unsigned decides it.
 pub fn promote(
     store: &dyn Store,
     package: &str,
@@ -252,49 +364,96 @@ pub fn promote(
     let reason = opts.reason;
     release::validate_package_name(package).map_err(bad_input)?;
     release::validate_package_name(channel).map_err(|e| bad_input(format!("channel: {e}")))?;
-    let Some(rel) = get_release(store, package, build)? else {
+    let Some((rel, rel_bytes)) = get_release(store, package, build)? else {
         return Err(with_hint(
             Code::Failed,
             format!("build {build} of {package} is not in {}", store.url()),
             format!("publish it first, or pick a published build: `kiln releases {package}`"),
         ));
     };
+    check_release(store, package, build, &rel_bytes, opts.key)?;
     let key = release::channel_key(package, channel);
-    // Compare-and-swap: a concurrent promote makes our write fail; read again and retry.
+    // Whoever writes history entry N (create-only) owns sequence N; the pointer then
+    // follows by compare-and-swap.
     for _ in 0..5 {
-        let current = store.get(&key).map_err(store_err)?;
-        store::test_stop("promote-read");
-        let (previous, sequence, condition) = match &current {
-            None => (None, 1, Condition::IfAbsent),
-            Some((bytes, tag)) => {
-                let c = Channel::from_bytes(bytes).map_err(|e| {
-                    failed(format!(
-                        "{}/{key} is not a valid channel pointer: {e}",
-                        store.url()
-                    ))
-                })?;
-                // A pointer older than the history says was replayed into the store:
-                // move past it whatever build it names.
-                let recorded = last_recorded_sequence(store, package, channel)?;
-                // --expires always writes a fresh pointer: that is how a channel is kept alive.
-                let same = c.build == build && c.bundle_sha256 == rel.bundle.sha256;
-                if same && c.sequence >= recorded && opts.expires.is_none() {
-                    return Ok(Promoted {
-                        package: package.into(),
-                        channel: channel.into(),
-                        build,
-                        previous: Some(c.build),
-                        sequence: c.sequence,
-                        changed: false,
-                    });
-                }
-                (
-                    Some(c.build),
-                    c.sequence.max(recorded) + 1,
-                    Condition::IfMatch(tag.clone()),
-                )
-            }
+        let (at, pointer_build, condition) = match read_pointer(store, package, channel, opts)? {
+            None => (0, None, Condition::IfAbsent),
+            Some((c, tag)) => (
+                c.sequence,
+                Some((c.build, c.bundle_sha256)),
+                Condition::IfMatch(tag),
+            ),
         };
+        store::test_stop("promote-read");
+        let latest = latest_history(store, package, channel, opts.key)?;
+        let recorded = latest.map_or(0, |l| l.0);
+        let same = pointer_build == Some((build, rel.bundle.sha256));
+        // --expires always writes a fresh pointer: that is how a channel is kept alive.
+        if same && at >= recorded && opts.expires.is_none() {
+            return Ok(Promoted {
+                package: package.into(),
+                channel: channel.into(),
+                build,
+                previous: pointer_build.map(|p| p.0),
+                sequence: at,
+                changed: false,
+            });
+        }
+        let sequence = at.max(recorded).checked_add(1).ok_or_else(|| {
+            with_hint(
+                Code::Failed,
+                format!(
+                    "channel {channel} of {package}: the sequence cannot go past {}",
+                    u64::MAX
+                ),
+                "the channel's history is not one kiln wrote: check the store",
+            )
+        })?;
+        // The build this move leaves: the newer of the pointer and the history.
+        let previous = match latest {
+            Some((seq, _, to)) if seq >= at => Some(to),
+            _ => pointer_build.map(|p| p.0),
+        };
+        let updated_at = now_rfc3339();
+        let entry = ChannelMove {
+            schema: SCHEMA,
+            package: package.into(),
+            channel: channel.into(),
+            sequence,
+            from: previous,
+            to: build,
+            bundle_sha256: rel.bundle.sha256,
+            by: actor(),
+            at: updated_at.clone(),
+            reason: reason.map(str::to_string),
+            prev_sha256: latest.map(|l| l.1),
+        };
+        let entry_bytes = entry.to_bytes();
+        let hkey = release::channel_history_key(package, channel, sequence);
+        let hsig = release::channel_history_sig_key(package, channel, sequence);
+        if let Some(k) = opts.key {
+            put_signature(store, &hsig, &k.sign(&entry_bytes).to_bytes())?;
+        }
+        if store
+            .put(&hkey, &mut entry_bytes.as_slice(), Condition::IfAbsent)
+            .map_err(store_err)?
+            == PutOutcome::ConditionFailed
+        {
+            // Another promote took this sequence (read again), unless what is there is
+            // not a signed entry (then it would block the channel forever: say so).
+            if let Some(k) = opts.key
+                && let Some((theirs, _)) = store.get(&hkey).map_err(store_err)?
+                && signed_by(store, &theirs, &hsig, k)?.is_err()
+            {
+                return Err(unverified(
+                    store,
+                    &hkey,
+                    "it was written without this key",
+                    "check who wrote it; if nobody here did, remove it and promote again".into(),
+                ));
+            }
+            continue;
+        }
         let pointer = Channel {
             schema: SCHEMA,
             package: package.into(),
@@ -302,7 +461,7 @@ pub fn promote(
             build,
             bundle_sha256: rel.bundle.sha256,
             sequence,
-            updated_at: now_rfc3339(),
+            updated_at,
             expires: opts
                 .expires
                 .map(|d| humantime::format_rfc3339_seconds(SystemTime::now() + d).to_string()),
@@ -320,45 +479,84 @@ pub fn promote(
                 )
                 .map_err(store_err)?;
         }
-        if store
-            .put(&key, &mut pointer_bytes.as_slice(), condition)
-            .map_err(store_err)?
-            == PutOutcome::Written
-        {
-            // Only the writer of this sequence records it; a crash here loses the log
-            // line, never the move (the pointer is the truth).
-            let entry = ChannelMove {
-                schema: SCHEMA,
-                package: package.into(),
-                channel: channel.into(),
-                sequence,
-                from: previous,
-                to: build,
-                bundle_sha256: rel.bundle.sha256,
-                by: actor(),
-                at: pointer.updated_at.clone(),
-                reason: reason.map(str::to_string),
+        let done = Promoted {
+            package: package.into(),
+            channel: channel.into(),
+            build,
+            previous,
+            sequence,
+            changed: true,
+        };
+        let mut condition = condition;
+        for _ in 0..5 {
+            if store
+                .put(&key, &mut pointer_bytes.as_slice(), condition)
+                .map_err(store_err)?
+                == PutOutcome::Written
+            {
+                return Ok(done);
+            }
+            // The pointer moved meanwhile. A later sequence (whose history entry comes
+            // after ours) supersedes this move, which stays in the history; an earlier
+            // one is replaced.
+            condition = match read_pointer(store, package, channel, opts)? {
+                Some((c, _)) if c.sequence >= sequence => return Ok(done),
+                Some((_, tag)) => Condition::IfMatch(tag),
+                None => Condition::IfAbsent,
             };
-            store
-                .put(
-                    &release::channel_history_key(package, channel, sequence),
-                    &mut entry.to_bytes().as_slice(),
-                    Condition::IfAbsent,
-                )
-                .map_err(store_err)?;
-            return Ok(Promoted {
-                package: package.into(),
-                channel: channel.into(),
-                build,
-                previous,
-                sequence,
-                changed: true,
-            });
         }
+        break;
     }
     Err(env_failed(format!(
         "channel {channel} of {package} kept moving under concurrent promotes; try again"
     )))
+}
+
+/// The channel's pointer and its tag, checked as the publisher may rely on it: signed
+/// by the key in use, or (without one) not signed at all unless `--allow-unsigned`.
+fn read_pointer(
+    store: &dyn Store,
+    package: &str,
+    channel: &str,
+    opts: &PromoteOptions,
+) -> Result<Option<(Channel, store::ETag)>> {
+    let key = release::channel_key(package, channel);
+    let Some((bytes, tag)) = store.get(&key).map_err(store_err)? else {
+        return Ok(None);
+    };
+    let c = Channel::from_bytes(&bytes).map_err(|e| {
+        failed(format!(
+            "{}/{key} is not a valid channel pointer: {e}",
+            store.url()
+        ))
+    })?;
+    let sig_key = release::channel_sig_key(package, channel, &Digest::of_bytes(&bytes));
+    match opts.key {
+        Some(k) => {
+            if let Err(why) = signed_by(store, &bytes, &sig_key, k)? {
+                return Err(unverified(
+                    store,
+                    &key,
+                    &why,
+                    format!(
+                        "check who wrote it; if nobody here did, remove it and promote again (the channel's signed history carries its sequence on): `kiln releases {package} --verify` shows the history"
+                    ),
+                ));
+            }
+        }
+        None => {
+            if !opts.allow_unsigned && store.get(&sig_key).map_err(store_err)?.is_some() {
+                return Err(with_hint(
+                    Code::BadInput,
+                    format!(
+                        "channel {channel} of {package} is signed, and this promote has no key: hosts that require signatures would refuse the new pointer"
+                    ),
+                    "pass --signing-key FILE (or set KILN_SIGNING_KEY), or --allow-unsigned if that is really meant",
+                ));
+            }
+        }
+    }
+    Ok(Some((c, tag)))
 }
 
 #[derive(Serialize)]
@@ -414,7 +612,7 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
     builds.sort_unstable();
     let mut rows = Vec::new();
     for build in builds {
-        let Some(r) = get_release(store, package, build)? else {
+        let Some((r, _)) = get_release(store, package, build)? else {
             continue;
         };
         rows.push(ReleaseRow {
@@ -460,11 +658,13 @@ pub fn secret_key(
     what: &str,
 ) -> Result<Option<SecretKey>> {
     let looks_secret = |s: &str| s.contains("kiln-ed25519-secret:");
+    // Where a key came from is named, never the value given: a key pasted where a
+    // file name belongs must not reach a log.
     let read = |p: &std::path::Path, from: String| {
         std::fs::read_to_string(p).map_err(|e| {
             with_hint(
                 Code::BadInput,
-                format!("{what}: cannot read {from}: {e}"),
+                format!("{what}: cannot read {from}: {}", e.kind()),
                 "name a key file written by `kiln keygen --out FILE`",
             )
         })
@@ -478,12 +678,10 @@ pub fn secret_key(
                 format!("pass the key's file name, or the key itself in ${var}"),
             ));
         }
-        (Some(p), _, _) | (None, None, Some(p)) => read(p, p.display().to_string())?,
+        (Some(p), _, _) => read(p, "the key file given".into())?,
+        (None, None, Some(p)) => read(p, p.display().to_string())?,
         (None, Some(v), _) if looks_secret(&v) => v,
-        (None, Some(v), _) => read(
-            std::path::Path::new(&v),
-            format!("the file ${var} names ({v})"),
-        )?,
+        (None, Some(v), _) => read(std::path::Path::new(&v), format!("the file ${var} names"))?,
         (None, None, None) => return Ok(None),
     };
     SecretKey::parse(&text).map(Some).map_err(|_| {
@@ -521,4 +719,152 @@ pub fn keygen(out: &std::path::Path) -> Result<release::PublicKey> {
     pub_path.push(".pub");
     fs_err::write(std::path::PathBuf::from(pub_path), format!("{public}\n"))?;
     Ok(public)
+}
+
+/// What `kiln releases PACKAGE --verify` checked.
+#[derive(Serialize)]
+pub struct Verification {
+    pub package: String,
+    pub builds: usize,
+    /// Each channel with the moves of its history.
+    pub channels: Vec<(String, u64)>,
+}
+
+/// Check from the store alone that every release record and channel pointer of
+/// `package` is signed by one of `trusted`, and that each channel's history is a whole
+/// chain: entries 1..N, each signed, each carrying the sha256 of the one before, the
+/// pointer signed and equal to the newest entry. The first break is the error.
+pub fn verify(
+    store: &dyn Store,
+    package: &str,
+    trusted: &[release::PublicKey],
+) -> Result<Verification> {
+    release::validate_package_name(package).map_err(bad_input)?;
+    let keys = store
+        .list(&release::package_prefix(package))
+        .map_err(store_err)?;
+    let url = store.url();
+    let broken = |object: &str, why: String| {
+        with_hint(
+            Code::Failed,
+            format!("{url}/{object}: {why}"),
+            "the store was changed without the signing key, or a record is missing: restore it from a backup or a host's copy, and promote again to continue the chain",
+        )
+    };
+    let check_sig = |object: &str, bytes: &[u8], sig_key: &str| -> Result<()> {
+        let sig = store.get(sig_key).map_err(store_err)?;
+        let Some((sig, _)) = sig else {
+            return Err(broken(object, "it has no signature".into()));
+        };
+        Signature::from_bytes(&sig)
+            .and_then(|s| s.verify(bytes, trusted))
+            .map(|_| ())
+            .map_err(|e| broken(object, e.to_string()))
+    };
+    let mut builds: Vec<u64> = keys
+        .iter()
+        .filter_map(|k| release::parse_build_key(package, k))
+        .collect();
+    builds.sort_unstable();
+    for &build in &builds {
+        let rkey = release::release_key(package, build);
+        let (_, bytes) = get_release(store, package, build)?
+            .ok_or_else(|| broken(&rkey, "it vanished while being read".into()))?;
+        check_sig(&rkey, &bytes, &release::release_sig_key(package, build))?;
+    }
+    let prefix = release::channels_prefix(package);
+    let mut channels = Vec::new();
+    for k in &keys {
+        let Some(name) = k
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".json"))
+            .filter(|r| !r.contains('/'))
+        else {
+            continue;
+        };
+        let hprefix = format!("{prefix}{name}/history/");
+        let mut seqs: Vec<u64> = keys
+            .iter()
+            .filter_map(|k| {
+                k.strip_prefix(&hprefix)?
+                    .strip_suffix(".json")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        seqs.sort_unstable();
+        let mut prev: Option<Digest> = None;
+        let mut newest: Option<ChannelMove> = None;
+        for (i, &seq) in seqs.iter().enumerate() {
+            let hkey = release::channel_history_key(package, name, seq);
+            let expected = i as u64 + 1;
+            if seq != expected {
+                return Err(broken(
+                    &release::channel_history_key(package, name, expected),
+                    "this history entry is missing (deleted?): the chain breaks here".into(),
+                ));
+            }
+            let Some((bytes, _)) = store.get(&hkey).map_err(store_err)? else {
+                return Err(broken(&hkey, "it vanished while being read".into()));
+            };
+            check_sig(
+                &hkey,
+                &bytes,
+                &release::channel_history_sig_key(package, name, seq),
+            )?;
+            let entry = ChannelMove::from_bytes(&bytes)
+                .map_err(|e| broken(&hkey, format!("not a history entry: {e}")))?;
+            if entry.sequence != seq || entry.package != package || entry.channel != name {
+                return Err(broken(&hkey, "it is another entry's, moved here".into()));
+            }
+            if entry.prev_sha256 != prev {
+                return Err(broken(
+                    &hkey,
+                    "it does not follow the entry before it (an entry was edited, deleted or reordered)".into(),
+                ));
+            }
+            prev = Some(Digest::of_bytes(&bytes));
+            newest = Some(entry);
+        }
+        let ckey = release::channel_key(package, name);
+        let Some((bytes, _)) = store.get(&ckey).map_err(store_err)? else {
+            continue;
+        };
+        check_sig(
+            &ckey,
+            &bytes,
+            &release::channel_sig_key(package, name, &Digest::of_bytes(&bytes)),
+        )?;
+        let c = Channel::from_bytes(&bytes)
+            .map_err(|e| broken(&ckey, format!("not a channel pointer: {e}")))?;
+        match &newest {
+            Some(e)
+                if e.sequence == c.sequence
+                    && e.to == c.build
+                    && e.bundle_sha256 == c.bundle_sha256 => {}
+            Some(e) => {
+                return Err(broken(
+                    &ckey,
+                    format!(
+                        "it is at sequence {} (build {}), but the history's newest move is sequence {} to build {}: the pointer was put back, or a promote was interrupted (promote again to settle it)",
+                        c.sequence, c.build, e.sequence, e.to
+                    ),
+                ));
+            }
+            None => return Err(broken(&ckey, "its channel has no history".into())),
+        }
+        channels.push((name.to_string(), seqs.len() as u64));
+    }
+    if builds.is_empty() {
+        return Err(with_hint(
+            Code::Failed,
+            format!("no releases of {package} in {url}"),
+            "check the package name (a bundle's name) and --store",
+        ));
+    }
+    Ok(Verification {
+        package: package.into(),
+        builds: builds.len(),
+        channels,
+    })
 }

@@ -48,7 +48,15 @@ pub fn ensure_tree(
     if let Ok(bytes) = std::fs::read(&listing) {
         let files: Vec<FileEntry> = serde_json::from_slice(&bytes)?;
         // Extracted under other limits, perhaps: this pin's limits hold all the same.
-        let total: u64 = files.iter().map(|f| f.size).sum();
+        // Counted so as never to exceed what extraction counted (it also counts
+        // directories, and hard links do not count twice): files, and distinct
+        // contents, so a tree accepted fresh is never refused from the cache.
+        let mut seen = std::collections::HashSet::new();
+        let total: u64 = files
+            .iter()
+            .filter(|f| f.sha256.is_some_and(|d| seen.insert(d)))
+            .map(|f| f.size)
+            .sum();
         let over = if files.len() as u64 > limits.max_entries {
             Some(("entries", limits.max_entries))
         } else if total > limits.max_bytes {

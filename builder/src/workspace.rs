@@ -92,6 +92,24 @@ impl Workspace {
 }
 
 /// `file://` URLs relative to the workspace root become absolute paths.
+/// `[cache] signing_key`: WORKSPACE.toml belongs to whoever wrote the change, so the key
+/// file it names must be a file of the workspace itself (CI puts it there), never a
+/// path to a key elsewhere on the machine, nor a link to one.
+pub fn key_file(root: &Path, rel: &str) -> Result<PathBuf> {
+    let path = root.join(rel);
+    let inside = !Path::new(rel).is_absolute()
+        && !rel.split('/').any(|c| c == "..")
+        && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+    if !inside {
+        return Err(with_hint(
+            Code::BadInput,
+            format!("{WORKSPACE_FILE}: [cache] signing_key {rel:?} is not a file of the workspace"),
+            "name a key file inside the workspace (not a link), or give the key in KILN_CACHE_SIGNING_KEY",
+        ));
+    }
+    Ok(path)
+}
+
 pub fn local_path(root: &Path, url: &str) -> Option<PathBuf> {
     url.strip_prefix("file://").map(|p| root.join(p))
 }

@@ -50,6 +50,7 @@ pub fn store(e: store::StoreError) -> anyhow::Error {
     let code = match e {
         S::Io { .. } | S::Unreachable { .. } => Code::Env,
         S::BadUrl { .. } | S::BadKey(_) | S::Unsupported { .. } => Code::BadInput,
+        S::TooLarge { .. } => Code::Failed,
     };
     err(code, e.to_string())
 }

@@ -67,7 +67,8 @@ pub struct Plan {
 struct Resolved {
     rel: Release,
     bytes: Vec<u8>,
-    channel: Option<(String, u64)>,
+    /// The channel followed: its name, the pointer's sequence and sha256.
+    channel: Option<(String, u64, Digest)>,
 }
 
 impl Host<'_> {
@@ -116,8 +117,29 @@ impl Host<'_> {
 
     /// Refuse a pointer older than one this host accepted (a replay: rollback attack)
     /// or past its expiry (a frozen channel).
-    fn check_fresh(&self, pkg: &str, ch: &Channel) -> Result<()> {
+    fn check_fresh(&self, pkg: &str, ch: &Channel, pointer: &Digest) -> Result<()> {
         let st = State::load(&self.layout, pkg)?;
+        if let Some(&seen) = st.seen.get(&ch.channel)
+            && ch.sequence == seen
+        {
+            // The same sequence is the same pointer, byte for byte, or a replay of
+            // another one signed with that sequence (after the store's history was
+            // rewound). A host from before it kept the digest knows the build it runs.
+            let same = match st.seen_pointer.get(&ch.channel) {
+                Some(d) => d == pointer,
+                None => st.history.last().map(|e| e.build) == Some(ch.build),
+            };
+            if !same {
+                return Err(hinted(
+                    Code::Failed,
+                    format!(
+                        "channel {} of {pkg} is at sequence {}, the sequence this host already followed, but it is not the pointer it accepted: a replayed pointer; refusing it",
+                        ch.channel, ch.sequence
+                    ),
+                    "the store's channel history was rewound; promote again (a new promote writes a higher sequence) and check the store with `kiln releases PACKAGE --verify`",
+                ));
+            }
+        }
         if let Some(&seen) = st.seen.get(&ch.channel)
             && ch.sequence < seen
         {
@@ -237,7 +259,8 @@ impl Host<'_> {
                         format!("{}/{key} is for {} {}", store.url(), ch.package, ch.channel),
                     ));
                 }
-                self.check_fresh(pkg, &ch)?;
+                let pointer_sha256 = Digest::of_bytes(&bytes);
+                self.check_fresh(pkg, &ch, &pointer_sha256)?;
                 let (rel, bytes) = self.fetch_release(pkg, ch.build)?;
                 if rel.bundle.sha256 != ch.bundle_sha256 {
                     return Err(err(
@@ -251,7 +274,7 @@ impl Host<'_> {
                 Ok(Resolved {
                     rel,
                     bytes,
-                    channel: Some((c.clone(), ch.sequence)),
+                    channel: Some((c.clone(), ch.sequence, pointer_sha256)),
                 })
             }
         }
@@ -320,9 +343,9 @@ impl Host<'_> {
                 .join("release.json")
                 .is_file()
         {
-            if let Some((c, seq)) = &r.channel {
+            if let Some((c, seq, sha)) = &r.channel {
                 let mut st = State::load(&self.layout, pkg)?;
-                st.accept(c, *seq);
+                st.accept(c, *seq, Some(*sha));
                 st.save(&self.layout, pkg)?;
             }
             return Ok(self.unchanged(pkg, r.rel.build, recovered));
@@ -415,7 +438,7 @@ impl Host<'_> {
         rel: &Release,
         bytes: &[u8],
         action: &str,
-        channel: Option<(String, u64)>,
+        channel: Option<(String, u64, Digest)>,
     ) -> Result<Report> {
         // A configured manager that cannot run fails the install before anything is
         // downloaded: we do not know yet whether the bundle is a service.
@@ -457,6 +480,7 @@ impl Host<'_> {
             restart,
             channel: channel.as_ref().map(|c| c.0.clone()),
             sequence: channel.as_ref().map(|c| c.1),
+            pointer_sha256: channel.as_ref().map(|c| c.2),
         };
         state::save_pending(&self.layout, pkg, &pending)?;
         testhook::pause("before-switch");
@@ -488,7 +512,7 @@ impl Host<'_> {
             channel: p.channel.clone(),
         });
         if let (Some(c), Some(seq)) = (&p.channel, p.sequence) {
-            st.accept(c, seq);
+            st.accept(c, seq, p.pointer_sha256);
         }
         st.save(&self.layout, pkg)?;
         state::clear_pending(&self.layout, pkg)?;

@@ -40,6 +40,10 @@ pub struct State {
     /// The highest pointer sequence accepted per channel: an older pointer is a replay.
     #[serde(default)]
     pub seen: std::collections::BTreeMap<String, u64>,
+    /// The sha256 of the pointer accepted at that sequence: the same sequence with
+    /// other bytes is a replay too.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub seen_pointer: std::collections::BTreeMap<String, release::Digest>,
     pub history: Vec<Event>,
 }
 
@@ -55,15 +59,23 @@ pub struct Pending {
     pub channel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer_sha256: Option<release::Digest>,
 }
 
 impl State {
     /// Remember a channel pointer this host accepted.
-    pub fn accept(&mut self, channel: &str, sequence: u64) {
+    pub fn accept(&mut self, channel: &str, sequence: u64, pointer: Option<release::Digest>) {
         self.channel = Some(channel.to_string());
         self.sequence = Some(sequence);
         let seen = self.seen.entry(channel.to_string()).or_insert(0);
-        *seen = (*seen).max(sequence);
+        if sequence > *seen || !self.seen_pointer.contains_key(channel) {
+            *seen = (*seen).max(sequence);
+            match pointer {
+                Some(d) => self.seen_pointer.insert(channel.to_string(), d),
+                None => self.seen_pointer.remove(channel),
+            };
+        }
     }
 
     pub fn load(layout: &Layout, pkg: &str) -> Result<State> {

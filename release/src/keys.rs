@@ -52,6 +52,11 @@ pub fn channel_history_key(package: &str, channel: &str, sequence: u64) -> Strin
     format!("{package}/channels/{channel}/history/{sequence:012}.json")
 }
 
+/// A history entry's signature.
+pub fn channel_history_sig_key(package: &str, channel: &str, sequence: u64) -> String {
+    format!("{}.sig", channel_history_key(package, channel, sequence))
+}
+
 /// The prefix under which every channel pointer of a package lives.
 pub fn channels_prefix(package: &str) -> String {
     format!("{package}/channels/")

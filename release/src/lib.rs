@@ -11,8 +11,8 @@ mod sign;
 
 pub use digest::{Digest, DigestError, Hasher};
 pub use keys::{
-    bundle_key, cache_action_key, cache_blob_key, channel_history_key, channel_key,
-    channel_sig_key, channels_prefix, package_prefix, parse_build_key, release_key,
+    bundle_key, cache_action_key, cache_blob_key, channel_history_key, channel_history_sig_key,
+    channel_key, channel_sig_key, channels_prefix, package_prefix, parse_build_key, release_key,
     release_sig_key, validate_package_name,
 };
 pub use manifest::{FileEntry, Input, Kind, MANIFEST_PATH, Manifest, Service};

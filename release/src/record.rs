@@ -74,6 +74,10 @@ pub struct ChannelMove {
     pub at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The sha256 of the previous entry's exact bytes (none for sequence 1): the
+    /// history is a hash chain, so a deleted, edited or reordered entry shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_sha256: Option<Digest>,
 }
 
 macro_rules! json_bytes {

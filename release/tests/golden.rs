@@ -2,7 +2,7 @@
 //! up here as a diff in review. Each golden file must parse and re-serialize to the
 //! very same bytes (the bytes signatures will cover).
 
-use release::{Channel, Manifest, Release};
+use release::{Channel, ChannelMove, Manifest, Release};
 
 fn golden(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -27,6 +27,21 @@ fn channel_pointer_round_trips() {
     assert_eq!((c.build, c.sequence), (42, 7));
     assert_eq!(
         String::from_utf8(c.to_bytes()).unwrap(),
+        String::from_utf8(bytes).unwrap()
+    );
+}
+
+#[test]
+fn history_entry_round_trips_and_chains() {
+    let bytes = golden("history.json");
+    let m = ChannelMove::from_bytes(&bytes).unwrap();
+    assert_eq!((m.sequence, m.from, m.to), (8, Some(41), 42));
+    assert!(
+        m.prev_sha256.is_some(),
+        "each entry names the one before it"
+    );
+    assert_eq!(
+        String::from_utf8(m.to_bytes()).unwrap(),
         String::from_utf8(bytes).unwrap()
     );
 }

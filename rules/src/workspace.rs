@@ -192,6 +192,12 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
     for a in def.archive {
         let name = a.name.get_ref().clone();
         validate_name(&name).map_err(|e| err(a.name.span(), e))?;
+        if name == "_main" {
+            return Err(err(
+                a.name.span(),
+                "archive name \"_main\" is the workspace's own place in runfiles/".into(),
+            ));
+        }
         if archives.contains_key(&name) {
             return Err(err(
                 a.name.span(),

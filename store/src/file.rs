@@ -38,8 +38,27 @@ fn etag_of(bytes: &[u8]) -> ETag {
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
-    match fs::read(path) {
-        Ok(b) => Ok(Some(b)),
+    match File::open(path) {
+        Ok(f) => {
+            let len = f.metadata().map_err(io_err(path))?.len();
+            if len > crate::MAX_RECORD {
+                return Err(StoreError::TooLarge {
+                    url: path.parent().unwrap_or(path).display().to_string(),
+                    key: path
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                    size: len,
+                    limit: crate::MAX_RECORD,
+                });
+            }
+            let mut out = Vec::new();
+            (&f).take(crate::MAX_RECORD + 1)
+                .read_to_end(&mut out)
+                .map_err(io_err(path))?;
+            Ok(Some(out))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(path)(e)),
     }

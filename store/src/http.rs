@@ -106,12 +106,7 @@ impl Store for HttpStore {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let mut body = Vec::new();
-        resp.read_to_end(&mut body)
-            .map_err(|e| StoreError::Unreachable {
-                url: self.base.clone(),
-                why: format!("reading {key}: {e}"),
-            })?;
+        let body = crate::read_record(&mut resp, &self.base, key)?;
         Ok(Some((body, ETag(tag))))
     }
 

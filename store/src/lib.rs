@@ -47,16 +47,56 @@ pub enum StoreError {
     /// The store could not be reached or answered with an error, after retries.
     #[error("{url}: {why}")]
     Unreachable { url: String, why: String },
+    /// A small object (a record, pointer or signature) larger than [`MAX_RECORD`]:
+    /// never read whole into memory.
+    #[error(
+        "{url}/{key} is {size} bytes, more than the {limit} a record may have: not a record kiln wrote"
+    )]
+    TooLarge {
+        url: String,
+        key: String,
+        size: u64,
+        limit: u64,
+    },
     /// The store does not support this operation (writing to an https mirror).
     #[error("{url}: {why}")]
     Unsupported { url: String, why: String },
+}
+
+/// The most `get` reads: records, pointers, signatures and keys records are a few KB.
+pub const MAX_RECORD: u64 = 4 << 20;
+
+/// Read at most [`MAX_RECORD`] bytes of `body`, or say how much larger it is.
+pub fn read_record(
+    mut body: impl std::io::Read,
+    url: &str,
+    key: &str,
+) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::new();
+    (&mut body)
+        .take(MAX_RECORD + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| StoreError::Unreachable {
+            url: url.to_string(),
+            why: format!("reading {key}: {e}"),
+        })?;
+    if out.len() as u64 > MAX_RECORD {
+        return Err(StoreError::TooLarge {
+            url: url.to_string(),
+            key: key.to_string(),
+            size: out.len() as u64,
+            limit: MAX_RECORD,
+        });
+    }
+    Ok(out)
 }
 
 pub trait Store: Send + Sync {
     /// The store's URL, for messages.
     fn url(&self) -> String;
 
-    /// A small object and its tag, or None when absent.
+    /// A small object and its tag, or None when absent; one larger than [`MAX_RECORD`]
+    /// is an error, never read whole.
     fn get(&self, key: &str) -> Result<Option<(Vec<u8>, ETag)>, StoreError>;
 
     /// A streaming reader over an object, or None when absent.

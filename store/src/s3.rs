@@ -423,6 +423,15 @@ impl Store for S3Store {
                 Err(e) => return Err(self.fail(&format!("GET {full}"), e)),
             };
             let tag = ETag(out.e_tag().unwrap_or_default().to_string());
+            let size = out.content_length().unwrap_or(0).max(0) as u64;
+            if size > crate::MAX_RECORD {
+                return Err(StoreError::TooLarge {
+                    url: self.url.clone(),
+                    key: key.to_string(),
+                    size,
+                    limit: crate::MAX_RECORD,
+                });
+            }
             match self.rt.block_on(out.body.collect()) {
                 Ok(b) => return Ok(Some((b.into_bytes().to_vec(), tag))),
                 Err(e) => last = e.to_string(),

@@ -76,6 +76,17 @@ def zip_bytes(entries):
     return buf.getvalue()
 
 
+def patched(raw, offset, field):
+    """The tar bytes with the header at `offset` given `field` (start, bytes), the
+    checksum recomputed."""
+    b = bytearray(raw)
+    start, value = field
+    b[offset + start:offset + start + len(value)] = value
+    b[offset + 148:offset + 156] = b" " * 8
+    b[offset + 148:offset + 156] = b"%06o\0 " % sum(b[offset:offset + 512])
+    return bytes(b)
+
+
 os.makedirs(OUT, exist_ok=True)
 for old in os.listdir(OUT):
     os.remove(os.path.join(OUT, old))
@@ -109,6 +120,14 @@ case("file-over-symlink.tar", tar_bytes([link("a", "b"), f("a")]), "duplicate en
 case("dir-then-file.tar", tar_bytes([d("a/"), f("a")]), "a directory of the same name came first")
 case("dir-then-symlink.tar", tar_bytes([d("a/"), link("a", "b")]), "a directory of the same name came first")
 case("regular-slash-sized.tar", tar_bytes([f("x/", b"12345")]), "non-zero size")
+# GNU tar reads "+0" as base-64 (52 bytes here), the tar crate as octal 0: what GNU tar
+# shows and what would be packed must never differ.
+plus = tar_bytes([f("README", b""), f("bin/evil", b"#!/bin/sh\necho pwned\n")])
+case("size-plus.tar", patched(plus, 0, (124, b"+0         \0")), "is not octal")
+# ustar of another version with a prefix: GNU tar keeps "safe/", the crate would drop it.
+pre = tar_bytes([f("tool", b"x")], fmt=tarfile.USTAR_FORMAT)
+pre = patched(patched(pre, 0, (345, b"safe\0")), 0, (263, b"\0\0"))
+case("ustar-version-prefix.tar", pre, "with a name prefix")
 case("backslash.tar", tar_bytes([f("..\\kiln-corpus-evil")]), "backslash")
 case("too-many-entries.tar", tar_bytes([f(f"f{i}") for i in range(150)]), "entries allowed")
 case("gzip-bomb.tar.gz", tar_bytes([f("zeros", b"\0" * (8 << 20))], compress=True), "decompression bomb")

@@ -665,3 +665,95 @@ fn inputs_show_the_mode_the_key_has_whatever_their_mode_on_disk() {
         }
     }
 }
+
+#[test]
+fn second_round_of_attacks_is_refused_too() {
+    // A root output named like a package, and a file where another output needs a
+    // directory.
+    for (root, says) in [
+        (
+            "[[genrule]]\nname = \"x\"\nouts = [\"p\"]\ncmd = \"touch $OUTS\"\n",
+            "among the outputs of package //p",
+        ),
+        (
+            "[[genrule]]\nname = \"x\"\nouts = [\"a\"]\ncmd = \"touch $OUTS\"\n[[genrule]]\nname = \"y\"\nouts = [\"a/b\"]\ncmd = \"touch $OUTS\"\n",
+            "one would be a file where the other needs a directory",
+        ),
+        (
+            "[[genrule]]\nname = \"y\"\nouts = [\"a/b\"]\ncmd = \"touch $OUTS\"\n[[genrule]]\nname = \"x\"\nouts = [\"a\"]\ncmd = \"touch $OUTS\"\n",
+            "one would be a file where the other needs a directory",
+        ),
+    ] {
+        let ws = Ws::new();
+        ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+            .write("BUILD.toml", root)
+            .write("p/BUILD.toml", "");
+        ws.kiln(&["build"])
+            .expect(2)
+            .stderr_has(says)
+            .stderr_has("BUILD.toml:");
+    }
+    // Dotfiles are not sources, listed or globbed: CI leaves credentials that way.
+    for srcs in ["[\".npmrc\"]", "[\"*\"]"] {
+        let ws = Ws::new();
+        ws.write("WORKSPACE.toml", "[workspace]\nname = \"t\"\n")
+            .write("p/.npmrc", "//registry/:_authToken=hunter2\n")
+            .write("p/ok.txt", "ok\n")
+            .write(
+                "p/BUILD.toml",
+                format!("[[genrule]]\nname = \"g\"\nsrcs = {srcs}\nouts = [\"o.txt\"]\ncmd = \"cat $SRCS > $OUTS\"\n"),
+            );
+        let run = ws.kiln(&["build"]);
+        if srcs.contains("npmrc") {
+            assert_eq!(run.code, 2, "{}", run.stderr);
+        } else {
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            let out = std::fs::read_to_string(ws.path("kiln-out/p/o.txt")).unwrap();
+            assert!(out.ends_with("ok\n") && !out.contains("hunter2"), "{out}");
+        }
+        assert!(!run.stderr.contains("hunter2"));
+    }
+    // [cache] signing_key naming a key file elsewhere on the machine: refused.
+    let ws = Ws::new();
+    let key = ws.tmp.path().join("ci-cache.key");
+    ws.kiln(&["keygen", "--out", key.to_str().unwrap()])
+        .expect(0);
+    ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"t\"\n[cache]\nurl = \"file://{}\"\nsigning_key = \"{}\"\n",
+            ws.tmp.path().join("remote").display(),
+            key.display()
+        ),
+    )
+    .write(
+        "p/BUILD.toml",
+        "[[genrule]]\nname = \"g\"\nouts = [\"o\"]\ncmd = \"touch $OUTS\"\n",
+    );
+    ws.kiln(&["build"])
+        .expect(2)
+        .stderr_has("is not a file of the workspace");
+    symlink(&key, ws.path("ci-cache.key")).unwrap();
+    ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"t\"\n[cache]\nurl = \"file://{}\"\nsigning_key = \"ci-cache.key\"\n",
+            ws.tmp.path().join("remote").display()
+        ),
+    );
+    ws.kiln(&["build"])
+        .expect(2)
+        .stderr_has("is not a file of the workspace");
+    // An archive named _main would mix with the workspace's own files.
+    let ws = Ws::new();
+    ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"t\"\n[[archive]]\nname = \"_main\"\nurls = [\"file://x\"]\nsha256 = \"{}\"\n",
+            "0".repeat(64)
+        ),
+    );
+    ws.kiln(&["build"])
+        .expect(2)
+        .stderr_has("archive name \"_main\"");
+}
