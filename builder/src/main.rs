@@ -180,6 +180,28 @@ enum Cmd {
     Keygen {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// A root key: it signs only keys records (`kiln keys`); keep it offline.
+        #[arg(long)]
+        root: bool,
+    },
+    /// Sign and publish the store's keys record with the root key: which release keys
+    /// may sign which packages. Rotation and revocation are a new record.
+    Keys {
+        /// The root key (`kiln keygen --root`); default $KILN_ROOT_KEY.
+        #[arg(long, value_name = "FILE")]
+        root_key: Option<PathBuf>,
+        /// PACKAGES=KEY: a release key and the packages it may sign (`*` for all, or
+        /// `solr,hello`); repeatable.
+        #[arg(long = "grant", value_name = "PACKAGES=KEY", required = true)]
+        grants: Vec<String>,
+        /// The record's version; default one past the store's.
+        #[arg(long)]
+        version: Option<u64>,
+        /// Hosts refuse the record after this long.
+        #[arg(long, default_value = "365d", value_parser = humantime::parse_duration)]
+        expires: std::time::Duration,
+        #[arg(long, env = "KILN_STORE", value_name = "URL")]
+        store: Option<String>,
     },
 }
 
@@ -240,16 +262,21 @@ fn print_json(v: &impl serde::Serialize) {
 
 fn run(cli: Cli) -> Result<()> {
     let ui = Ui::new(cli.quiet, cli.verbose, cli.json, cli.no_progress);
-    if let Cmd::Keygen { out } = &cli.cmd {
+    if let Cmd::Keygen { out, root } = &cli.cmd {
         let public = publish::keygen(out)?;
         if ui.json {
             print_json(
-                &json!({"public_key": public.to_string(), "key_id": public.id(), "secret_key_file": out}),
+                &json!({"public_key": public.to_string(), "key_id": public.id(), "secret_key_file": out, "root": root}),
             );
         } else {
             println!("{public}");
+            let how = if *root {
+                "a root key: keep it offline; it signs only keys records (kiln keys), and hosts pin it with trusted_root"
+            } else {
+                "add the line above to trusted_keys on hosts, or grant it in the keys record (kiln keys)"
+            };
             ui.status(format!(
-                "kiln: wrote {} (secret, mode 0600) and {}.pub; key id {}; add the line above to trusted_keys on hosts",
+                "kiln: wrote {} (secret, mode 0600) and {}.pub; key id {}; {how}",
                 out.display(),
                 out.display(),
                 public.id()
@@ -328,6 +355,36 @@ fn run(cli: Cli) -> Result<()> {
                 println!(
                     "{} {}: already at build {} (unchanged)",
                     p.package, p.channel, p.build
+                );
+            }
+            return Ok(());
+        }
+        Cmd::Keys {
+            root_key,
+            grants,
+            version,
+            expires,
+            store,
+        } => {
+            let store = open_store(store, &ws.store_url)?;
+            let root = publish::secret_key(root_key.as_deref(), "KILN_ROOT_KEY", None, "root key")?
+                .ok_or_else(|| {
+                    with_hint(
+                        Code::BadInput,
+                        "kiln keys needs the root key",
+                        "pass --root-key FILE (made by `kiln keygen --root`), or set KILN_ROOT_KEY",
+                    )
+                })?;
+            let (v, changed) =
+                publish::publish_keys(store.as_ref(), &root, &grants, version, expires)?;
+            if ui.json {
+                print_json(
+                    &json!({"schema": 1, "command": "keys", "changed": changed, "version": v}),
+                );
+            } else {
+                println!(
+                    "keys record version {v} signed by root {}",
+                    root.public().id()
                 );
             }
             return Ok(());
@@ -614,6 +671,7 @@ fn run(cli: Cli) -> Result<()> {
         | Cmd::Releases { .. }
         | Cmd::Clean
         | Cmd::Keygen { .. }
+        | Cmd::Keys { .. }
         | Cmd::Sha256 { .. } => {
             unreachable!("handled above")
         }

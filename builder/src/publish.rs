@@ -721,6 +721,94 @@ pub fn keygen(out: &std::path::Path) -> Result<release::PublicKey> {
     Ok(public)
 }
 
+/// Sign and write the store's keys record: `grants` are `PACKAGES=KEY`. The new
+/// version must be above the store's (one past it by default); a record there that the
+/// root did not sign is an error, never silently replaced. Returns the version.
+pub fn publish_keys(
+    store: &dyn Store,
+    root: &SecretKey,
+    grants: &[String],
+    version: Option<u64>,
+    expires: std::time::Duration,
+) -> Result<(u64, bool)> {
+    let mut keys = Vec::new();
+    for g in grants {
+        let (pkgs, key) = g.split_once('=').ok_or_else(|| {
+            with_hint(
+                Code::BadInput,
+                format!("--grant {g:?} is not PACKAGES=KEY"),
+                "for example --grant '*=kiln-ed25519:…' or --grant 'solr,hello=kiln-ed25519:…'",
+            )
+        })?;
+        release::PublicKey::parse(key).map_err(|e| bad_input(format!("--grant: {e}")))?;
+        let packages: Vec<String> = pkgs.split(',').map(str::to_string).collect();
+        for p in &packages {
+            if p != "*" {
+                release::validate_package_name(p)
+                    .map_err(|e| bad_input(format!("--grant: {e}")))?;
+            }
+        }
+        keys.push(release::KeyGrant {
+            key: key.to_string(),
+            packages,
+        });
+    }
+    let current = store.get(release::KEYS_RECORD).map_err(store_err)?;
+    let (at, condition) = match &current {
+        None => (0, Condition::IfAbsent),
+        Some((bytes, tag)) => {
+            let sig_key = release::keys_sig_key(&Digest::of_bytes(bytes));
+            if let Err(why) = signed_by(store, bytes, &sig_key, root)? {
+                return Err(unverified(
+                    store,
+                    release::KEYS_RECORD,
+                    &why,
+                    "check who wrote it; if nobody here did, remove it and run kiln keys again"
+                        .into(),
+                ));
+            }
+            let r = release::KeysRecord::from_bytes(bytes)
+                .map_err(|e| failed(format!("{}/keys.json: {e}", store.url())))?;
+            (r.version, Condition::IfMatch(tag.clone()))
+        }
+    };
+    let version = match version {
+        Some(v) if v > at => v,
+        Some(v) => {
+            return Err(bad_input(format!(
+                "--version {v} is not above the store's keys record version {at}: hosts would refuse it"
+            )));
+        }
+        None => at
+            .checked_add(1)
+            .ok_or_else(|| failed("the keys record version cannot grow"))?,
+    };
+    let record = release::KeysRecord {
+        schema: SCHEMA,
+        version,
+        expires: humantime::format_rfc3339_seconds(SystemTime::now() + expires).to_string(),
+        keys,
+    };
+    let bytes = record.to_bytes();
+    store
+        .put(
+            &release::keys_sig_key(&Digest::of_bytes(&bytes)),
+            &mut root.sign(&bytes).to_bytes().as_slice(),
+            Condition::IfAbsent,
+        )
+        .map_err(store_err)?;
+    if store
+        .put(release::KEYS_RECORD, &mut bytes.as_slice(), condition)
+        .map_err(store_err)?
+        == PutOutcome::ConditionFailed
+    {
+        return Err(env_failed(
+            "the keys record changed while this one was written; run kiln keys again",
+        ));
+    }
+    Ok((version, true))
+}
+
 /// What `kiln releases PACKAGE --verify` checked.
 #[derive(Serialize)]
 pub struct Verification {

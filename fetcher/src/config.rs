@@ -17,6 +17,7 @@ struct ConfigFile {
     root: Option<PathBuf>,
     keep: Option<usize>,
     trusted_keys: Option<Vec<String>>,
+    trusted_root: Option<Vec<String>>,
     allow_unsigned: Option<bool>,
     services: Option<ServicesDef>,
     health: Option<HealthDef>,
@@ -74,6 +75,9 @@ pub struct Health {
 pub struct Config {
     /// Release and channel signers; any one of them will do (key rotation).
     pub trusted_keys: Vec<release::PublicKey>,
+    /// Root keys: the store's keys record, signed by one of them, names the release
+    /// keys (and the packages each may sign) this host then trusts too.
+    pub trusted_root: Vec<release::PublicKey>,
     /// Install records no trusted key signed (the embedded demo), with a warning.
     pub allow_unsigned: bool,
     pub store: Option<String>,
@@ -131,16 +135,21 @@ impl Config {
                 )
             })?,
         };
-        let mut trusted_keys = Vec::new();
-        for (i, line) in def.trusted_keys.iter().flatten().enumerate() {
-            trusted_keys.push(release::PublicKey::parse(line).map_err(|e| {
-                hinted(
-                    Code::BadInput,
-                    format!("{}: trusted_keys[{i}]: {e}", path.display()),
-                    "paste the line `kiln keygen` printed (also in its FILE.pub)",
-                )
-            })?);
-        }
+        let keys = |list: &Option<Vec<String>>, field: &str| -> Result<Vec<release::PublicKey>> {
+            let mut out = Vec::new();
+            for (i, line) in list.iter().flatten().enumerate() {
+                out.push(release::PublicKey::parse(line).map_err(|e| {
+                    hinted(
+                        Code::BadInput,
+                        format!("{}: {field}[{i}]: {e}", path.display()),
+                        "paste the line `kiln keygen` printed (also in its FILE.pub)",
+                    )
+                })?);
+            }
+            Ok(out)
+        };
+        let trusted_keys = keys(&def.trusted_keys, "trusted_keys")?;
+        let trusted_root = keys(&def.trusted_root, "trusted_root")?;
         let manager = match def.services {
             None => Manager::None,
             Some(s) => match s.manager {
@@ -177,6 +186,7 @@ impl Config {
         };
         Ok(Config {
             trusted_keys,
+            trusted_root,
             allow_unsigned: def.allow_unsigned.unwrap_or(false),
             store: def.store,
             root: def.root.unwrap_or_else(|| PathBuf::from("/")),

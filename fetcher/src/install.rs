@@ -82,26 +82,110 @@ impl Host<'_> {
         })
     }
 
+    /// The keys whose signatures count for `pkg`: `trusted_keys`, and with
+    /// `trusted_root` the keys the store's keys record grants that package.
+    fn trusted_for(&self, pkg: &str) -> Result<Vec<release::PublicKey>> {
+        let mut keys = self.config.trusted_keys.clone();
+        if !self.config.trusted_root.is_empty() {
+            keys.extend(self.keys_record()?.keys_for(pkg));
+        }
+        Ok(keys)
+    }
+
+    /// The store's keys record, signed by a trusted root, not expired, and not older
+    /// than one this host accepted (nor another at the same version).
+    fn keys_record(&self) -> Result<release::KeysRecord> {
+        let store = self.store()?;
+        let refuse = |why: String, hint: &str| {
+            hinted(
+                Code::Failed,
+                format!(
+                    "keys record {}/{}: {why}; refusing it",
+                    store.url(),
+                    release::KEYS_RECORD
+                ),
+                hint.to_string(),
+            )
+        };
+        let Some((bytes, _)) = store
+            .get(release::KEYS_RECORD)
+            .map_err(crate::error::store)?
+        else {
+            return Err(refuse(
+                "there is none, and this host trusts only a root (trusted_root)".into(),
+                "publish one with `kiln keys`, or list the release keys in trusted_keys",
+            ));
+        };
+        let digest = Digest::of_bytes(&bytes);
+        let sig = store
+            .get(&release::keys_sig_key(&digest))
+            .map_err(crate::error::store)?;
+        let Some((sig, _)) = sig else {
+            return Err(refuse(
+                "it is not signed".into(),
+                "sign it with the root key: `kiln keys`",
+            ));
+        };
+        Signature::from_bytes(&sig)
+            .and_then(|s| s.verify(&bytes, &self.config.trusted_root))
+            .map_err(|e| {
+                refuse(
+                    e.to_string(),
+                    "only a key in trusted_root may sign the keys record",
+                )
+            })?;
+        let rec = release::KeysRecord::from_bytes(&bytes)
+            .map_err(|e| refuse(format!("not a keys record: {e}"), "check the store"))?;
+        let expires = humantime::parse_rfc3339(&rec.expires)
+            .map_err(|e| refuse(format!("expires {:?}: {e}", rec.expires), "check the store"))?;
+        if std::time::SystemTime::now() > expires {
+            return Err(refuse(
+                format!("it expired at {} (a frozen keys record)", rec.expires),
+                "publish a new keys record with a later expiry: `kiln keys`",
+            ));
+        }
+        let seen_path = self.layout.keys_seen();
+        let seen: Option<(u64, Digest)> = std::fs::read(&seen_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if let Some((version, sha)) = seen
+            && (rec.version < version || (rec.version == version && sha != digest))
+        {
+            return Err(refuse(
+                format!(
+                    "version {} is not newer than version {version}, which this host already accepted: a replayed keys record",
+                    rec.version
+                ),
+                "publish a keys record with a higher version",
+            ));
+        }
+        if seen.is_none_or(|(v, _)| rec.version > v) {
+            state::write_atomic(&seen_path, &serde_json::to_vec(&(rec.version, digest))?)?;
+        }
+        Ok(rec)
+    }
+
     /// Check `bytes` against its detached signature before trusting anything in them.
-    fn check_signature(&self, what: &str, bytes: &[u8], sig_key: &str) -> Result<()> {
+    fn check_signature(&self, pkg: &str, what: &str, bytes: &[u8], sig_key: &str) -> Result<()> {
         let store = self.store()?;
         let sig = store.get(sig_key).map_err(crate::error::store)?;
+        let trusted = self.trusted_for(pkg)?;
         let verdict: std::result::Result<(), String> = match &sig {
             None => Err(format!("{what} is not signed")),
-            Some((b, _)) => match Signature::from_bytes(b)
-                .and_then(|s| s.verify(bytes, &self.config.trusted_keys))
-            {
-                Ok(_) => return Ok(()),
-                // Evidence of tampering: never accepted, even with allow_unsigned.
-                Err(e @ (VerifyError::Mismatch { .. } | VerifyError::Malformed(_))) => {
-                    return Err(hinted(
-                        Code::Failed,
-                        format!("{what}: {e}; refusing it"),
-                        "someone changed the record after it was signed, or the store is corrupt; nothing was installed",
-                    ));
+            Some((b, _)) => {
+                match Signature::from_bytes(b).and_then(|s| s.verify(bytes, &trusted)) {
+                    Ok(_) => return Ok(()),
+                    // Evidence of tampering: never accepted, even with allow_unsigned.
+                    Err(e @ (VerifyError::Mismatch { .. } | VerifyError::Malformed(_))) => {
+                        return Err(hinted(
+                            Code::Failed,
+                            format!("{what}: {e}; refusing it"),
+                            "someone changed the record after it was signed, or the store is corrupt; nothing was installed",
+                        ));
+                    }
+                    Err(e @ VerifyError::Untrusted { .. }) => Err(format!("{what}: {e}")),
                 }
-                Err(e @ VerifyError::Untrusted { .. }) => Err(format!("{what}: {e}")),
-            },
+            }
         };
         let Err(why) = verdict else { return Ok(()) };
         if self.config.allow_unsigned {
@@ -192,6 +276,7 @@ impl Host<'_> {
                 )
             })?;
         self.check_signature(
+            pkg,
             &format!("release record of {pkg} build {build}"),
             &bytes,
             &release::release_sig_key(pkg, build),
@@ -243,6 +328,7 @@ impl Host<'_> {
                             )
                         })?;
                 self.check_signature(
+                    pkg,
                     &format!("channel {c} of {pkg}"),
                     &bytes,
                     &release::channel_sig_key(pkg, c, &Digest::of_bytes(&bytes)),

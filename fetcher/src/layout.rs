@@ -54,6 +54,11 @@ impl Layout {
         self.root.join("var/lib/kiln").join(pkg)
     }
 
+    /// The newest keys record version (and its sha256) this host accepted.
+    pub fn keys_seen(&self) -> PathBuf {
+        self.root.join("var/lib/kiln/keys-record.json")
+    }
+
     pub fn cache_dir(&self) -> PathBuf {
         self.root.join("var/cache/kiln")
     }

@@ -1,10 +1,10 @@
-//! The contract's parsers: release records, channel pointers and their history,
+//! The contract's parsers: release records, channel pointers and their history, keys records,
 //! manifests, signatures, digests and keys. Whatever parses must serialize back to
 //! bytes that parse to the same value.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use release::{Channel, ChannelMove, Manifest, Release, Signature};
+use release::{Channel, ChannelMove, KeysRecord, Manifest, Release, Signature};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(r) = Release::from_bytes(data) {
@@ -15,6 +15,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(m) = ChannelMove::from_bytes(data) {
         assert_eq!(ChannelMove::from_bytes(&m.to_bytes()).unwrap(), m);
+    }
+    if let Ok(k) = KeysRecord::from_bytes(data) {
+        assert_eq!(KeysRecord::from_bytes(&k.to_bytes()).unwrap(), k);
+        let _ = k.keys_for("solr");
     }
     if let Ok(m) = Manifest::from_bytes(data) {
         assert_eq!(Manifest::from_bytes(&m.to_bytes()).unwrap(), m);

@@ -52,6 +52,15 @@ pub fn channel_history_key(package: &str, channel: &str, sequence: u64) -> Strin
     format!("{package}/channels/{channel}/history/{sequence:012}.json")
 }
 
+/// The keys record, at the store's root (its prefix).
+pub const KEYS_RECORD: &str = "keys.json";
+
+/// The root's signature of one keys record, named by the sha256 of its bytes (as a
+/// channel pointer's is), so a host never pairs a record with another's signature.
+pub fn keys_sig_key(record_sha256: &crate::Digest) -> String {
+    format!("keys/sig/{}.sig", record_sha256.hex())
+}
+
 /// A history entry's signature.
 pub fn channel_history_sig_key(package: &str, channel: &str, sequence: u64) -> String {
     format!("{}.sig", channel_history_key(package, channel, sequence))

@@ -80,6 +80,40 @@ pub struct ChannelMove {
     pub prev_sha256: Option<Digest>,
 }
 
+/// `<prefix>/keys.json` (+ `keys.json.sig`, by a root key): which release keys may sign
+/// which packages. Hosts that pin only the root learn the release keys from it, so a
+/// rotation or a revocation is one new, higher `version` signed by the root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysRecord {
+    pub schema: u32,
+    /// Grows with every new keys record; hosts refuse a lower one than they have seen.
+    pub version: u64,
+    /// RFC 3339; hosts refuse the record after it (a frozen keys record).
+    pub expires: String,
+    pub keys: Vec<KeyGrant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyGrant {
+    /// `kiln-ed25519:<base64>`.
+    pub key: String,
+    /// Package names this key may sign, or `["*"]` for every package.
+    pub packages: Vec<String>,
+}
+
+impl KeysRecord {
+    /// The keys this record lets sign `package`'s releases and pointers.
+    pub fn keys_for(&self, package: &str) -> Vec<crate::PublicKey> {
+        self.keys
+            .iter()
+            .filter(|g| g.packages.iter().any(|p| p == "*" || p == package))
+            .filter_map(|g| crate::PublicKey::parse(&g.key).ok())
+            .collect()
+    }
+}
+
 macro_rules! json_bytes {
     ($t:ty) => {
         impl $t {
@@ -100,3 +134,4 @@ macro_rules! json_bytes {
 json_bytes!(Release);
 json_bytes!(Channel);
 json_bytes!(ChannelMove);
+json_bytes!(KeysRecord);

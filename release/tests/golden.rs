@@ -2,7 +2,7 @@
 //! up here as a diff in review. Each golden file must parse and re-serialize to the
 //! very same bytes (the bytes signatures will cover).
 
-use release::{Channel, ChannelMove, Manifest, Release};
+use release::{Channel, ChannelMove, KeysRecord, Manifest, Release};
 
 fn golden(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -42,6 +42,23 @@ fn history_entry_round_trips_and_chains() {
     );
     assert_eq!(
         String::from_utf8(m.to_bytes()).unwrap(),
+        String::from_utf8(bytes).unwrap()
+    );
+}
+
+#[test]
+fn keys_record_round_trips_and_scopes_keys() {
+    let bytes = golden("keys.json");
+    let k = KeysRecord::from_bytes(&bytes).unwrap();
+    assert_eq!(k.version, 3);
+    assert_eq!(
+        k.keys_for("solr").len(),
+        2,
+        "the wildcard key and the scoped one"
+    );
+    assert_eq!(k.keys_for("other").len(), 1, "only the wildcard key");
+    assert_eq!(
+        String::from_utf8(k.to_bytes()).unwrap(),
         String::from_utf8(bytes).unwrap()
     );
 }

@@ -507,3 +507,115 @@ fn no_output_ever_carries_a_secret_key() {
         }
     }
 }
+
+/// A host that pins only the root: release keys come from the store's keys record,
+/// each scoped to packages; rotation and revocation are a new record.
+#[test]
+fn a_host_that_pins_only_the_root_follows_the_keys_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    std::fs::create_dir_all(&dir).unwrap();
+    let objects = Dir(dir.clone());
+    let ci = Ci::new(format!("file://{}", dir.display()), vec![]);
+    let keygen = |name: &str, extra: &[&str]| {
+        let path = ci.ws.tmp.path().join(name);
+        let mut args = vec!["keygen", "--out", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let public = ci.ws.kiln(&args).expect(0).stdout.trim().to_string();
+        (path, public)
+    };
+    let (root, root_pub) = keygen("root.key", &["--root"]);
+    let (key_b, pub_b) = keygen("b.key", &[]);
+    let (key_c, pub_c) = keygen("c.key", &[]);
+    let keys = |grants: &[String], extra: &[&str]| {
+        let mut args = vec!["keys", "--root-key", root.to_str().unwrap()];
+        for g in grants {
+            args.extend(["--grant", g.as_str()]);
+        }
+        args.extend_from_slice(extra);
+        ci.run(&args, None)
+    };
+    let host = Host::new(&ci);
+    std::fs::write(
+        &host.config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_root = [\"{root_pub}\"]\n",
+            ci.store,
+            host.tmp.path().join("root").display()
+        ),
+    )
+    .unwrap();
+    let install = |version: &str| {
+        let out = std::process::Command::new(e2e::bin("kiln-fetch"))
+            .arg("--config")
+            .arg(&host.config)
+            .args(["install", "hello", "--version", version])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    // No keys record yet: a root-only host installs nothing.
+    ci.publish(1);
+    install("1").expect(1).stderr_has("there is none");
+    // Version 1: CI's key may sign hello; key C only the package "other".
+    keys(
+        &[format!("hello={}", ci.public), format!("other={pub_c}")],
+        &[],
+    )
+    .expect(0)
+    .stdout_has("keys record version 1");
+    install("1").expect(0);
+    assert_eq!(host.runs(), "build 1");
+    // A key scoped to another package cannot sign this one.
+    ci.ws.write("hello/msg.txt", "build 2\n");
+    ci.run(&["publish", "--build-number", "2"], Some(&key_c))
+        .expect(0);
+    install("2")
+        .expect(1)
+        .stderr_has("not among the trusted keys");
+    assert_eq!(host.runs(), "build 1");
+    // Rotation: version 2 grants key B, and CI's old key is gone.
+    let v1 = objects.get("keys.json").unwrap();
+    keys(&[format!("hello={pub_b}")], &[])
+        .expect(0)
+        .stdout_has("version 2");
+    ci.ws.write("hello/msg.txt", "build 3\n");
+    ci.run(&["publish", "--build-number", "3"], Some(&key_b))
+        .expect(0);
+    install("3").expect(0);
+    assert_eq!(host.runs(), "build 3");
+    // The rotated-out key is refused: build 1 was signed by it.
+    std::fs::remove_dir_all(host.tmp.path().join("root/opt/kiln/hello/1")).unwrap();
+    install("1")
+        .expect(1)
+        .stderr_has("not among the trusted keys");
+    // The old keys record put back: refused as a replay.
+    let v2 = objects.get("keys.json").unwrap();
+    objects.put("keys.json", &v1);
+    install("1")
+        .expect(1)
+        .stderr_has("not newer than version 2");
+    objects.put("keys.json", &v2);
+    // A keys record the root did not sign: refused.
+    let forged = String::from_utf8(v2.clone())
+        .unwrap()
+        .replace(&pub_b, &ci.public)
+        .replace("\"version\": 2", "\"version\": 9");
+    objects.put("keys.json", forged.as_bytes());
+    install("1").expect(1).stderr_has("it is not signed");
+    objects.put("keys.json", &v2);
+    // The store's record cannot be replaced without the root, nor with a lower version.
+    keys(&[format!("hello={pub_b}")], &["--version", "2"])
+        .expect(2)
+        .stderr_has("is not above the store's keys record version 2");
+    // An expired keys record is refused.
+    keys(&[format!("hello={pub_b}")], &["--expires", "1s"]).expect(0);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    install("1").expect(1).stderr_has("a frozen keys record");
+}
