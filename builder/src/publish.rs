@@ -732,11 +732,12 @@ pub fn publish_keys(
     expires: std::time::Duration,
 ) -> Result<(u64, bool)> {
     let mut keys = Vec::new();
-    for g in grants {
+    for (i, g) in grants.iter().enumerate() {
+        // Named by position, never echoed: a secret key pasted here must not reach a log.
         let (pkgs, key) = g.split_once('=').ok_or_else(|| {
             with_hint(
                 Code::BadInput,
-                format!("--grant {g:?} is not PACKAGES=KEY"),
+                format!("--grant number {} is not PACKAGES=KEY", i + 1),
                 "for example --grant '*=kiln-ed25519:…' or --grant 'solr,hello=kiln-ed25519:…'",
             )
         })?;

@@ -35,6 +35,7 @@ impl Objects for Dir {
 
 struct Bucket<'a> {
     s3: &'a S3Server,
+    bucket: &'a str,
     scratch: PathBuf,
 }
 
@@ -45,7 +46,7 @@ impl Objects for Bucket<'_> {
         let r = self.s3.aws(&[
             "s3",
             "cp",
-            &format!("s3://tools/{key}"),
+            &format!("s3://{}/{key}", self.bucket),
             local.to_str().unwrap(),
         ]);
         (r.code == 0).then(|| std::fs::read(&local).unwrap())
@@ -58,13 +59,13 @@ impl Objects for Bucket<'_> {
                 "s3",
                 "cp",
                 local.to_str().unwrap(),
-                &format!("s3://tools/{key}"),
+                &format!("s3://{}/{key}", self.bucket),
             ])
             .expect(0);
     }
     fn delete(&self, key: &str) {
         self.s3
-            .aws(&["s3", "rm", &format!("s3://tools/{key}")])
+            .aws(&["s3", "rm", &format!("s3://{}/{key}", self.bucket)])
             .expect(0);
     }
 }
@@ -386,11 +387,24 @@ fn the_publisher_trusts_only_what_it_signed_on_s3() {
     let scratch = tmp.path().join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
     let ci = Ci::new(s3.url("tools"), s3.env());
-    attacks(
+    let tools = Bucket {
+        s3: &s3,
+        bucket: "tools",
+        scratch: scratch.clone(),
+    };
+    attacks(&ci, &tools);
+    // A record far larger than any real one is refused, not read.
+    tools.put("hello/1/release.json", &vec![b' '; 5 << 20]);
+    ci.kiln(&["releases", "hello"])
+        .expect(1)
+        .stderr_has("more than the 4194304 a record may have");
+    let ci = Ci::new(s3.url("chain"), s3.env());
+    history_chain(
         &ci,
         &Bucket {
             s3: &s3,
-            scratch: scratch.clone(),
+            bucket: "chain",
+            scratch,
         },
     );
 }
@@ -430,6 +444,8 @@ fn no_output_ever_carries_a_secret_key() {
         .unwrap()
         .to_string();
     let mangled = format!("{}!", &secret[..secret.len() - 2]);
+    let key_path = key.display().to_string();
+    let star_secret = format!("*={secret}");
     let cases: Vec<Case> = vec![
         // The key itself where a file name belongs.
         (
@@ -468,6 +484,23 @@ fn no_output_ever_carries_a_secret_key() {
             vec!["releases", "x", "--verify"],
             vec![("KILN_SIGNING_KEY", mangled.clone())],
         ),
+        // The root key: inline, malformed, and a secret pasted where a public key goes.
+        (
+            vec!["keys", "--root-key", &secret, "--grant", "*=x"],
+            vec![],
+        ),
+        (
+            vec!["keys", "--grant", "*=x"],
+            vec![("KILN_ROOT_KEY", mangled.clone())],
+        ),
+        (
+            vec!["keys", "--grant", &secret],
+            vec![("KILN_ROOT_KEY", key_path.clone())],
+        ),
+        (
+            vec!["keys", "--grant", &star_secret],
+            vec![("KILN_ROOT_KEY", key_path.clone())],
+        ),
     ];
     let bad_file = ws.tmp.path().join("bad.key");
     std::fs::write(&bad_file, &mangled).unwrap();
@@ -504,6 +537,32 @@ fn no_output_ever_carries_a_secret_key() {
                     "{a:?} {env:?} printed key material:\n{text}"
                 );
             }
+        }
+    }
+    // kiln-fetch: a secret pasted into trusted_keys or trusted_root.
+    for field in ["trusted_keys", "trusted_root"] {
+        let config = ws.tmp.path().join("fetch.toml");
+        std::fs::write(
+            &config,
+            format!("store = \"/nowhere\"\n{field} = [\"{secret}\"]\n"),
+        )
+        .unwrap();
+        for json in [false, true] {
+            let mut c = std::process::Command::new(e2e::bin("kiln-fetch"));
+            if json {
+                c.arg("--json");
+            }
+            let out = c.arg("--config").arg(&config).arg("list").output().unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.status.code(), Some(2), "{text}");
+            assert!(
+                !text.contains(&body[..20]),
+                "kiln-fetch printed key material:\n{text}"
+            );
         }
     }
 }
