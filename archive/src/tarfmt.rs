@@ -307,29 +307,24 @@ pub(crate) fn explain_checksum(mut r: impl Read) -> Option<(String, bool)> {
             continue;
         }
         let stored = octal(&block[148..156])?;
-        let unsigned: u64 = block
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                if (148..156).contains(&i) {
-                    32
-                } else {
-                    *b as u64
-                }
-            })
-            .sum();
-        if stored != unsigned {
-            let signed: i64 = block
+        // The checksum counts its own field as spaces; bytes as unsigned (POSIX) or,
+        // in old archives, as signed.
+        let sum = |byte: fn(u8) -> i64| -> i64 {
+            block
                 .iter()
                 .enumerate()
                 .map(|(i, b)| {
                     if (148..156).contains(&i) {
                         32
                     } else {
-                        *b as i8 as i64
+                        byte(*b)
                     }
                 })
-                .sum();
+                .sum()
+        };
+        let unsigned = sum(|b| b as i64) as u64;
+        if stored != unsigned {
+            let signed = sum(|b| b as i8 as i64);
             let name = String::from_utf8_lossy(until_nul(&block[..100])).into_owned();
             return Some((name, signed >= 0 && signed as u64 == stored));
         }

@@ -89,17 +89,13 @@ impl Builds {
 
     /// `kiln ARGS` with the signing key.
     fn kiln(&self, args: &[&str]) -> Run {
-        let out = self
-            .ws
-            .command(args)
-            .env("KILN_SIGNING_KEY", &self.key)
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(
+            self.ws
+                .command(args)
+                .env("KILN_SIGNING_KEY", &self.key)
+                .output()
+                .unwrap(),
+        )
     }
 
     fn store(&self) -> PathBuf {
@@ -194,12 +190,7 @@ impl Host {
     }
 
     fn fetch(&self, args: &[&str]) -> Run {
-        let out = self.command(args).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(self.command(args).output().unwrap())
     }
 
     fn json(&self, args: &[&str]) -> serde_json::Value {

@@ -43,12 +43,7 @@ fn kiln(ws: &Ws, s3: &S3Server, args: &[&str]) -> Run {
     if key.exists() {
         c.env("KILN_SIGNING_KEY", key);
     }
-    let out = c.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(c.output().unwrap())
 }
 
 fn releases(ws: &Ws, s3: &S3Server, store: &str, pkg: &str) -> serde_json::Value {
@@ -515,17 +510,13 @@ fn cache_key(ws: &Ws) -> std::path::PathBuf {
 
 /// `kiln ARGS` as a CI worker holding the cache key `key`.
 fn worker(ws: &Ws, s3: &S3Server, key: &Path, args: &[&str]) -> Run {
-    let out = ws
-        .command(args)
-        .envs(s3.env())
-        .env("KILN_CACHE_SIGNING_KEY", key)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(
+        ws.command(args)
+            .envs(s3.env())
+            .env("KILN_CACHE_SIGNING_KEY", key)
+            .output()
+            .unwrap(),
+    )
 }
 
 #[test]

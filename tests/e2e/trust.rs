@@ -110,12 +110,7 @@ impl Ci {
         if let Some(k) = key {
             c.env("KILN_SIGNING_KEY", k);
         }
-        let out = c.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(c.output().unwrap())
     }
 
     fn kiln(&self, args: &[&str]) -> Run {
@@ -162,20 +157,17 @@ impl Host {
     }
 
     fn install(&self) -> Run {
-        let out = std::process::Command::new(e2e::bin("kiln-fetch"))
-            .arg("--config")
-            .arg(&self.config)
-            .args(["install", "hello", "--channel", "prod"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .envs(self.env.clone())
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(
+            std::process::Command::new(e2e::bin("kiln-fetch"))
+                .arg("--config")
+                .arg(&self.config)
+                .args(["install", "hello", "--channel", "prod"])
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .envs(self.env.clone())
+                .output()
+                .unwrap(),
+        )
     }
 
     fn runs(&self) -> String {
@@ -605,19 +597,16 @@ fn a_host_that_pins_only_the_root_follows_the_keys_record() {
     )
     .unwrap();
     let install = |version: &str| {
-        let out = std::process::Command::new(e2e::bin("kiln-fetch"))
-            .arg("--config")
-            .arg(&host.config)
-            .args(["install", "hello", "--version", version])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(
+            std::process::Command::new(e2e::bin("kiln-fetch"))
+                .arg("--config")
+                .arg(&host.config)
+                .args(["install", "hello", "--version", version])
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .output()
+                .unwrap(),
+        )
     };
     // No keys record yet: a root-only host installs nothing.
     ci.publish(1);
