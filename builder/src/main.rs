@@ -430,7 +430,7 @@ fn run(cli: Cli) -> Result<()> {
                 let chans: Vec<String> = v
                     .channels
                     .iter()
-                    .map(|(c, n)| format!("{c} ({n} moves)"))
+                    .map(|(c, n)| format!("{c} ({n} move{})", if *n == 1 { "" } else { "s" }))
                     .collect();
                 println!(
                     "{}: {} build(s) and channels [{}]: every signature and each history chain verify",
