@@ -88,13 +88,16 @@ pub fn report(err: &anyhow::Error) -> i32 {
     let (code, hint) = classify(err);
     let mut chain = err.chain();
     if let Some(top) = chain.next() {
-        eprintln!("error: {top}");
+        eprintln!("error: {}", release::redact_secrets(&top.to_string()));
     }
     for cause in chain {
-        eprintln!("  caused by: {cause}");
+        eprintln!(
+            "  caused by: {}",
+            release::redact_secrets(&cause.to_string())
+        );
     }
     if let Some(h) = hint {
-        eprintln!("hint: {h}");
+        eprintln!("hint: {}", release::redact_secrets(h));
     }
     code as i32
 }

@@ -38,14 +38,23 @@ fn get_release(store: &dyn Store, package: &str, build: u64) -> Result<Option<(R
     let key = release::release_key(package, build);
     match store.get(&key).map_err(store_err)? {
         None => Ok(None),
-        Some((bytes, _)) => Release::from_bytes(&bytes)
-            .map(|r| Some((r, bytes)))
-            .map_err(|e| {
+        Some((bytes, _)) => {
+            let r = Release::from_bytes(&bytes).map_err(|e| {
                 failed(format!(
                     "{}/{key} is not a valid release record: {e}",
                     store.url()
                 ))
-            }),
+            })?;
+            if r.package != package || r.build != build {
+                return Err(failed(format!(
+                    "{}/{key} is the record of {} build {}, moved here: kiln decides nothing from it",
+                    store.url(),
+                    r.package,
+                    r.build
+                )));
+            }
+            Ok(Some((r, bytes)))
+        }
     }
 }
 
@@ -63,6 +72,29 @@ fn signed_by(
         .and_then(|s| s.verify(bytes, &[key.public()]))
         .map(|_| ())
         .map_err(|e| e.to_string()))
+}
+
+/// A release record's signature keys: digest-named, then where older stores kept it.
+fn release_sigs(package: &str, build: u64, bytes: &[u8]) -> [String; 2] {
+    [
+        release::release_sig_key(package, build, &Digest::of_bytes(bytes)),
+        release::release_legacy_sig_key(package, build),
+    ]
+}
+
+/// `signed_by` with the first of `sig_keys` that exists.
+fn signed_by_any(
+    store: &dyn Store,
+    bytes: &[u8],
+    sig_keys: &[String],
+    key: &SecretKey,
+) -> Result<std::result::Result<(), String>> {
+    for k in sig_keys {
+        if store.get(k).map_err(store_err)?.is_some() {
+            return signed_by(store, bytes, k, key);
+        }
+    }
+    Ok(Err("it has no signature".into()))
 }
 
 /// An object the publisher cannot vouch for where it must decide something: never a
@@ -87,7 +119,7 @@ fn check_release(
     key: Option<&SecretKey>,
 ) -> Result<()> {
     let Some(k) = key else { return Ok(()) };
-    if let Err(why) = signed_by(store, bytes, &release::release_sig_key(package, build), k)? {
+    if let Err(why) = signed_by_any(store, bytes, &release_sigs(package, build, bytes), k)? {
         return Err(unverified(
             store,
             &release::release_key(package, build),
@@ -207,12 +239,11 @@ pub fn publish(
         };
         let bytes = record.to_bytes();
         if let Some(k) = key {
-            // The signature goes first, so a record is never visible without it. One
-            // left by an interrupted publish (of other bytes: another built_at) is
-            // replaced, which is safe while no release.json exists.
-            put_signature(
+            // The signature goes first, so a record is never visible without it; it is
+            // named by the record's digest, so a concurrent publisher's is never replaced.
+            put_new(
                 store,
-                &release::release_sig_key(&b.package, build),
+                &release::release_sig_key(&b.package, build, &Digest::of_bytes(&bytes)),
                 &k.sign(&bytes).to_bytes(),
             )?;
         }
@@ -257,6 +288,9 @@ pub struct Promoted {
     pub changed: bool,
 }
 
+/// How many history entries above the newest signed one a promote looks past.
+const MAX_UNSIGNED_HISTORY: usize = 1000;
+
 /// The newest entry of a channel's history that `key` signed (with no key: the newest
 /// that parses): its sequence, the sha256 of its bytes and the build it moved to.
 /// Entries nobody here signed are passed over: a planted one decides nothing.
@@ -274,7 +308,8 @@ fn latest_history(
         .filter_map(|k| k.strip_prefix(&prefix)?.strip_suffix(".json")?.parse().ok())
         .collect();
     seqs.sort_unstable_by(|a, b| b.cmp(a));
-    for seq in seqs {
+    // Planted entries above the newest signed one are passed over, a bounded number.
+    for seq in seqs.into_iter().take(MAX_UNSIGNED_HISTORY) {
         let hkey = release::channel_history_key(package, channel, seq);
         let Some((bytes, _)) = store.get(&hkey).map_err(store_err)? else {
             continue;
@@ -285,14 +320,9 @@ fn latest_history(
         if entry.sequence != seq || entry.package != package || entry.channel != channel {
             continue;
         }
+        let sig_key = release::channel_sig_key(package, channel, &Digest::of_bytes(&bytes));
         if let Some(k) = key
-            && signed_by(
-                store,
-                &bytes,
-                &release::channel_history_sig_key(package, channel, seq),
-                k,
-            )?
-            .is_err()
+            && signed_by(store, &bytes, &sig_key, k)?.is_err()
         {
             continue;
         }
@@ -336,16 +366,11 @@ pub struct PromoteOptions<'a> {
     pub allow_unsigned: bool,
 }
 
-/// Put `bytes` at `key` beside a signature: a leftover one (of other bytes, from an
-/// interrupted run that never wrote `key`) is replaced, which is safe while `key`
-/// does not exist.
-fn put_signature(store: &dyn Store, sig_key: &str, sig: &[u8]) -> Result<()> {
-    let condition = match store.get(sig_key).map_err(store_err)? {
-        Some((_, tag)) => Condition::IfMatch(tag),
-        None => Condition::IfAbsent,
-    };
+/// Write a digest-named signature, create-only: the same name is the same bytes'
+/// signature, so one already there is as good as ours.
+fn put_new(store: &dyn Store, sig_key: &str, sig: &[u8]) -> Result<()> {
     store
-        .put(sig_key, &mut &sig[..], condition)
+        .put(sig_key, &mut &sig[..], Condition::IfAbsent)
         .map_err(store_err)?;
     Ok(())
 }
@@ -430,9 +455,9 @@ pub fn promote(
         };
         let entry_bytes = entry.to_bytes();
         let hkey = release::channel_history_key(package, channel, sequence);
-        let hsig = release::channel_history_sig_key(package, channel, sequence);
+        let hsig = release::channel_sig_key(package, channel, &Digest::of_bytes(&entry_bytes));
         if let Some(k) = opts.key {
-            put_signature(store, &hsig, &k.sign(&entry_bytes).to_bytes())?;
+            put_new(store, &hsig, &k.sign(&entry_bytes).to_bytes())?;
         }
         if store
             .put(&hkey, &mut entry_bytes.as_slice(), Condition::IfAbsent)
@@ -443,7 +468,13 @@ pub fn promote(
             // not a signed entry (then it would block the channel forever: say so).
             if let Some(k) = opts.key
                 && let Some((theirs, _)) = store.get(&hkey).map_err(store_err)?
-                && signed_by(store, &theirs, &hsig, k)?.is_err()
+                && signed_by(
+                    store,
+                    &theirs,
+                    &release::channel_sig_key(package, channel, &Digest::of_bytes(&theirs)),
+                    k,
+                )?
+                .is_err()
             {
                 return Err(unverified(
                     store,
@@ -530,6 +561,14 @@ fn read_pointer(
             store.url()
         ))
     })?;
+    if c.package != package || c.channel != channel {
+        return Err(failed(format!(
+            "{}/{key} is the pointer of {} channel {}, moved here: kiln decides nothing from it; remove it and promote again",
+            store.url(),
+            c.package,
+            c.channel
+        )));
+    }
     let sig_key = release::channel_sig_key(package, channel, &Digest::of_bytes(&bytes));
     match opts.key {
         Some(k) => {
@@ -859,18 +898,36 @@ pub fn verify(
         let rkey = release::release_key(package, build);
         let (_, bytes) = get_release(store, package, build)?
             .ok_or_else(|| broken(&rkey, "it vanished while being read".into()))?;
-        check_sig(&rkey, &bytes, &release::release_sig_key(package, build))?;
+        let sigs = release_sigs(package, build, &bytes);
+        let sig = if store.get(&sigs[0]).map_err(store_err)?.is_some() {
+            &sigs[0]
+        } else {
+            &sigs[1]
+        };
+        check_sig(&rkey, &bytes, sig)?;
     }
     let prefix = release::channels_prefix(package);
     let mut channels = Vec::new();
-    for k in &keys {
-        let Some(name) = k
-            .strip_prefix(&prefix)
-            .and_then(|r| r.strip_suffix(".json"))
-            .filter(|r| !r.contains('/'))
-        else {
-            continue;
-        };
+    // Channels by their pointer or by their history: a history without its pointer is
+    // checked too (and named).
+    let names: std::collections::BTreeSet<&str> = keys
+        .iter()
+        .filter_map(|k| {
+            let rest = k.strip_prefix(&prefix)?;
+            match rest.split_once('/') {
+                None => rest.strip_suffix(".json"),
+                Some((name, tail)) if tail.starts_with("history/") => Some(name),
+                Some(_) => None,
+            }
+        })
+        .collect();
+    let mut bundles = std::collections::BTreeMap::new();
+    for &b in &builds {
+        if let Some((r, _)) = get_release(store, package, b)? {
+            bundles.insert(b, r.bundle.sha256);
+        }
+    }
+    for name in names {
         let hprefix = format!("{prefix}{name}/history/");
         let mut seqs: Vec<u64> = keys
             .iter()
@@ -899,12 +956,21 @@ pub fn verify(
             check_sig(
                 &hkey,
                 &bytes,
-                &release::channel_history_sig_key(package, name, seq),
+                &release::channel_sig_key(package, name, &Digest::of_bytes(&bytes)),
             )?;
             let entry = ChannelMove::from_bytes(&bytes)
                 .map_err(|e| broken(&hkey, format!("not a history entry: {e}")))?;
             if entry.sequence != seq || entry.package != package || entry.channel != name {
                 return Err(broken(&hkey, "it is another entry's, moved here".into()));
+            }
+            if bundles.get(&entry.to) != Some(&entry.bundle_sha256) {
+                return Err(broken(
+                    &hkey,
+                    format!(
+                        "it moves to build {} with a bundle that is not that build's signed release",
+                        entry.to
+                    ),
+                ));
             }
             if entry.prev_sha256 != prev {
                 return Err(broken(
@@ -917,7 +983,10 @@ pub fn verify(
         }
         let ckey = release::channel_key(package, name);
         let Some((bytes, _)) = store.get(&ckey).map_err(store_err)? else {
-            continue;
+            return Err(broken(
+                &ckey,
+                "the channel has a history but no pointer (deleted?)".into(),
+            ));
         };
         check_sig(
             &ckey,
@@ -926,6 +995,15 @@ pub fn verify(
         )?;
         let c = Channel::from_bytes(&bytes)
             .map_err(|e| broken(&ckey, format!("not a channel pointer: {e}")))?;
+        if c.package != package || c.channel != name {
+            return Err(broken(
+                &ckey,
+                format!(
+                    "it is the pointer of {} channel {}, moved here",
+                    c.package, c.channel
+                ),
+            ));
+        }
         match &newest {
             Some(e)
                 if e.sequence == c.sequence

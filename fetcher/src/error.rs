@@ -75,13 +75,13 @@ pub fn report(e: &anyhow::Error) -> i32 {
     });
     let mut chain = e.chain();
     if let Some(top) = chain.next() {
-        eprintln!("error: {top}");
+        eprintln!("error: {}", release::redact_secrets(&top.to_string()));
     }
     for c in chain {
-        eprintln!("  caused by: {c}");
+        eprintln!("  caused by: {}", release::redact_secrets(&c.to_string()));
     }
     if let Some(h) = hint {
-        eprintln!("hint: {h}");
+        eprintln!("hint: {}", release::redact_secrets(&h));
     }
     code as i32
 }

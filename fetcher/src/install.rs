@@ -38,6 +38,8 @@ pub struct Host<'a> {
     /// More services to restart when the package changes.
     pub restart: Vec<String>,
     pub progress: &'a dyn Fn(u64, u64),
+    /// The store's keys record, once read and checked (hosts with `trusted_root`).
+    pub keys: std::sync::OnceLock<release::KeysRecord>,
 }
 
 #[derive(Serialize, Debug)]
@@ -87,7 +89,16 @@ impl Host<'_> {
     fn trusted_for(&self, pkg: &str) -> Result<Vec<release::PublicKey>> {
         let mut keys = self.config.trusted_keys.clone();
         if !self.config.trusted_root.is_empty() {
-            keys.extend(self.keys_record()?.keys_for(pkg));
+            // Read once per run: a pointer and its release record are checked against
+            // the same keys record.
+            let rec = match self.keys.get() {
+                Some(r) => r.clone(),
+                None => {
+                    let r = self.keys_record()?;
+                    self.keys.get_or_init(|| r).clone()
+                }
+            };
+            keys.extend(rec.keys_for(pkg));
         }
         Ok(keys)
     }
@@ -275,11 +286,31 @@ impl Host<'_> {
                     ),
                 )
             })?;
+        // Digest-named signatures, or where stores written before them keep one.
+        let sig_key = release::release_sig_key(pkg, build, &Digest::of_bytes(&bytes));
+                let sig_key = if store.get(&sig_key).map_err(crate::error::store)?.is_some() {
+            sig_key
+        } else {
+            // Signatures for other bytes of this record: it was changed after signing.
+            let signed = store
+                .list(&format!("{pkg}/{build}/sig/"))
+                .map_err(crate::error::store)?;
+            if !signed.is_empty() {
+                return Err(hinted(
+                    Code::Failed,
+                    format!(
+                        "release record of {pkg} build {build}: its signature does not match the record's bytes (edited after signing); refusing it"
+                    ),
+                    "someone changed the record after it was signed, or the store is corrupt; nothing was installed",
+                ));
+            }
+            release::release_legacy_sig_key(pkg, build)
+        };
         self.check_signature(
             pkg,
             &format!("release record of {pkg} build {build}"),
             &bytes,
-            &release::release_sig_key(pkg, build),
+            &sig_key,
         )?;
         let rel = Release::from_bytes(&bytes).map_err(|e| {
             err(

@@ -158,6 +158,7 @@ fn run(cli: Cli) -> Result<u8> {
         no_restart,
         restart,
         progress: &progress,
+        keys: Default::default(),
     };
     let say = |msg: String| {
         if !cli.quiet && !cli.json {

@@ -34,8 +34,15 @@ pub fn channel_key(package: &str, channel: &str) -> String {
     format!("{package}/channels/{channel}.json")
 }
 
-/// The detached signature of a release record.
-pub fn release_sig_key(package: &str, build: u64) -> String {
+/// The detached signature of a release record, named by the sha256 of the record's
+/// bytes (as pointers' are): two publishers racing for one build number each write
+/// their own, never replacing another's, and the record that wins finds its own.
+pub fn release_sig_key(package: &str, build: u64, record_sha256: &crate::Digest) -> String {
+    format!("{package}/{build}/sig/{}.sig", record_sha256.hex())
+}
+
+/// Where stores written before digest-named signatures keep a release record's.
+pub fn release_legacy_sig_key(package: &str, build: u64) -> String {
     format!("{package}/{build}/release.json.sig")
 }
 
@@ -59,11 +66,6 @@ pub const KEYS_RECORD: &str = "keys.json";
 /// channel pointer's is), so a host never pairs a record with another's signature.
 pub fn keys_sig_key(record_sha256: &crate::Digest) -> String {
     format!("keys/sig/{}.sig", record_sha256.hex())
-}
-
-/// A history entry's signature.
-pub fn channel_history_sig_key(package: &str, channel: &str, sequence: u64) -> String {
-    format!("{}.sig", channel_history_key(package, channel, sequence))
 }
 
 /// The prefix under which every channel pointer of a package lives.

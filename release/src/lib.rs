@@ -11,13 +11,13 @@ mod sign;
 
 pub use digest::{Digest, DigestError, Hasher};
 pub use keys::{
-    KEYS_RECORD, bundle_key, cache_action_key, cache_blob_key, channel_history_key,
-    channel_history_sig_key, channel_key, channel_sig_key, channels_prefix, keys_sig_key,
-    package_prefix, parse_build_key, release_key, release_sig_key, validate_package_name,
+    KEYS_RECORD, bundle_key, cache_action_key, cache_blob_key, channel_history_key, channel_key,
+    channel_sig_key, channels_prefix, keys_sig_key, package_prefix, parse_build_key, release_key,
+    release_legacy_sig_key, release_sig_key, validate_package_name,
 };
 pub use manifest::{FileEntry, Input, Kind, MANIFEST_PATH, Manifest, Service};
 pub use record::{BundleRef, Channel, ChannelMove, KeyGrant, KeysRecord, Release, Source};
-pub use sign::{PublicKey, SecretKey, Signature, VerifyError};
+pub use sign::{PublicKey, SecretKey, Signature, VerifyError, redact_secrets};
 
 /// The schema number written into every JSON record; bumped on incompatible change.
 pub const SCHEMA: u32 = 1;

@@ -58,6 +58,25 @@ impl std::fmt::Display for VerifyError {
     }
 }
 
+/// `text` with every secret key in it (`kiln-ed25519-secret:` and what follows)
+/// replaced: the last line of defence for error messages that quote input, such as a
+/// parser's "invalid type: string ..." for a key pasted into the wrong field.
+pub fn redact_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(SECRET_PREFIX) {
+        out.push_str(&rest[..i + SECRET_PREFIX.len()]);
+        out.push_str("<redacted>");
+        rest = &rest[i + SECRET_PREFIX.len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+            .unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 impl PublicKey {
     pub fn parse(line: &str) -> Result<PublicKey, String> {
         let b64 = line
@@ -168,6 +187,19 @@ impl Signature {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_redacted_from_text() {
+        let k = SecretKey::from_seed([5; 32]).to_text();
+        let text = format!("invalid type: string \"{}\", expected a sequence", k.trim());
+        let red = redact_secrets(&text);
+        assert!(!red.contains(&k.trim()[SECRET_PREFIX.len()..]), "{red}");
+        assert!(
+            red.contains("kiln-ed25519-secret:<redacted>\", expected"),
+            "{red}"
+        );
+        assert_eq!(redact_secrets("nothing here"), "nothing here");
+    }
 
     #[test]
     fn sign_verify_and_refuse() {

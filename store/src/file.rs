@@ -38,9 +38,23 @@ fn etag_of(bytes: &[u8]) -> ETag {
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
-    match File::open(path) {
+    // Non-blocking, so a fifo planted at a record's key cannot hang the reader; then
+    // anything but a regular file is refused.
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path);
+    match opened {
         Ok(f) => {
-            let len = f.metadata().map_err(io_err(path))?.len();
+            let meta = f.metadata().map_err(io_err(path))?;
+            if !meta.is_file() {
+                return Err(StoreError::Io {
+                    path: path.to_path_buf(),
+                    source: io::Error::other("not a regular file: not a record kiln wrote"),
+                });
+            }
+            let len = meta.len();
             if len > crate::MAX_RECORD {
                 return Err(StoreError::TooLarge {
                     url: path.parent().unwrap_or(path).display().to_string(),
@@ -57,6 +71,18 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
             (&f).take(crate::MAX_RECORD + 1)
                 .read_to_end(&mut out)
                 .map_err(io_err(path))?;
+            if out.len() as u64 > crate::MAX_RECORD {
+                return Err(StoreError::TooLarge {
+                    url: path.parent().unwrap_or(path).display().to_string(),
+                    key: path
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                    size: out.len() as u64,
+                    limit: crate::MAX_RECORD,
+                });
+            }
             Ok(Some(out))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

@@ -132,9 +132,14 @@ impl Builds {
     fn sign_into(&self, path: &Path, bytes: &[u8]) {
         let key = release::SecretKey::parse(&std::fs::read_to_string(&self.key).unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
-        let mut sig = path.as_os_str().to_owned();
-        sig.push(".sig");
-        std::fs::write(PathBuf::from(sig), key.sign(bytes).to_bytes()).unwrap();
+        // Beside the record, named by its digest, as kiln publish signs.
+        let dir = path.parent().unwrap().join("sig");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(format!("{}.sig", sha256_hex(bytes))),
+            key.sign(bytes).to_bytes(),
+        )
+        .unwrap();
     }
 
     fn promote(&self, pkg: &str, build: u64, channel: &str) {

@@ -316,7 +316,8 @@ fn history_chain(ci: &Ci, objects: &dyn Objects) {
     verify().expect(0).stdout_has(
         "3 build(s) and channels [prod (3 moves)]: every signature and each history chain verify",
     );
-    // Edited: the reason of move 2 rewritten (its signature no longer matches).
+    // Edited: move 2 rewritten (signatures are named by the bytes they cover, so an
+    // edited entry has none).
     let h2 = objects.get(&history(2)).unwrap();
     let edited = String::from_utf8(h2.clone())
         .unwrap()
@@ -325,24 +326,16 @@ fn history_chain(ci: &Ci, objects: &dyn Objects) {
     verify()
         .expect(1)
         .stderr_has(&history(2))
-        .stderr_has("does not match the record's bytes");
+        .stderr_has("it has no signature");
     objects.put(&history(2), &h2);
     verify().expect(0);
     // Reordered: entries 1 and 2 swapped (each genuinely signed).
     let h1 = objects.get(&history(1)).unwrap();
-    let (s1, s2) = (
-        objects.get(&format!("{}.sig", history(1))).unwrap(),
-        objects.get(&format!("{}.sig", history(2))).unwrap(),
-    );
     objects.put(&history(1), &h2);
-    objects.put(&format!("{}.sig", history(1)), &s2);
     objects.put(&history(2), &h1);
-    objects.put(&format!("{}.sig", history(2)), &s1);
     verify().expect(1).stderr_has(&history(1));
     objects.put(&history(1), &h1);
-    objects.put(&format!("{}.sig", history(1)), &s1);
     objects.put(&history(2), &h2);
-    objects.put(&format!("{}.sig", history(2)), &s2);
     verify().expect(0);
     // Deleted: move 2 gone.
     objects.delete(&history(2));
@@ -531,14 +524,16 @@ fn no_output_ever_carries_a_secret_key() {
             }
         }
     }
-    // kiln-fetch: a secret pasted into trusted_keys or trusted_root.
-    for field in ["trusted_keys", "trusted_root"] {
+    // kiln-fetch: a secret pasted into trusted_keys or trusted_root, as a list entry or
+    // as a string where a list belongs (the parser's message quotes the value).
+    for line in [
+        format!("trusted_keys = [\"{secret}\"]"),
+        format!("trusted_root = [\"{secret}\"]"),
+        format!("trusted_keys = \"{secret}\""),
+        format!("allow_unsigned = \"{secret}\""),
+    ] {
         let config = ws.tmp.path().join("fetch.toml");
-        std::fs::write(
-            &config,
-            format!("store = \"/nowhere\"\n{field} = [\"{secret}\"]\n"),
-        )
-        .unwrap();
+        std::fs::write(&config, format!("store = \"/nowhere\"\n{line}\n")).unwrap();
         for json in [false, true] {
             let mut c = std::process::Command::new(e2e::bin("kiln-fetch"));
             if json {
@@ -666,4 +661,107 @@ fn a_host_that_pins_only_the_root_follows_the_keys_record() {
     keys(&[format!("hello={pub_b}")], &["--expires", "1s"]).expect(0);
     std::thread::sleep(std::time::Duration::from_millis(2100));
     install("1").expect(1).stderr_has("a frozen keys record");
+}
+
+/// Genuine signed objects moved to where they do not belong, races between honest
+/// promotes, and objects that are not files: each refused or harmless.
+#[test]
+fn mix_and_match_races_and_odd_objects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = Dir(dir.clone());
+    let ci = Ci::new(format!("file://{}", dir.display()), vec![]);
+    for b in 1..=4 {
+        ci.publish(b);
+    }
+    ci.promote(1).expect(0);
+    ci.kiln(&["promote", "hello", "2", "--channel", "staging"])
+        .expect(0);
+    // Another channel's genuine pointer (and its signature) copied over prod.
+    let prod = o.get(POINTER).unwrap();
+    let staging = o.get("hello/channels/staging.json").unwrap();
+    o.put(POINTER, &staging);
+    for k in std::fs::read_dir(dir.join("hello/channels/staging/sig")).unwrap() {
+        let k = k.unwrap();
+        o.put(
+            &format!(
+                "hello/channels/prod/sig/{}",
+                k.file_name().to_string_lossy()
+            ),
+            &std::fs::read(k.path()).unwrap(),
+        );
+    }
+    ci.promote(2)
+        .expect(1)
+        .stderr_has("is the pointer of hello channel staging, moved here");
+    o.put(POINTER, &prod);
+    // Build 3's genuine record and signature copied to build 5's place.
+    let rec3 = o.get("hello/3/release.json").unwrap();
+    o.put("hello/5/release.json", &rec3);
+    for k in std::fs::read_dir(dir.join("hello/3/sig")).unwrap() {
+        let k = k.unwrap();
+        o.put(
+            &format!("hello/5/sig/{}", k.file_name().to_string_lossy()),
+            &std::fs::read(k.path()).unwrap(),
+        );
+    }
+    ci.ws.write("hello/msg.txt", "build 3\n");
+    ci.kiln(&["publish", "--build-number", "5"])
+        .expect(1)
+        .stderr_has("is the record of hello build 3, moved here");
+    let verify = || {
+        ci.run(
+            &["releases", "hello", "--verify", "--trusted-key", &ci.public],
+            None,
+        )
+    };
+    verify().expect(1).stderr_has("moved here");
+    o.delete("hello/5/release.json");
+    verify().expect(0);
+    // Honest promotes racing each other: every one succeeds, the chain stays whole.
+    for round in 0..3 {
+        let children: Vec<_> = (2..=4)
+            .map(|b| {
+                let mut c =
+                    ci.ws
+                        .command(&["promote", "hello", &b.to_string(), "--channel", "prod"]);
+                c.env("KILN_STORE", &ci.store)
+                    .env("KILN_SIGNING_KEY", &ci.key)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped());
+                c.spawn().unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        verify().expect(0);
+    }
+    // The pointer deleted: the history is still checked, and the gap named.
+    let p = o.get(POINTER).unwrap();
+    o.delete(POINTER);
+    verify()
+        .expect(1)
+        .stderr_has("has a history but no pointer");
+    o.put(POINTER, &p);
+    // A fifo where a record belongs: refused at once, never waited on.
+    o.delete(POINTER);
+    nix::unistd::mkfifo(
+        &dir.join(POINTER),
+        nix::sys::stat::Mode::from_bits(0o644).unwrap(),
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let run = ci.promote(2);
+    assert_ne!(run.code, 0);
+    run.stderr_has("not a regular file");
+    let host = Host::new(&ci);
+    assert_ne!(host.install().code, 0);
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
 }
