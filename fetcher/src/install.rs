@@ -288,7 +288,7 @@ impl Host<'_> {
             })?;
         // Digest-named signatures, or where stores written before them keep one.
         let sig_key = release::release_sig_key(pkg, build, &Digest::of_bytes(&bytes));
-                let sig_key = if store.get(&sig_key).map_err(crate::error::store)?.is_some() {
+        let sig_key = if store.get(&sig_key).map_err(crate::error::store)?.is_some() {
             sig_key
         } else {
             // Signatures for other bytes of this record: it was changed after signing.

@@ -54,36 +54,9 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
                     source: io::Error::other("not a regular file: not a record kiln wrote"),
                 });
             }
-            let len = meta.len();
-            if len > crate::MAX_RECORD {
-                return Err(StoreError::TooLarge {
-                    url: path.parent().unwrap_or(path).display().to_string(),
-                    key: path
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned(),
-                    size: len,
-                    limit: crate::MAX_RECORD,
-                });
-            }
-            let mut out = Vec::new();
-            (&f).take(crate::MAX_RECORD + 1)
-                .read_to_end(&mut out)
-                .map_err(io_err(path))?;
-            if out.len() as u64 > crate::MAX_RECORD {
-                return Err(StoreError::TooLarge {
-                    url: path.parent().unwrap_or(path).display().to_string(),
-                    key: path
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned(),
-                    size: out.len() as u64,
-                    limit: crate::MAX_RECORD,
-                });
-            }
-            Ok(Some(out))
+            let url = path.parent().unwrap_or(path).display().to_string();
+            let key = path.file_name().unwrap_or_default().to_string_lossy();
+            crate::read_record(&f, &url, &key).map(Some)
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(path)(e)),

@@ -472,10 +472,7 @@ fn records_an_untrusted_build_trusted_are_never_served_to_a_trusted_build() {
         .write("p/BUILD.toml", rule);
     // The action's key, as any cache listing shows it.
     let probe = legit.tmp.path().join("probe-cache");
-    let ci_key = legit.tmp.path().join("ci.key");
-    legit
-        .kiln(&["keygen", "--out", ci_key.to_str().unwrap()])
-        .expect(0);
+    let (ci_key, _) = legit.keygen("ci.key");
     let url = format!("file://{}", probe.display());
     legit
         .command(&["build", "--remote-cache", &url])
@@ -494,13 +491,7 @@ fn records_an_untrusted_build_trusted_are_never_served_to_a_trusted_build() {
 
     // The pull request: the same rule, a cache of its own making, its own key trusted.
     let pr = Ws::new();
-    let atk_key = pr.tmp.path().join("atk.key");
-    let atk_pub = pr
-        .kiln(&["keygen", "--out", atk_key.to_str().unwrap()])
-        .expect(0)
-        .stdout
-        .trim()
-        .to_string();
+    let (atk_key, atk_pub) = pr.keygen("atk.key");
     let evil = b"PWNED\n";
     let evil_sha = e2e::sha256_hex(evil);
     pr.write(&format!("third_party/cache/cas/sha256/{evil_sha}"), evil);

@@ -88,13 +88,7 @@ impl Ci {
                 "[[wrapper]]\nname = \"say\"\nsrc = \"say.sh\"\ndata = [\"msg.txt\"]\n[[bundle]]\nname = \"hello\"\nkind = \"tool\"\nbinaries = [\":say\"]\n",
             )
             .write_exec("hello/say.sh", "#!/bin/sh\ncat \"$RUNFILES_DIR/_main/hello/msg.txt\"\n");
-        let key = ws.tmp.path().join("ci.key");
-        let public = ws
-            .kiln(&["keygen", "--out", key.to_str().unwrap()])
-            .expect(0)
-            .stdout
-            .trim()
-            .to_string();
+        let (key, public) = ws.keygen("ci.key");
         Ci {
             ws,
             key,
@@ -563,16 +557,9 @@ fn a_host_that_pins_only_the_root_follows_the_keys_record() {
     std::fs::create_dir_all(&dir).unwrap();
     let objects = Dir(dir.clone());
     let ci = Ci::new(format!("file://{}", dir.display()), vec![]);
-    let keygen = |name: &str, extra: &[&str]| {
-        let path = ci.ws.tmp.path().join(name);
-        let mut args = vec!["keygen", "--out", path.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        let public = ci.ws.kiln(&args).expect(0).stdout.trim().to_string();
-        (path, public)
-    };
-    let (root, root_pub) = keygen("root.key", &["--root"]);
-    let (key_b, pub_b) = keygen("b.key", &[]);
-    let (key_c, pub_c) = keygen("c.key", &[]);
+    let (root, root_pub) = ci.ws.keygen("root.key");
+    let (key_b, pub_b) = ci.ws.keygen("b.key");
+    let (key_c, pub_c) = ci.ws.keygen("c.key");
     let keys = |grants: &[String], extra: &[&str]| {
         let mut args = vec!["keys", "--root-key", root.to_str().unwrap()];
         for g in grants {

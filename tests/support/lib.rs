@@ -134,6 +134,17 @@ impl Ws {
         Run::from(self.command(args).output().expect("run kiln"))
     }
 
+    /// `kiln keygen` into the temp dir: the secret key file and the public line.
+    pub fn keygen(&self, name: &str) -> (PathBuf, String) {
+        let path = self.tmp.path().join(name);
+        let mut args = vec!["keygen", "--out", path.to_str().expect("utf-8 temp path")];
+        if name.starts_with("root") {
+            args.push("--root");
+        }
+        let public = self.kiln(&args).expect(0).stdout.trim().to_string();
+        (path, public)
+    }
+
     /// Every file below the cache's CAS.
     pub fn cas_files(&self) -> Vec<PathBuf> {
         let dir = self.cache.join("v1/cas");
