@@ -36,7 +36,9 @@ Examples:
   kiln-fetch list                             what is installed and current";
 
 #[derive(Parser)]
-#[command(name = "kiln-fetch", version, about = "Install kiln bundles on a host: verified, atomic, with restarts and rollback.", after_help = EXAMPLES)]
+// No `--version` flag: `kiln-fetch --version 3 install x` must not print a version and
+// exit 0 (config management would record success); `kiln-fetch version` says it.
+#[command(name = "kiln-fetch", about = "Install kiln bundles on a host: verified, atomic, with restarts and rollback.", after_help = EXAMPLES)]
 struct Cli {
     /// Config file; default /etc/kiln/fetch.toml (optional when --store is given).
     #[arg(long, global = true, value_name = "FILE")]
@@ -102,6 +104,8 @@ enum Cmd {
         #[arg(long, value_name = "N")]
         keep: Option<usize>,
     },
+    /// Print kiln-fetch's version.
+    Version,
 }
 
 fn main() -> ExitCode {
@@ -118,6 +122,15 @@ fn print_json(v: &impl serde::Serialize) {
 }
 
 fn run(cli: Cli) -> Result<u8> {
+    if let Cmd::Version = cli.cmd {
+        let version = env!("CARGO_PKG_VERSION");
+        if cli.json {
+            print_json(&serde_json::json!({"schema": 1, "command": "version", "version": version}));
+        } else {
+            println!("kiln-fetch {version}");
+        }
+        return Ok(0);
+    }
     let config = Config::load(cli.config.as_deref())?;
     let root = cli.root.clone().unwrap_or_else(|| config.root.clone());
     let store_url = cli.store.clone().or_else(|| config.store.clone());
@@ -272,6 +285,7 @@ fn run(cli: Cli) -> Result<u8> {
                 say("nothing to remove".into());
             }
         }
+        Cmd::Version => unreachable!("answered before the config is read"),
     }
     Ok(0)
 }

@@ -1020,3 +1020,22 @@ fn only_stdin_stdout_and_stderr_reach_health_checks_and_service_commands() {
     );
     assert!(!seen.contains("open"), "descriptors reached them:\n{seen}");
 }
+
+/// `--version N` given before the command (a config-management template's slip) must
+/// never print a version and exit 0 having installed nothing: that reads as success.
+#[test]
+fn a_misplaced_version_flag_is_an_error_not_a_success() {
+    let b = Builds::new();
+    b.greet(3, "three");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let run = host.fetch(&["--version", "3", "install", "greet"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("kiln-fetch 0."), "{}", run.stdout);
+    assert!(host.current("greet").is_none(), "nothing was installed");
+    // In the right place it installs; the version has its own command.
+    host.fetch(&["install", "greet", "--version", "3"])
+        .expect(0);
+    host.fetch(&["version"])
+        .expect(0)
+        .stdout_has(concat!("kiln-fetch ", env!("CARGO_PKG_VERSION")));
+}
