@@ -37,9 +37,12 @@ Examples:
 
 #[derive(Parser)]
 // No `--version` flag: `kiln-fetch --version 3 install x` must not print a version and
-// exit 0 (config management would record success); `kiln-fetch version` says it.
-#[command(name = "kiln-fetch", about = "Install kiln bundles on a host: verified, atomic, with restarts and rollback.", after_help = EXAMPLES)]
+// exit 0 (config management would record success); `-V` and `kiln-fetch version` say it.
+#[command(name = "kiln-fetch", version, disable_version_flag = true, about = "Install kiln bundles on a host: verified, atomic, with restarts and rollback.", after_help = EXAMPLES)]
 struct Cli {
+    /// Print the version.
+    #[arg(short = 'V', action = clap::ArgAction::Version)]
+    print_version: (),
     /// Config file; default /etc/kiln/fetch.toml (optional when --store is given).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -80,7 +83,7 @@ enum Cmd {
         #[arg(long)]
         no_restart: bool,
         /// Also restart this service when the package changes (repeatable).
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_parser = service_name)]
         restart: Vec<String>,
         /// Say what would happen; change nothing.
         #[arg(long)]
@@ -119,6 +122,11 @@ fn main() -> ExitCode {
 
 fn print_json(v: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+}
+
+/// A service name as it reaches the service manager: a name, never a path or shell text.
+fn service_name(s: &str) -> std::result::Result<String, String> {
+    release::validate_package_name(s).map(|()| s.to_string())
 }
 
 fn run(cli: Cli) -> Result<u8> {

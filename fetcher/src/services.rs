@@ -57,8 +57,12 @@ pub fn restart(manager: &Manager, name: &str) -> Result<()> {
             c
         }
         Manager::Command { template } => {
+            // The name is the script's $1, never text of the script itself.
             let mut c = Command::new("sh");
-            c.arg("-c").arg(template.replace("{name}", name));
+            c.arg("-c")
+                .arg(template.replace("{name}", "\"$1\""))
+                .arg("kiln-fetch")
+                .arg(name);
             c
         }
         Manager::None => return Ok(()),
@@ -99,13 +103,27 @@ pub fn check(exe: &Path, health: &Health) -> std::result::Result<(), String> {
     Err(last)
 }
 
+/// One run of the health check, in a process group of its own: whatever it started is
+/// killed with it when it is done or out of time (a `sleep 300 &` never outlives it).
 fn run_once(exe: &Path, timeout: Duration) -> std::result::Result<(), String> {
+    use std::os::unix::process::CommandExt;
     let mut child = Command::new(exe)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot run it: {e}"))?;
+    let group = rustix::process::Pid::from_child(&child);
+    let result = wait_for_check(&mut child, timeout);
+    let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    result
+}
+
+fn wait_for_check(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> std::result::Result<(), String> {
     let start = Instant::now();
     loop {
         match child.try_wait() {

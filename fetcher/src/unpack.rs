@@ -72,6 +72,15 @@ fn read_manifest(blob: &Path, rel: &Release) -> Result<(Manifest, Limits)> {
             ),
         ));
     }
+    // A service name reaches the service manager: a name, never a path or shell text.
+    if let Some(s) = &manifest.service {
+        release::validate_package_name(&s.name).map_err(|e| {
+            err(
+                Code::Failed,
+                format!("{what}: service name: {e}; refusing it"),
+            )
+        })?;
+    }
     let mut dirs = std::collections::BTreeSet::new();
     for f in &manifest.files {
         let mut p = f.path.as_str();

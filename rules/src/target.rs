@@ -223,12 +223,18 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
         let kind = *b.kind.get_ref();
         let service = match (kind, b.service) {
             (Kind::Service, def) => {
+                let span = def.as_ref().map_or(b.name.span(), |s| s.span());
                 let def = def.map(|s| s.into_inner().0);
+                let name = def
+                    .as_ref()
+                    .and_then(|d| d.name.clone())
+                    .unwrap_or_else(|| bundle_name.clone());
+                // It reaches the service manager on hosts: a name, never a path or shell.
+                release::validate_package_name(&name).map_err(|e| {
+                    Diagnostic::new(Some(span), format!("[bundle.service] name: {e}"))
+                })?;
                 Some(Service {
-                    name: def
-                        .as_ref()
-                        .and_then(|d| d.name.clone())
-                        .unwrap_or_else(|| bundle_name.clone()),
+                    name,
                     health: def.and_then(|d| d.health),
                 })
             }

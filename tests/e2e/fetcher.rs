@@ -1039,3 +1039,104 @@ fn a_misplaced_version_flag_is_an_error_not_a_success() {
         .expect(0)
         .stdout_has(concat!("kiln-fetch ", env!("CARGO_PKG_VERSION")));
 }
+
+/// A host config with a command as service manager and an impatient health check.
+fn command_host(b: &Builds, log: &Path) -> Host {
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    std::fs::write(
+        &host.config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{}\"]\n[services]\nmanager = \"command\"\ncommand = \"echo restart {{name}} >> {}\"\n[health]\ntimeout = \"1s\"\nretries = 0\ninterval = \"100ms\"\n",
+            b.store().display(),
+            host.root.display(),
+            b.public,
+            log.display()
+        ),
+    )
+    .unwrap();
+    host
+}
+
+/// Service names reach the service manager as names, never as shell text: refused at
+/// build time, refused in a signed bundle at install time, refused on the command line,
+/// and passed as an argument even when valid.
+#[test]
+fn service_names_are_never_shell() {
+    let b = Builds::new();
+    let log = b.ws.tmp.path().join("restarts.log");
+    let pwned = b.ws.tmp.path().join("pwned");
+    // Build time: at its line.
+    b.ws.write(
+        "bad/BUILD.toml",
+        format!(
+            "[[wrapper]]\nname = \"w\"\nsrc = \"w.sh\"\n[[bundle]]\nname = \"badsvc\"\nkind = \"service\"\nbinaries = [\":w\"]\n[bundle.service]\nname = \"x; touch {}\"\n",
+            pwned.display()
+        ),
+    )
+    .write_exec("bad/w.sh", "#!/bin/sh\n");
+    b.kiln(&["build", "//bad:badsvc"])
+        .expect(2)
+        .stderr_has("bad/BUILD.toml:")
+        .stderr_has("[bundle.service] name");
+    std::fs::remove_dir_all(b.ws.path("bad")).unwrap();
+    // Install time: a bundle signed by the key (a compromised CI) naming such a service.
+    b.greet(3, "three");
+    let (bundle3, rel3) = store_files(&b, "greet", 3);
+    let manifest = format!(
+        r#"{{"schema":1,"package":"greet","kind":"service","binaries":[],"service":{{"name":"x; touch {}"}},"inputs":[],"files":[{{"path":"ok","size":1,"sha256":"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881","mode":420}}]}}"#,
+        pwned.display()
+    );
+    let evil = e2e::archives::gz(&e2e::archives::tar(&[
+        e2e::archives::E::File("MANIFEST.json", manifest.as_bytes(), 0o644),
+        e2e::archives::E::File("ok", b"x", 0o644),
+    ]));
+    std::fs::write(&bundle3, &evil).unwrap();
+    let mut rel: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&rel3).unwrap()).unwrap();
+    rel["bundle"]["sha256"] = sha256_hex(&evil).into();
+    rel["bundle"]["size"] = evil.len().into();
+    rel["manifest_sha256"] = sha256_hex(manifest.as_bytes()).into();
+    b.sign_into(&rel3, &serde_json::to_vec_pretty(&rel).unwrap());
+    let host = command_host(&b, &log);
+    host.fetch(&["install", "greet", "--version", "3"])
+        .expect(1)
+        .stderr_has("service name");
+    assert!(!pwned.exists(), "the service name ran as shell");
+    // The command line: the same.
+    b.greet(4, "four");
+    host.fetch(&[
+        "install",
+        "greet",
+        "--version",
+        "4",
+        "--restart",
+        "y;touch /tmp/x",
+    ])
+    .expect(2);
+    // A valid name is the command's argument.
+    host.fetch(&["install", "greet", "--version", "4", "--restart", "nginx"])
+        .expect(0);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "restart nginx\n");
+}
+
+/// A health check that backgrounds a process and then hangs: on its timeout the whole
+/// process group goes, not just the script.
+#[test]
+fn a_timed_out_health_check_leaves_no_process_behind() {
+    let b = Builds::new();
+    let marker = "765.4321";
+    b.ws.write_exec(
+        "svc/health.sh",
+        &format!("#!/bin/sh\nsleep {marker} &\nsleep {marker}\n"),
+    );
+    b.demo(1, "v1", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    host.fetch(&["install", "demo", "--version", "1"])
+        .expect(1)
+        .stderr_has("health check");
+    assert!(
+        wait_for(Duration::from_secs(10), || no_processes_with(marker)),
+        "the health check's processes outlived it"
+    );
+}
