@@ -55,8 +55,9 @@ pub fn store(e: store::StoreError) -> anyhow::Error {
     err(code, e.to_string())
 }
 
-/// Print `error:`, `caused by:` and `hint:` lines; return the exit code.
-pub fn report(e: &anyhow::Error) -> i32 {
+/// What went wrong, as it is shown: the exit code, the message lines (the error and
+/// what caused it) and the hint, with any secret key redacted.
+pub fn describe(e: &anyhow::Error) -> (i32, Vec<String>, Option<String>) {
     let mut code = None;
     let mut hint = None;
     for c in e.chain() {
@@ -73,15 +74,50 @@ pub fn report(e: &anyhow::Error) -> i32 {
             Code::Failed
         }
     });
-    let mut chain = e.chain();
-    if let Some(top) = chain.next() {
-        eprintln!("error: {}", release::redact_secrets(&top.to_string()));
+    let lines = e
+        .chain()
+        .map(|c| release::redact_secrets(&c.to_string()))
+        .collect();
+    (
+        code as i32,
+        lines,
+        hint.map(|h| release::redact_secrets(&h)),
+    )
+}
+
+/// Print `error:`, `caused by:` and `hint:` lines on stderr (and with `json`, the one
+/// JSON object of a failed `command` on stdout); return the exit code.
+pub fn report(e: &anyhow::Error, json: Option<&str>) -> i32 {
+    let (code, lines, hint) = describe(e);
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            eprintln!("error: {l}");
+        } else {
+            eprintln!("  caused by: {l}");
+        }
     }
-    for c in chain {
-        eprintln!("  caused by: {}", release::redact_secrets(&c.to_string()));
+    if let Some(h) = &hint {
+        eprintln!("hint: {h}");
     }
-    if let Some(h) = hint {
-        eprintln!("hint: {}", release::redact_secrets(&h));
+    if let Some(command) = json {
+        print_failure(command, &lines.join(": "), hint.as_deref(), code);
     }
-    code as i32
+    code
+}
+
+/// The JSON object of a failed run: config management reads this, not stderr.
+pub fn print_failure(command: &str, error: &str, hint: Option<&str>, exit_code: i32) {
+    let v = serde_json::json!({
+        "schema": 1,
+        "command": command,
+        "changed": false,
+        "failed": true,
+        "error": error,
+        "hint": hint,
+        "exit_code": exit_code,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&v).expect("serializable")
+    );
 }

@@ -114,9 +114,38 @@ enum Cmd {
 fn main() -> ExitCode {
     // Health checks and service commands inherit only stdin, stdout and stderr.
     close_fds::set_fds_cloexec(3, &[]);
-    match run(Cli::parse()) {
+    // With --json, exactly one JSON object on stdout, usage errors included.
+    let json = std::env::args().skip(1).any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            let _ = e.print();
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("bad usage");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            error::print_failure("", first, Some("see kiln-fetch --help"), 2);
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    let command = cli.cmd.name();
+    let json = cli.json.then_some(command);
+    match run(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(e) => ExitCode::from(error::report(&e) as u8),
+        Err(e) => ExitCode::from(error::report(&e, json) as u8),
+    }
+}
+
+impl Cmd {
+    fn name(&self) -> &'static str {
+        match self {
+            Cmd::Install { .. } => "install",
+            Cmd::Rollback { .. } => "rollback",
+            Cmd::List { .. } => "list",
+            Cmd::Verify { .. } => "verify",
+            Cmd::Gc { .. } => "gc",
+            Cmd::Version => "version",
+        }
     }
 }
 

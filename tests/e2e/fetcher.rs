@@ -1140,3 +1140,71 @@ fn a_timed_out_health_check_leaves_no_process_behind() {
         "the health check's processes outlived it"
     );
 }
+
+/// Config management reads one JSON object per run, failures included.
+#[test]
+fn json_is_one_object_even_when_the_run_fails() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let bad_config = host.tmp.path().join("bad.toml");
+    std::fs::write(&bad_config, "keep = \"three\"\n").unwrap();
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (
+            vec![
+                "install".into(),
+                "nosuch".into(),
+                "--version".into(),
+                "1".into(),
+            ],
+            2,
+            "install",
+        ),
+        (
+            vec![
+                "install".into(),
+                "greet".into(),
+                "--version".into(),
+                "9".into(),
+            ],
+            2,
+            "install",
+        ),
+        (
+            vec![
+                "--version".into(),
+                "1".into(),
+                "install".into(),
+                "greet".into(),
+            ],
+            2,
+            "",
+        ),
+        (vec!["verify".into(), "greet".into()], 2, "verify"),
+    ];
+    for (args, code, command) in cases {
+        let mut a: Vec<&str> = vec!["--json"];
+        a.extend(args.iter().map(String::as_str));
+        let run = host.fetch(&a);
+        assert_eq!(run.code, code, "{a:?}: {}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{a:?}: not one JSON object ({e}): {:?}", run.stdout));
+        assert_eq!(v["failed"], true, "{a:?}: {v}");
+        assert_eq!(v["exit_code"], code, "{a:?}: {v}");
+        assert_eq!(v["command"], command, "{a:?}: {v}");
+        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+    }
+    let run = Command::new(e2e::bin("kiln-fetch"))
+        .arg("--json")
+        .arg("--config")
+        .arg(&bad_config)
+        .arg("list")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        (v["failed"].clone(), v["command"].clone()),
+        (true.into(), "list".into())
+    );
+}
