@@ -114,6 +114,9 @@ enum Cmd {
 fn main() -> ExitCode {
     // Health checks and service commands inherit only stdin, stdout and stderr.
     close_fds::set_fds_cloexec(3, &[]);
+    // Modes never depend on the caller's umask (000 would make every directory and
+    // state file world-writable): directories 0755, files 0644, as kiln-fetch asks.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
     // With --json, exactly one JSON object on stdout, usage errors included.
     let json = std::env::args().skip(1).any(|a| a == "--json");
     let cli = match Cli::try_parse() {

@@ -1208,3 +1208,48 @@ fn json_is_one_object_even_when_the_run_fails() {
         (true.into(), "list".into())
     );
 }
+
+/// Under umask 000 nothing kiln-fetch creates is writable by other users.
+#[test]
+fn modes_do_not_depend_on_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let b = Builds::new();
+    b.greet(1, "one");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let run = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000 && exec '{}' --config '{}' install greet --version 1",
+            e2e::bin("kiln-fetch").display(),
+            host.config.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut checked = 0;
+    let mut stack = vec![host.root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            if m.file_type().is_symlink() {
+                continue;
+            }
+            assert_eq!(
+                m.permissions().mode() & 0o022,
+                0,
+                "{} is writable by others",
+                e.path().display()
+            );
+            checked += 1;
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    assert!(checked > 5, "{checked}");
+}
