@@ -40,6 +40,11 @@ Examples:
   kiln publish --build-number 42              publish every bundle as build 42
   kiln promote solr 42 --channel prod         point the prod channel at build 42
   kiln releases solr                          list builds and channels
+  kiln releases solr --verify --signing-key ci.key
+                                              check every signature and the history chain
+  kiln keygen --root --out root.key           an offline root key (keep it off CI)
+  kiln keys --root-key root.key --grant '*=kiln-ed25519:...'
+                                              sign the store's keys record (rotation)
   kiln query rdeps @solr//:files              what depends on the Solr archive
   kiln sha256 https://example.org/x.tar.gz    the sha256 to pin in WORKSPACE.toml";
 

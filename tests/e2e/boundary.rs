@@ -517,17 +517,13 @@ fn records_an_untrusted_build_trusted_are_never_served_to_a_trusted_build() {
     .write("p/BUILD.toml", rule);
     // Both share CI's local cache, as builds on one worker do.
     let shared = legit.tmp.path().join("worker-cache");
-    let run = pr
-        .command(&["build", "--remote-cache-mode", "read"])
-        .env("KILN_CACHE", &shared)
-        .output()
-        .unwrap();
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    Run::from(
+        pr.command(&["build", "--remote-cache-mode", "read"])
+            .env("KILN_CACHE", &shared)
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
     // The untrusted build got what it asked for...
     assert_eq!(
         std::fs::read_to_string(pr.path("kiln-out/p/out.txt")).unwrap(),
