@@ -4,6 +4,7 @@
 //! action cache maps the key to the outputs' digests in the CAS, so a hit restores the
 //! outputs without running anything. Tests are cached only when they pass.
 
+use archive::remove_tree;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -655,19 +656,6 @@ fn tail_block(log: &Path) -> String {
             t.trim_end()
         )
     }
-}
-
-/// Remove a scratch tree, including read-only directories a command left behind.
-fn remove_tree(dir: &Path) -> std::io::Result<()> {
-    if std::fs::remove_dir_all(dir).is_ok() {
-        return Ok(());
-    }
-    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
-        if e.file_type().is_dir() {
-            let _ = std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(0o755));
-        }
-    }
-    std::fs::remove_dir_all(dir)
 }
 
 #[cfg(test)]

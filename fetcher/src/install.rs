@@ -23,7 +23,7 @@ use crate::error::{Code, Result, err, hinted};
 use crate::layout::{Layout, TMP_PREFIX};
 use crate::state::{self, Event, Pending, State};
 use crate::unpack::{self, installed_manifest, remove_tree};
-use crate::{download, services, testhook};
+use crate::{download, ops, services, testhook};
 
 pub enum Target {
     Version(u64),
@@ -35,6 +35,8 @@ pub struct Host<'a> {
     pub config: &'a Config,
     pub store: Option<Box<dyn Store>>,
     pub no_restart: bool,
+    /// Fetch and unpack a fresh copy even of a build already on the host.
+    pub reinstall: bool,
     /// More services to restart when the package changes.
     pub restart: Vec<String>,
     pub progress: &'a dyn Fn(u64, u64),
@@ -443,6 +445,7 @@ impl Host<'_> {
         let current = self.layout.current(pkg);
         // A pinned build that is already current needs no store at all.
         if let Target::Version(n) = target
+            && !self.reinstall
             && current == Some(*n)
             && self
                 .layout
@@ -453,7 +456,8 @@ impl Host<'_> {
             return Ok(self.unchanged(pkg, *n, recovered));
         }
         let r = self.resolve(pkg, target)?;
-        if current == Some(r.rel.build)
+        if !self.reinstall
+            && current == Some(r.rel.build)
             && self
                 .layout
                 .build_dir(pkg, r.rel.build)
@@ -494,18 +498,21 @@ impl Host<'_> {
         let current = self.layout.current(pkg);
         let r = self.resolve(pkg, target)?;
         let n = r.rel.build;
-        let on_disk = self.layout.build_dir(pkg, n).join("release.json").is_file();
+        let on_disk =
+            !self.reinstall && self.layout.build_dir(pkg, n).join("release.json").is_file();
         let cache = self.layout.cache_dir();
         let sha = r.rel.bundle.sha256;
-        let download_bytes =
-            if on_disk || current == Some(n) || cache.join(format!("{sha}.tar.gz")).is_file() {
-                0
-            } else {
-                let have =
-                    std::fs::metadata(cache.join(format!("{sha}.partial"))).map_or(0, |m| m.len());
-                r.rel.bundle.size.saturating_sub(have)
-            };
-        let changed = current != Some(n);
+        let download_bytes = if on_disk
+            || (current == Some(n) && !self.reinstall)
+            || cache.join(format!("{sha}.tar.gz")).is_file()
+        {
+            0
+        } else {
+            let have =
+                std::fs::metadata(cache.join(format!("{sha}.partial"))).map_or(0, |m| m.len());
+            r.rel.bundle.size.saturating_sub(have)
+        };
+        let changed = self.reinstall || current != Some(n);
         let restart = if changed && !self.no_restart {
             self.restarts_for(
                 on_disk
@@ -548,6 +555,33 @@ impl Host<'_> {
         out
     }
 
+    /// Whether the copy of build `n` on the host may become current as it is: a real
+    /// directory holding exactly the store's release record, every file re-hashed
+    /// against its manifest. Anything else is replaced by a fresh download (and
+    /// `--reinstall` always replaces it).
+    fn reusable(&self, pkg: &str, n: u64, bytes: &[u8]) -> Result<bool> {
+        let dir = self.layout.build_dir(pkg, n);
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else {
+            return Ok(false);
+        };
+        if self.reinstall {
+            return Ok(false);
+        }
+        let why = if !meta.is_dir() {
+            "is not a directory kiln-fetch made".to_string()
+        } else if std::fs::read(dir.join("release.json")).ok().as_deref() != Some(bytes) {
+            "does not hold the store's release record".to_string()
+        } else {
+            let drift = ops::check_tree(&dir, pkg, n)?;
+            if drift.is_clean() {
+                return Ok(true);
+            }
+            format!("does not match its manifest: {}", drift.summary())
+        };
+        eprintln!("warning: {} {why}; installing a fresh copy", dir.display());
+        Ok(false)
+    }
+
     /// Make `rel` current: everything that can fail first, then the switch.
     fn switch_to(
         &self,
@@ -565,20 +599,7 @@ impl Host<'_> {
         let n = rel.build;
         let dir = self.layout.build_dir(pkg, n);
         let current = self.layout.current(pkg);
-        if dir.exists() && std::fs::read(dir.join("release.json")).ok().as_deref() != Some(bytes) {
-            // Not what the store describes (tampered, or from another store): redo it.
-            if current == Some(n) {
-                return Err(err(
-                    Code::Failed,
-                    format!(
-                        "{} is current but does not match the store's release record; run kiln-fetch verify {pkg}",
-                        dir.display()
-                    ),
-                ));
-            }
-            remove_tree(&dir)?;
-        }
-        if !dir.exists() {
+        if !self.reusable(pkg, n, bytes)? {
             let blob = download::bundle(&self.layout, self.store()?, rel, self.progress)?;
             unpack::install_tree(&self.layout, rel, bytes, &blob)?;
         }

@@ -33,6 +33,8 @@ Examples:
   kiln-fetch rollback solr                    back to the previous build
   kiln-fetch rollback solr --to 40            back to build 40
   kiln-fetch verify solr                      re-hash the installed files
+  kiln-fetch install solr --version 42 --reinstall
+                                              replace a changed copy with a fresh one
   kiln-fetch list                             what is installed and current";
 
 #[derive(Parser)]
@@ -88,6 +90,10 @@ enum Cmd {
         /// Say what would happen; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Download and unpack a fresh copy even if the build is on the host (repairs a
+        /// build `verify` found changed); restarts and health-checks like any change.
+        #[arg(long)]
+        reinstall: bool,
     },
     /// Switch back to the previous build (or --to N).
     Rollback {
@@ -195,20 +201,22 @@ fn run(cli: Cli) -> Result<u8> {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let (no_restart, restart) = match &cli.cmd {
+    let (no_restart, restart, reinstall) = match &cli.cmd {
         Cmd::Install {
             no_restart,
             restart,
+            reinstall,
             ..
-        } => (*no_restart, restart.clone()),
-        Cmd::Rollback { no_restart, .. } => (*no_restart, vec![]),
-        _ => (false, vec![]),
+        } => (*no_restart, restart.clone(), *reinstall),
+        Cmd::Rollback { no_restart, .. } => (*no_restart, vec![], false),
+        _ => (false, vec![], false),
     };
     let host = Host {
         layout: Layout::new(root),
         config: &config,
         store,
         no_restart,
+        reinstall,
         restart,
         progress: &progress,
         keys: Default::default(),
@@ -298,7 +306,8 @@ fn run(cli: Cli) -> Result<u8> {
                     d.extra.len()
                 );
                 eprintln!(
-                    "hint: reinstall a clean copy with kiln-fetch rollback --to another build, then install this one again"
+                    "hint: put a clean copy in place: kiln-fetch install {} --version {} --reinstall",
+                    d.package, d.build
                 );
                 return Ok(1);
             }

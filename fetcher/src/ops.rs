@@ -80,7 +80,12 @@ pub fn verify(layout: &Layout, pkg: &str) -> Result<Drift> {
             "kiln-fetch list shows what is installed",
         )
     })?;
-    let dir = layout.build_dir(pkg, build);
+    check_tree(&layout.build_dir(pkg, build), pkg, build)
+}
+
+/// Re-hash every file of an installed build against its manifest (whose sha256 its
+/// release.json pins). Nothing is followed: a link where a file belongs is drift.
+pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
     let mut drift = Drift {
         package: pkg.into(),
         build,
@@ -93,8 +98,9 @@ pub fn verify(layout: &Layout, pkg: &str) -> Result<Drift> {
         .is_some_and(|r| r.manifest_sha256 == Digest::of_bytes(&manifest_bytes));
     if !rel_ok {
         drift.changed.push(MANIFEST_PATH.into());
+        return Ok(drift);
     }
-    let manifest = installed_manifest(&dir)?;
+    let manifest = installed_manifest(dir)?;
     let mut expected = BTreeSet::new();
     for f in &manifest.files {
         expected.insert(f.path.clone());
@@ -116,13 +122,13 @@ pub fn verify(layout: &Layout, pkg: &str) -> Result<Drift> {
             drift.changed.push(f.path.clone());
         }
     }
-    let mut stack = vec![dir.clone()];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in fs_err::read_dir(&d)? {
             let e = e?;
             let rel = e
                 .path()
-                .strip_prefix(&dir)
+                .strip_prefix(dir)
                 .expect("below")
                 .to_string_lossy()
                 .into_owned();
@@ -137,8 +143,34 @@ pub fn verify(layout: &Layout, pkg: &str) -> Result<Drift> {
     Ok(drift)
 }
 
+impl Drift {
+    /// "2 changed (a, b), 1 missing (c)": for messages.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (what, list) in [
+            ("changed", &self.changed),
+            ("missing", &self.missing),
+            ("extra", &self.extra),
+        ] {
+            if !list.is_empty() {
+                let mut names: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
+                if list.len() > 3 {
+                    names.push("…");
+                }
+                parts.push(format!("{} {what} ({})", list.len(), names.join(", ")));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
 fn hash(path: &Path) -> std::io::Result<Digest> {
     let mut h = release::Hasher::new();
-    std::io::copy(&mut std::fs::File::open(path)?, &mut h)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)?;
+    std::io::copy(&mut f, &mut h)?;
     Ok(h.finish())
 }

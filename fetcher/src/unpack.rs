@@ -13,6 +13,7 @@ use release::{Digest, MANIFEST_PATH, Manifest, Release};
 use crate::error::{Code, Result, err, hinted};
 use crate::layout::{Layout, TMP_PREFIX};
 use crate::testhook;
+pub use archive::remove_tree;
 
 pub fn install_tree(
     layout: &Layout,
@@ -40,7 +41,25 @@ pub fn install_tree(
         let _ = remove_tree(&tmp);
         return Err(e);
     }
-    fs_err::rename(&tmp, &dest)?;
+    if std::fs::symlink_metadata(&dest).is_ok() {
+        // A copy that failed its check (or anything else in the way, a link included):
+        // swapped for the fresh tree in one step, so the build number never goes
+        // missing under a `current` that points at it, then removed.
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &tmp,
+            rustix::fs::CWD,
+            &dest,
+            rustix::fs::RenameFlags::EXCHANGE,
+        )
+        .map_err(|e| {
+            anyhow::Error::new(std::io::Error::from(e))
+                .context(format!("replacing {} with a fresh copy", dest.display()))
+        })?;
+        remove_tree(&tmp)?;
+    } else {
+        fs_err::rename(&tmp, &dest)?;
+    }
     if let Ok(d) = std::fs::File::open(layout.package_dir(&rel.package)) {
         let _ = d.sync_all();
     }
@@ -205,20 +224,6 @@ fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
-}
-
-/// Remove a tree made read-only by `make_read_only`.
-pub fn remove_tree(dir: &Path) -> std::io::Result<()> {
-    if std::fs::symlink_metadata(dir).is_err() {
-        return Ok(());
-    }
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
-    for p in walk(dir)? {
-        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
-            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755));
-        }
-    }
-    std::fs::remove_dir_all(dir)
 }
 
 /// Read the manifest of an installed build.

@@ -1253,3 +1253,140 @@ fn modes_do_not_depend_on_the_umask() {
     }
     assert!(checked > 5, "{checked}");
 }
+
+/// Overwrite an installed (read-only) file, as someone with root on the host could.
+fn tamper(path: &Path, content: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(path, content).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+}
+
+/// A build already on the host is checked before it becomes current again; a bad
+/// tree is replaced by a fresh download, and `--reinstall` forces that.
+#[test]
+fn a_tampered_build_is_never_made_current_again() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let tool = host.root.join("usr/local/bin/greet-tool");
+    let msg = |n: u64| {
+        host.root
+            .join(format!("opt/kiln/greet/{n}/runfiles/_main/tool/msg.txt"))
+    };
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    assert!(msg(2).is_file(), "{}", msg(2).display());
+    tamper(&msg(2), "evil\n");
+    // verify's hint is a command that repairs.
+    let run = host.fetch(&["verify", "greet"]).expect(1);
+    run.stderr_has("--reinstall");
+    // What the old hint said: roll back, install again. The tampered tree is replaced.
+    host.fetch(&["rollback", "greet", "--to", "1"]).expect(0);
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0)
+        .stderr_has("does not match its manifest");
+    assert_eq!(
+        sh(&tool.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "two\n"
+    );
+    host.fetch(&["verify", "greet"]).expect(0);
+
+    // A tampered build that is not current, rolled back to: fetched again.
+    tamper(&msg(1), "evil\n");
+    host.fetch(&["rollback", "greet"]).expect(0);
+    assert_eq!(host.current("greet").as_deref(), Some("1"));
+    assert_eq!(
+        sh(&tool.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "one\n"
+    );
+    host.fetch(&["verify", "greet"]).expect(0);
+
+    // The current build tampered: --reinstall puts a clean copy in place, changed.
+    tamper(&msg(1), "evil\n");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0)
+        .stdout_has("unchanged");
+    let r = host.json(&["install", "greet", "--version", "1", "--reinstall"]);
+    assert_eq!(r["changed"], true, "{r}");
+    assert_eq!(
+        sh(&tool.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "one\n"
+    );
+    host.fetch(&["verify", "greet"]).expect(0);
+    // A clean current build: --reinstall is still a fresh copy, and says so.
+    let r = host.json(&["install", "greet", "--version", "1", "--reinstall"]);
+    assert_eq!(r["changed"], true, "{r}");
+    host.fetch(&["verify", "greet"]).expect(0);
+    host.assert_no_temp_visible("greet");
+}
+
+/// A build directory replaced by a link to somewhere else (with the right release
+/// record in it) is neither used nor followed: a fresh copy replaces the link, and the
+/// link's target keeps its files and modes.
+#[test]
+fn a_build_directory_that_is_a_link_is_replaced_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let two = host.root.join("opt/kiln/greet/2");
+    let victim = host.tmp.path().join("victim");
+    sh(
+        &format!(
+            "cp -a {two} {victim} && chmod -R u+w {two} && rm -rf {two} && ln -s {victim} {two} && chmod 0600 {victim}/release.json",
+            two = two.display(),
+            victim = victim.display()
+        ),
+        Path::new("/"),
+    )
+    .expect(0);
+    let before = sh(
+        &format!("find {} -printf '%p %m\\n' | sort", victim.display()),
+        Path::new("/"),
+    )
+    .expect(0)
+    .stdout;
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0)
+        .stderr_has("is not a directory kiln-fetch made");
+    assert!(
+        !std::fs::symlink_metadata(&two)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    host.fetch(&["verify", "greet"]).expect(0);
+    let after = sh(
+        &format!("find {} -printf '%p %m\\n' | sort", victim.display()),
+        Path::new("/"),
+    )
+    .expect(0)
+    .stdout;
+    assert_eq!(before, after, "the link's target was changed");
+    assert_eq!(
+        std::fs::metadata(victim.join("release.json"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+}
