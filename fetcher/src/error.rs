@@ -85,9 +85,8 @@ pub fn describe(e: &anyhow::Error) -> (i32, Vec<String>, Option<String>) {
     )
 }
 
-/// Print `error:`, `caused by:` and `hint:` lines on stderr (and with `json`, the one
-/// JSON object of a failed `command` on stdout); return the exit code.
-pub fn report(e: &anyhow::Error, json: Option<&str>) -> i32 {
+/// Print `error:`, `caused by:` and `hint:` lines on stderr; return the exit code.
+pub fn show(e: &anyhow::Error) -> i32 {
     let (code, lines, hint) = describe(e);
     for (i, l) in lines.iter().enumerate() {
         if i == 0 {
@@ -99,25 +98,68 @@ pub fn report(e: &anyhow::Error, json: Option<&str>) -> i32 {
     if let Some(h) = &hint {
         eprintln!("hint: {h}");
     }
+    code
+}
+
+/// Show `e` on stderr (and with `json`, print the one JSON object of a failed
+/// `command` on stdout); return the exit code.
+pub fn report(e: &anyhow::Error, json: Option<&str>) -> i32 {
+    let code = show(e);
     if let Some(command) = json {
-        print_failure(command, &lines.join(": "), hint.as_deref(), code);
+        print_object(object(command, false, serde_json::Map::new(), Some(e)));
     }
     code
 }
 
-/// The JSON object of a failed run: config management reads this, not stderr.
-pub fn print_failure(command: &str, error: &str, hint: Option<&str>, exit_code: i32) {
-    let v = serde_json::json!({
-        "schema": 1,
-        "command": command,
-        "changed": false,
-        "failed": true,
-        "error": error,
-        "hint": hint,
-        "exit_code": exit_code,
-    });
+/// The one JSON object of a run (docs/json.md): `schema`, `command`, `changed` and
+/// `failed` first, then the command's own fields; a failure adds `error`, `hint` and
+/// `exit_code`. Config management reads this, not stderr.
+pub fn object(
+    command: &str,
+    changed: bool,
+    fields: serde_json::Map<String, serde_json::Value>,
+    failure: Option<&anyhow::Error>,
+) -> serde_json::Value {
+    let mut v = serde_json::Map::new();
+    v.insert("schema".into(), 1.into());
+    v.insert("command".into(), command.into());
+    v.insert("changed".into(), changed.into());
+    v.insert("failed".into(), failure.is_some().into());
+    v.extend(fields);
+    if let Some(e) = failure {
+        let (code, lines, hint) = describe(e);
+        v.insert("error".into(), lines.join(": ").into());
+        v.insert("hint".into(), hint.into());
+        v.insert("exit_code".into(), code.into());
+    }
+    v.into()
+}
+
+/// A usage error's object, before any command was understood.
+pub fn print_usage_failure(error: &str) {
+    let mut v = object("", false, serde_json::Map::new(), None);
+    v["failed"] = true.into();
+    v["error"] = error.into();
+    v["hint"] = "see kiln-fetch --help".into();
+    v["exit_code"] = 2.into();
+    print_object(v);
+}
+
+pub fn print_object(v: serde_json::Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(&v).expect("serializable")
     );
+}
+
+/// The fields of a serializable value, to go into `object`.
+pub fn fields(v: &impl serde::Serialize) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(v).expect("serializable") {
+        serde_json::Value::Object(m) => m,
+        other => {
+            let mut m = serde_json::Map::new();
+            m.insert("value".into(), other);
+            m
+        }
+    }
 }

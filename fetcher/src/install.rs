@@ -158,9 +158,12 @@ impl Host<'_> {
             ));
         }
         let seen_path = self.layout.keys_seen();
-        let seen: Option<(u64, Digest)> = std::fs::read(&seen_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
+        let seen: Option<(u64, Digest)> = match state::read_state_file(&seen_path)? {
+            None => None,
+            Some(b) => {
+                Some(serde_json::from_slice(&b).map_err(|e| state::corrupt(&seen_path, &e))?)
+            }
+        };
         if let Some((version, sha)) = seen
             && (rec.version < version || (rec.version == version && sha != digest))
         {
@@ -401,7 +404,11 @@ impl Host<'_> {
 
     /// Remove what a crash left: temp directories and links beside their targets.
     fn clean_temps(&self, pkg: &str) {
-        for dir in [self.layout.package_dir(pkg), self.layout.bin_dir()] {
+        for dir in [
+            self.layout.package_dir(pkg),
+            self.layout.bin_dir(),
+            self.layout.state_dir(pkg),
+        ] {
             for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                 if e.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
                     let p = e.path();
@@ -417,8 +424,23 @@ impl Host<'_> {
 
     /// Finish an install a crash interrupted after it recorded its pending switch.
     fn recover(&self, pkg: &str) -> Result<Option<Report>> {
-        let Some(p) = state::load_pending(&self.layout, pkg) else {
-            return Ok(None);
+        let p = match state::load_pending(&self.layout, pkg)? {
+            state::Journal::None => return Ok(None),
+            state::Journal::Pending(p) => p,
+            state::Journal::Unreadable(why) => match self.owed(pkg)? {
+                None => {
+                    eprintln!("warning: {why}; the switch it recorded did not happen, clearing it");
+                    state::clear_pending(&self.layout, pkg)?;
+                    return Ok(None);
+                }
+                Some(p) => {
+                    eprintln!(
+                        "warning: {why}; finishing the switch to build {} the host shows",
+                        p.to
+                    );
+                    p
+                }
+            },
         };
         if self.layout.current(pkg) != Some(p.to) {
             // The switch never happened: the previous build is still current.
@@ -427,6 +449,34 @@ impl Host<'_> {
         }
         let report = self.finish(pkg, &p)?;
         Ok(Some(report))
+    }
+
+    /// What an unfinished install whose journal cannot be read still owes, from what
+    /// the host shows: `current` switched to a build the history does not end with
+    /// means the restart, the health check and the history entry never happened.
+    fn owed(&self, pkg: &str) -> Result<Option<Pending>> {
+        let Some(to) = self.layout.current(pkg) else {
+            return Ok(None);
+        };
+        let st = State::load(&self.layout, pkg)?;
+        let from = st.history.last().map(|e| e.build);
+        if from == Some(to) {
+            return Ok(None);
+        }
+        let manifest = installed_manifest(&self.layout.build_dir(pkg, to))?;
+        Ok(Some(Pending {
+            from,
+            to,
+            action: "install".into(),
+            restart: if self.no_restart {
+                vec![]
+            } else {
+                self.restarts_for(Some(&manifest))
+            },
+            channel: None,
+            sequence: None,
+            pointer_sha256: None,
+        }))
     }
 
     pub fn install(&self, pkg: &str, target: &Target, dry_run: bool) -> Result<Report> {
@@ -441,6 +491,8 @@ impl Host<'_> {
         }
         let _lock = state::lock(&self.layout, pkg)?;
         self.clean_temps(pkg);
+        // A state file that cannot be read stops the run before anything changes.
+        State::load(&self.layout, pkg)?;
         let recovered = self.recover(pkg)?;
         let current = self.layout.current(pkg);
         // A pinned build that is already current needs no store at all.

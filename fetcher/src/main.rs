@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::config::Config;
-use crate::error::{Code, Result, err};
+use crate::error::{Code, Result, err, hinted};
 use crate::install::{Host, Target};
 use crate::layout::Layout;
 
@@ -132,7 +132,7 @@ fn main() -> ExitCode {
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or("bad usage");
             let first = first.strip_prefix("error: ").unwrap_or(first);
-            error::print_failure("", first, Some("see kiln-fetch --help"), 2);
+            error::print_usage_failure(first);
             return ExitCode::from(2);
         }
         Err(e) => e.exit(),
@@ -158,8 +158,9 @@ impl Cmd {
     }
 }
 
-fn print_json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
+/// Print the one JSON object of a successful `command`.
+fn print_json(command: &str, changed: bool, v: &impl serde::Serialize) {
+    error::print_object(error::object(command, changed, error::fields(v), None));
 }
 
 /// A service name as it reaches the service manager: a name, never a path or shell text.
@@ -171,7 +172,7 @@ fn run(cli: Cli) -> Result<u8> {
     if let Cmd::Version = cli.cmd {
         let version = env!("CARGO_PKG_VERSION");
         if cli.json {
-            print_json(&serde_json::json!({"schema": 1, "command": "version", "version": version}));
+            print_json("version", false, &json!({"version": version}));
         } else {
             println!("kiln-fetch {version}");
         }
@@ -246,21 +247,20 @@ fn run(cli: Cli) -> Result<u8> {
             };
             let r = host.install(&package, &target, dry_run);
             bar.finish_and_clear();
-            report(&cli.json, &say, &r?);
+            report(cli.json.then_some("install"), &say, &r?);
         }
         Cmd::Rollback { package, to, .. } => {
             let r = host.rollback(&package, to)?;
-            report(&cli.json, &say, &r);
+            report(cli.json.then_some("rollback"), &say, &r);
         }
         Cmd::List { package } => {
-            let rows = ops::status(&host.layout, package.as_deref())?;
-            if cli.json {
-                print_json(&rows);
-            } else {
-                for r in rows {
+            let (rows, errors) = ops::status(&host.layout, package.as_deref())?;
+            if !cli.json {
+                for r in &rows {
                     let builds: Vec<String> = r.installed.iter().map(u64::to_string).collect();
                     let chan = r
                         .channel
+                        .as_ref()
                         .map(|c| format!(", following {c} (sequence {})", r.sequence.unwrap_or(0)))
                         .unwrap_or_default();
                     println!(
@@ -272,14 +272,19 @@ fn run(cli: Cli) -> Result<u8> {
                     );
                 }
             }
+            // Every broken package is shown; the run fails with the first one's code.
+            let code = errors.iter().map(error::show).next();
+            if cli.json {
+                let fields = error::fields(&json!({"packages": rows}));
+                error::print_object(error::object("list", false, fields, errors.first()));
+            }
+            if let Some(code) = code {
+                return Ok(code as u8);
+            }
         }
         Cmd::Verify { package } => {
             let d = ops::verify(&host.layout, &package)?;
-            if cli.json {
-                print_json(
-                    &json!({"package": d.package, "build": d.build, "ok": d.is_clean(), "changed": d.changed, "missing": d.missing, "extra": d.extra}),
-                );
-            } else {
+            if !cli.json {
                 for p in &d.changed {
                     println!("changed: {p}");
                 }
@@ -296,20 +301,31 @@ fn run(cli: Cli) -> Result<u8> {
                     ));
                 }
             }
-            if !d.is_clean() {
-                eprintln!(
-                    "error: {} build {} has drifted from its manifest ({} changed, {} missing, {} extra)",
-                    d.package,
-                    d.build,
-                    d.changed.len(),
-                    d.missing.len(),
-                    d.extra.len()
-                );
-                eprintln!(
-                    "hint: put a clean copy in place: kiln-fetch install {} --version {} --reinstall",
-                    d.package, d.build
-                );
-                return Ok(1);
+            let drift = (!d.is_clean()).then(|| {
+                hinted(
+                    Code::Failed,
+                    format!(
+                        "{} build {} has drifted from its manifest: {}",
+                        d.package,
+                        d.build,
+                        d.summary()
+                    ),
+                    format!(
+                        "put a clean copy in place: kiln-fetch install {} --version {} --reinstall",
+                        d.package, d.build
+                    ),
+                )
+            });
+            let code = drift.as_ref().map(error::show);
+            if cli.json {
+                let fields = error::fields(&json!({
+                    "package": d.package, "build": d.build, "ok": d.is_clean(),
+                    "modified": d.changed, "missing": d.missing, "extra": d.extra,
+                }));
+                error::print_object(error::object("verify", false, fields, drift.as_ref()));
+            }
+            if let Some(code) = code {
+                return Ok(code as u8);
             }
         }
         Cmd::Gc { keep } => {
@@ -329,7 +345,7 @@ fn run(cli: Cli) -> Result<u8> {
                 .values()
                 .any(|v| v.as_array().is_some_and(|a| !a.is_empty()));
             if cli.json {
-                print_json(&json!({"changed": changed, "removed": removed}));
+                print_json("gc", changed, &json!({"removed": removed}));
             } else if !changed {
                 say("nothing to remove".into());
             }
@@ -339,9 +355,9 @@ fn run(cli: Cli) -> Result<u8> {
     Ok(0)
 }
 
-fn report(json: &bool, say: &dyn Fn(String), r: &install::Report) {
-    if *json {
-        print_json(r);
+fn report(json: Option<&str>, say: &dyn Fn(String), r: &install::Report) {
+    if let Some(command) = json {
+        print_json(command, r.changed, r);
         return;
     }
     let from = |p: Option<u64>| p.map_or("nothing".to_string(), |b| format!("build {b}"));

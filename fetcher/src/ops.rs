@@ -7,7 +7,7 @@ use std::path::Path;
 use release::{Digest, MANIFEST_PATH, Release};
 use serde::Serialize;
 
-use crate::error::{Code, Result, err, hinted};
+use crate::error::{Code, Result, hinted};
 use crate::layout::Layout;
 use crate::state::State;
 use crate::unpack::installed_manifest;
@@ -23,13 +23,19 @@ pub struct PackageStatus {
     pub last_change: Option<String>,
 }
 
-pub fn status(layout: &Layout, only: Option<&str>) -> Result<Vec<PackageStatus>> {
+/// The status of each package (or of `only`), and the errors of those whose state
+/// cannot be read: one broken package never hides the others.
+pub fn status(
+    layout: &Layout,
+    only: Option<&str>,
+) -> Result<(Vec<PackageStatus>, Vec<anyhow::Error>)> {
     let packages = match only {
         Some(p) => {
             if layout.installed(p).is_empty() {
-                return Err(err(
+                return Err(hinted(
                     Code::BadInput,
                     format!("{p} is not installed under {}", layout.root.display()),
+                    "kiln-fetch list shows what is installed",
                 ));
             }
             vec![p.to_string()]
@@ -37,8 +43,15 @@ pub fn status(layout: &Layout, only: Option<&str>) -> Result<Vec<PackageStatus>>
         None => layout.packages(),
     };
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for p in packages {
-        let st = State::load(layout, &p)?;
+        let st = match State::load(layout, &p) {
+            Ok(st) => st,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         let current = layout.current(&p);
         out.push(PackageStatus {
             installed: layout.installed(&p),
@@ -53,7 +66,7 @@ pub fn status(layout: &Layout, only: Option<&str>) -> Result<Vec<PackageStatus>>
             package: p,
         });
     }
-    Ok(out)
+    Ok((out, errors))
 }
 
 #[derive(Serialize, Default)]

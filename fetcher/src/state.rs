@@ -10,7 +10,7 @@ use std::path::Path;
 use release::Digest;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Code, Result, hinted};
 use crate::layout::{Layout, TMP_PREFIX};
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -78,17 +78,25 @@ impl State {
         }
     }
 
+    /// The package's state; none yet is an empty history. A file that does not parse
+    /// (or has a schema this kiln-fetch does not know) is an error naming it and the
+    /// repair, never guessed at: it holds the channel sequences replays are refused by.
     pub fn load(layout: &Layout, pkg: &str) -> Result<State> {
         let path = layout.state_dir(pkg).join("state.json");
-        match std::fs::read(&path) {
-            Ok(b) => Ok(serde_json::from_slice(&b)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
+        let Some(bytes) = read_state_file(&path)? else {
+            return Ok(State {
                 schema: 1,
                 ..State::default()
-            }),
-            Err(e) => Err(anyhow::Error::new(e).context(path.display().to_string())),
+            });
+        };
+        let st: State = serde_json::from_slice(&bytes).map_err(|e| corrupt(&path, &e))?;
+        if st.schema != 1 {
+            return Err(corrupt(
+                &path,
+                &format!("schema {} (this kiln-fetch knows schema 1)", st.schema),
+            ));
         }
+        Ok(st)
     }
 
     pub fn save(&self, layout: &Layout, pkg: &str) -> Result<()> {
@@ -108,9 +116,60 @@ impl State {
     }
 }
 
-pub fn load_pending(layout: &Layout, pkg: &str) -> Option<Pending> {
-    let bytes = std::fs::read(layout.state_dir(pkg).join("pending.json")).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// What the journal of an unfinished install says: nothing, the switch it recorded,
+/// or that it is there but unreadable (the caller works out from the host what it owed).
+pub enum Journal {
+    None,
+    Pending(Pending),
+    Unreadable(String),
+}
+
+pub fn load_pending(layout: &Layout, pkg: &str) -> Result<Journal> {
+    let path = layout.state_dir(pkg).join("pending.json");
+    let Some(bytes) = read_state_file(&path)? else {
+        return Ok(Journal::None);
+    };
+    Ok(match serde_json::from_slice(&bytes) {
+        Ok(p) => Journal::Pending(p),
+        Err(e) => Journal::Unreadable(format!("{}: {e}", path.display())),
+    })
+}
+
+/// A state file's bytes (None if there is none), read without following a link and
+/// bounded: state is small, and anything else in its place is refused.
+pub fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    const MAX_STATE: u64 = 16 << 20;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(path);
+    let file = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(corrupt(path, &e)),
+    };
+    if !file.metadata()?.is_file() {
+        return Err(corrupt(path, &"not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_STATE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_STATE {
+        return Err(corrupt(path, &"larger than 16 MiB"));
+    }
+    Ok(Some(bytes))
+}
+
+pub fn corrupt(path: &Path, why: &dyn std::fmt::Display) -> anyhow::Error {
+    let p = path.display();
+    hinted(
+        Code::BadInput,
+        format!("{p} is not a state file kiln-fetch can read: {why}"),
+        format!(
+            "move it aside and run again: mv {p} {p}.corrupt (what it recorded starts over: a package's install history and the channel sequences it followed; other packages are not affected)"
+        ),
+    )
 }
 
 pub fn save_pending(layout: &Layout, pkg: &str, p: &Pending) -> Result<()> {
@@ -132,11 +191,14 @@ pub fn clear_pending(layout: &Layout, pkg: &str) -> Result<()> {
 pub fn lock(layout: &Layout, pkg: &str) -> Result<File> {
     let dir = layout.state_dir(pkg);
     fs_err::create_dir_all(&dir)?;
+    use std::os::unix::fs::OpenOptionsExt;
     let f = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join("lock"))?;
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(dir.join("lock"))
+        .map_err(|e| anyhow::Error::new(e).context(format!("{}", dir.join("lock").display())))?;
     f.lock()?;
     Ok(f)
 }
@@ -150,7 +212,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         std::process::id(),
         path.file_name().unwrap_or_default().to_string_lossy()
     ));
-    let mut f = fs_err::File::create(&tmp)?;
+    // A stale temp of a killed run with our pid is removed; the new one is created
+    // exclusively, so a link in its place is never followed.
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     fs_err::rename(&tmp, path)?;

@@ -362,6 +362,7 @@ fn service_lifecycle(b: &Builds, store: &str, marker: &str) {
     );
     host.wait_running("v1");
     let list = host.json(&["list", "demo"]);
+    let list = &list["packages"];
     assert_eq!(list[0]["current"], 1);
     assert_eq!(list[0]["installed"], serde_json::json!([1, 2, 3]));
     assert_eq!(list[0]["rollback_target"], 2);
@@ -1389,4 +1390,105 @@ fn a_build_directory_that_is_a_link_is_replaced_not_followed() {
             & 0o777,
         0o600
     );
+}
+
+/// A corrupt state file is a clear error naming the file and the repair; other
+/// packages keep working.
+#[test]
+fn a_corrupt_state_file_names_itself_and_other_packages_keep_working() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
+        .expect(0);
+    let state = host.root.join("var/lib/kiln/greet/state.json");
+    std::fs::write(&state, "{\"schema\": 1, \"history\": [{\"bui").unwrap();
+    let shown = state.display().to_string();
+
+    let run = host.fetch(&["list"]).expect(2);
+    run.stdout_has("demo: current 1");
+    run.stderr_has(&shown).stderr_has("hint: ");
+    let v: serde_json::Value =
+        serde_json::from_str(&host.fetch(&["--json", "list"]).expect(2).stdout).unwrap();
+    assert_eq!(v["failed"], true, "{v}");
+    assert_eq!(v["packages"][0]["package"], "demo", "{v}");
+
+    let run = host
+        .fetch(&["install", "greet", "--version", "2"])
+        .expect(2);
+    run.stderr_has(&shown)
+        .stderr_has(&format!("mv {shown} {shown}.corrupt"));
+    assert_eq!(
+        host.current("greet").as_deref(),
+        Some("1"),
+        "nothing changed"
+    );
+    host.fetch(&["rollback", "greet"])
+        .expect(2)
+        .stderr_has(&shown);
+    // Another package is not affected.
+    host.fetch(&["install", "demo", "--version", "2", "--no-restart"])
+        .expect(0);
+    // The repair the hint gives works.
+    std::fs::rename(&state, format!("{shown}.corrupt")).unwrap();
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    host.fetch(&["list"]).expect(0);
+
+    // A schema this kiln-fetch does not know is refused the same way, not guessed at.
+    std::fs::write(&state, "{\"schema\": 7, \"history\": []}").unwrap();
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(2)
+        .stderr_has(&shown);
+}
+
+/// An install killed after the switch, whose journal was then damaged, is still
+/// finished on the next run: the restart and health check it owed happen.
+#[test]
+fn an_unfinished_install_with_a_corrupt_journal_is_finished() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let host = Host::new(&b.store().display().to_string(), &b.public, "4203.5");
+    host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
+        .expect(0);
+    let runit = host.start_runit();
+    host.wait_running("v1");
+    kill_at(
+        &host,
+        &["install", "demo", "--version", "2"],
+        "after-switch",
+    );
+    assert_eq!(host.current("demo").as_deref(), Some("2"));
+    let journal = host.root.join("var/lib/kiln/demo/pending.json");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    std::fs::write(&journal, &text[..text.len() / 2]).unwrap();
+    let run = host.fetch(&["install", "demo", "--version", "2"]).expect(0);
+    run.stdout_has("finished the interrupted install of demo build 2")
+        .stderr_has(&journal.display().to_string());
+    host.wait_running("v2");
+    assert!(!journal.exists());
+    let st: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(host.root.join("var/lib/kiln/demo/state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        st["history"].as_array().unwrap().last().unwrap()["build"],
+        2
+    );
+    // An empty journal where the switch did not happen: cleared, nothing owed.
+    std::fs::write(&journal, "").unwrap();
+    host.fetch(&["install", "demo", "--version", "2"])
+        .expect(0)
+        .stdout_has("unchanged");
+    assert!(!journal.exists());
+    drop(runit);
+    assert!(wait_for(Duration::from_secs(10), || no_processes_with(
+        &host.marker
+    )));
 }
