@@ -29,6 +29,7 @@ struct ServicesDef {
     manager: ManagerKind,
     svdir: Option<PathBuf>,
     command: Option<String>,
+    wait: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,6 +54,8 @@ pub enum Manager {
     /// `sv` against this service directory.
     Runit {
         svdir: PathBuf,
+        /// How long a service runsvdir has not picked up yet is waited for.
+        wait: Duration,
     },
     Systemd,
     /// A shell command with `{name}` replaced by the service name.
@@ -155,6 +158,10 @@ impl Config {
             Some(s) => match s.manager {
                 ManagerKind::Runit => Manager::Runit {
                     svdir: s.svdir.unwrap_or_else(|| PathBuf::from("/etc/service")),
+                    wait: match s.wait.as_deref() {
+                        Some(w) => duration(w, "services.wait", path)?,
+                        None => Duration::from_secs(10),
+                    },
                 },
                 ManagerKind::Systemd => Manager::Systemd,
                 ManagerKind::None => Manager::None,

@@ -67,6 +67,12 @@ pub struct Plan {
     pub restart: Vec<String>,
 }
 
+/// Why an install is being rolled back.
+enum Failure {
+    Restart(anyhow::Error),
+    Health(String),
+}
+
 /// A resolved release: the record, its exact bytes, and the channel it came by.
 struct Resolved {
     rel: Release,
@@ -683,14 +689,20 @@ impl Host<'_> {
     fn finish(&self, pkg: &str, p: &Pending) -> Result<Report> {
         let dir = self.layout.build_dir(pkg, p.to);
         let manifest = installed_manifest(&dir)?;
-        for name in &p.restart {
-            services::restart(&self.config.manager, name)?;
-        }
         let mut st = State::load(&self.layout, pkg)?;
+        for name in &p.restart {
+            if let Err(e) = services::restart(&self.config.manager, name) {
+                return Err(self.roll_back(pkg, p, Failure::Restart(e), &mut st));
+            }
+        }
         if let Some(health) = manifest.service.as_ref().and_then(|s| s.health.as_ref()) {
             let exe = self.layout.current_link(pkg).join(health);
             if let Err(why) = services::check(&exe, &self.config.health) {
-                return Err(self.roll_back_after_failed_check(pkg, p, health, &why, &mut st));
+                let failed = format!(
+                    "health check {health} of {pkg} build {} failed: {why}",
+                    p.to
+                );
+                return Err(self.roll_back(pkg, p, Failure::Health(failed), &mut st));
             }
         }
         st.history.push(Event {
@@ -706,7 +718,7 @@ impl Host<'_> {
         }
         st.save(&self.layout, pkg)?;
         state::clear_pending(&self.layout, pkg)?;
-        self.unlink_stale(pkg, &manifest)?;
+        self.unlink_stale(pkg, Some(&manifest))?;
         self.gc(pkg, self.config.keep)?;
         let _ = std::fs::remove_file(
             self.layout
@@ -724,22 +736,50 @@ impl Host<'_> {
         })
     }
 
-    fn roll_back_after_failed_check(
-        &self,
-        pkg: &str,
-        p: &Pending,
-        health: &str,
-        why: &str,
-        st: &mut State,
-    ) -> anyhow::Error {
-        let failed = format!(
-            "health check {health} of {pkg} build {} failed: {why}",
-            p.to
-        );
+    /// After a failed restart or health check: back to the build that was current
+    /// before, restarted. A first install whose restart failed leaves no `current`
+    /// (the host as it was); one whose health check failed keeps the new build current,
+    /// since its service already runs it.
+    fn roll_back(&self, pkg: &str, p: &Pending, failure: Failure, st: &mut State) -> anyhow::Error {
+        let (failed, code) = match &failure {
+            Failure::Health(f) => (f.clone(), Code::Failed),
+            Failure::Restart(e) => {
+                let (code, lines, _) = crate::error::describe(e);
+                let code = if code == Code::Env as i32 {
+                    Code::Env
+                } else {
+                    Code::Failed
+                };
+                (lines.join(": "), code)
+            }
+        };
         let Some(prev) = p.from.filter(|b| self.layout.build_dir(pkg, *b).is_dir()) else {
+            if let Failure::Restart(_) = failure {
+                let undo = (|| -> Result<()> {
+                    self.unlink_stale(pkg, None)?;
+                    fs_err::remove_file(self.layout.current_link(pkg))?;
+                    state::clear_pending(&self.layout, pkg)
+                })();
+                return match undo {
+                    Ok(()) => hinted(
+                        code,
+                        format!(
+                            "{failed}; {pkg} was not installed before, so nothing is current now (build {} stays unpacked under {})",
+                            p.to,
+                            self.layout.build_dir(pkg, p.to).display()
+                        ),
+                        "fix the service and run the same install again",
+                    ),
+                    Err(e) => hinted(
+                        code,
+                        format!("{failed}; removing the new `current` failed too: {e:#}"),
+                        "kiln-fetch list shows what is current; run the install again",
+                    ),
+                };
+            }
             let _ = state::clear_pending(&self.layout, pkg);
             return hinted(
-                Code::Failed,
+                code,
                 format!(
                     "{failed}; there is no earlier build to roll back to, so build {} stays current",
                     p.to
@@ -751,8 +791,10 @@ impl Host<'_> {
             let prev_manifest = installed_manifest(&self.layout.build_dir(pkg, prev))?;
             self.link(pkg, &prev_manifest)?;
             self.switch(pkg, prev)?;
-            for name in &p.restart {
-                services::restart(&self.config.manager, name)?;
+            if let Failure::Health(_) = failure {
+                for name in &p.restart {
+                    services::restart(&self.config.manager, name)?;
+                }
             }
             st.history.push(Event {
                 build: prev,
@@ -764,12 +806,16 @@ impl Host<'_> {
             });
             st.save(&self.layout, pkg)?;
             state::clear_pending(&self.layout, pkg)?;
-            self.unlink_stale(pkg, &prev_manifest)
+            self.unlink_stale(pkg, Some(&prev_manifest))
         })();
+        let running = match failure {
+            Failure::Health(_) => "which is running now",
+            Failure::Restart(_) => "current again (the service was not restarted)",
+        };
         match back {
             Ok(()) => hinted(
-                Code::Failed,
-                format!("{failed}; rolled back to build {prev}, which is running now"),
+                code,
+                format!("{failed}; rolled back to build {prev}, {running}"),
                 format!(
                     "build {} stays installed for inspection under {}",
                     p.to,
@@ -777,7 +823,7 @@ impl Host<'_> {
                 ),
             ),
             Err(e) => hinted(
-                Code::Failed,
+                code,
                 format!("{failed}; rolling back to build {prev} failed too: {e:#}"),
                 "check the service by hand; kiln-fetch list shows what is current",
             ),
@@ -857,8 +903,9 @@ impl Host<'_> {
         Ok(())
     }
 
-    /// Remove entry points of ours that the current build no longer has.
-    fn unlink_stale(&self, pkg: &str, m: &Manifest) -> Result<()> {
+    /// Remove entry points of ours that the current build (`m`; none: every one) no
+    /// longer has.
+    fn unlink_stale(&self, pkg: &str, m: Option<&Manifest>) -> Result<()> {
         let prefix = Path::new("../../../opt/kiln").join(pkg).join("current/bin");
         for e in std::fs::read_dir(self.layout.bin_dir())
             .into_iter()
@@ -868,7 +915,7 @@ impl Host<'_> {
             let name = e.file_name().to_string_lossy().into_owned();
             let ours =
                 std::fs::read_link(e.path()).is_ok_and(|t| t.parent() == Some(prefix.as_path()));
-            if ours && (m.kind != Kind::Tool || !m.binaries.contains(&name)) {
+            if ours && m.is_none_or(|m| m.kind != Kind::Tool || !m.binaries.contains(&name)) {
                 fs_err::remove_file(e.path())?;
             }
         }

@@ -13,7 +13,7 @@ use crate::error::{Code, Result, err, hinted};
 /// Check, before anything changes, that the manager's program can be run.
 pub fn preflight(manager: &Manager) -> Result<()> {
     let program = match manager {
-        Manager::Runit { svdir } => {
+        Manager::Runit { svdir, .. } => {
             if !svdir.is_dir() {
                 return Err(hinted(
                     Code::Env,
@@ -46,7 +46,8 @@ fn find_in_path(program: &str) -> Option<std::path::PathBuf> {
 
 pub fn restart(manager: &Manager, name: &str) -> Result<()> {
     let mut cmd = match manager {
-        Manager::Runit { svdir } => {
+        Manager::Runit { svdir, wait } => {
+            wait_supervised(svdir, name, *wait)?;
             let mut c = Command::new("sv");
             c.args(["-w", "30", "restart"]).arg(svdir.join(name));
             c
@@ -85,6 +86,48 @@ pub fn restart(manager: &Manager, name: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Wait until runit supervises `name`: its `supervise/ok` opens for writing, which it
+/// does only while a runsv reads it. A new service directory is picked up by runsvdir
+/// within about 5 s; `wait` bounds how long that may take.
+fn wait_supervised(svdir: &Path, name: &str, wait: Duration) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let ok = svdir.join(name).join("supervise/ok");
+    let deadline = Instant::now() + wait;
+    loop {
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&ok);
+        let e = match opened {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        if Instant::now() >= deadline {
+            let why = match e.raw_os_error() {
+                Some(2) => format!(
+                    "{} does not exist: runsvdir has not picked up {}",
+                    ok.display(),
+                    svdir.join(name).display()
+                ),
+                Some(6) => format!("{} has no reader: its runsv is not running", ok.display()),
+                _ => format!("{}: {e}", ok.display()),
+            };
+            return Err(hinted(
+                Code::Env,
+                format!(
+                    "runit does not supervise {name} after waiting {}: {why}",
+                    humantime::format_duration(wait)
+                ),
+                format!(
+                    "check that runsvdir is running and watches {} and that {name} there is a service directory; on a slow host raise [services] wait in fetch.toml",
+                    svdir.display()
+                ),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Run the health check until it passes, at most 1 + retries times. Returns the last

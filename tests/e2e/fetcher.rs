@@ -1492,3 +1492,88 @@ fn an_unfinished_install_with_a_corrupt_journal_is_finished() {
         &host.marker
     )));
 }
+
+impl Host {
+    /// Set `[services] wait` in the config.
+    fn set_wait(&self, wait: &str) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let text = text.replace("[services]\n", &format!("[services]\nwait = \"{wait}\"\n"));
+        std::fs::write(&self.config, text).unwrap();
+    }
+}
+
+/// The usual first install: the service directory is there but runsvdir picks it up
+/// only seconds later. kiln-fetch waits for runit's supervise/ok, then restarts.
+#[test]
+fn a_service_runit_has_not_picked_up_yet_is_waited_for() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    let host = Host::new(&b.store().display().to_string(), &b.public, "4204.5");
+    // The run script first (what config management writes), runsvdir 2 s later.
+    let runit = host.start_runit();
+    drop(runit);
+    sh(
+        &format!("rm -rf {}/demo/supervise", host.svdir.display()),
+        Path::new("/"),
+    )
+    .expect(0);
+    let child = host
+        .command(&["install", "demo", "--version", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let runit = Runsvdir::start(&host.svdir, &host.tmp.path().join("runsvdir2.log"));
+    let run = Run::from(child.wait_with_output().unwrap());
+    run.expect(0).stdout_has("restarted demo");
+    host.wait_running("v1");
+    drop(runit);
+    assert!(wait_for(Duration::from_secs(10), || no_processes_with(
+        &host.marker
+    )));
+}
+
+/// A service runit never supervises: after `[services] wait`, a clear error, and a
+/// first install leaves the host as it was (no `current`); an upgrade goes back to the
+/// build that ran before.
+#[test]
+fn a_service_that_is_never_supervised_fails_clearly_and_changes_nothing() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let host = Host::new(&b.store().display().to_string(), &b.public, "4205.5");
+    host.set_wait("1s");
+    // The service directory exists, runsvdir does not run.
+    std::fs::create_dir_all(host.svdir.join("demo")).unwrap();
+    let run = host.fetch(&["--json", "install", "demo", "--version", "1"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.stderr_has("supervise/ok").stderr_has("runsvdir");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (v["failed"].clone(), v["exit_code"].clone()),
+        (true.into(), 3.into())
+    );
+    assert_eq!(
+        host.current("demo"),
+        None,
+        "a first install that failed leaves no current"
+    );
+
+    // Build 1 running under runit, then runit stops supervising: installing 2 fails
+    // and build 1 is current again.
+    host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
+        .expect(0);
+    let runit = host.start_runit();
+    host.wait_running("v1");
+    drop(runit);
+    let run = host.fetch(&["install", "demo", "--version", "2"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.stderr_has("supervise/ok").stderr_has("build 1");
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+    host.fetch(&["list", "demo"]).expect(0);
+    assert!(!host.root.join("var/lib/kiln/demo/pending.json").exists());
+    assert!(wait_for(Duration::from_secs(10), || no_processes_with(
+        &host.marker
+    )));
+}
