@@ -439,12 +439,4 @@ impl Graph {
     }
 }
 
-/// "did you mean X?" for the closest candidate, when one is close enough.
-pub fn did_you_mean(wrong: &str, candidates: impl Iterator<Item = String>) -> Option<String> {
-    let limit = (wrong.chars().count() / 3).max(2);
-    candidates
-        .map(|c| (strsim::levenshtein(wrong, &c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| format!("did you mean {c}?"))
-}
+use release::did_you_mean;

@@ -84,6 +84,9 @@ pub struct Config {
     /// Install records no trusted key signed (the embedded demo), with a warning.
     pub allow_unsigned: bool,
     pub store: Option<String>,
+    /// What a relative `store` path is relative to: the config file's directory.
+    pub store_base: PathBuf,
+    /// The host root; a relative `root` is relative to the config file's directory.
     pub root: PathBuf,
     pub keep: usize,
     pub manager: Manager,
@@ -151,13 +154,20 @@ impl Config {
             }
             Ok(out)
         };
+        // Relative paths in a config mean the same wherever kiln-fetch runs from.
+        let cwd = std::env::current_dir()?;
+        let base = match path.parent() {
+            Some(d) if text.is_some() => cwd.join(d),
+            _ => cwd,
+        };
+        let root = base.join(def.root.unwrap_or_else(|| PathBuf::from("/")));
         let trusted_keys = keys(&def.trusted_keys, "trusted_keys")?;
         let trusted_root = keys(&def.trusted_root, "trusted_root")?;
         let manager = match def.services {
             None => Manager::None,
             Some(s) => match s.manager {
                 ManagerKind::Runit => Manager::Runit {
-                    svdir: s.svdir.unwrap_or_else(|| PathBuf::from("/etc/service")),
+                    svdir: base.join(s.svdir.unwrap_or_else(|| root.join("etc/service"))),
                     wait: match s.wait.as_deref() {
                         Some(w) => duration(w, "services.wait", path)?,
                         None => Duration::from_secs(10),
@@ -196,7 +206,8 @@ impl Config {
             trusted_root,
             allow_unsigned: def.allow_unsigned.unwrap_or(false),
             store: def.store,
-            root: def.root.unwrap_or_else(|| PathBuf::from("/")),
+            store_base: base,
+            root,
             keep: def.keep.unwrap_or(3).max(1),
             manager,
             health,

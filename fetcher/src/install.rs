@@ -67,6 +67,13 @@ pub struct Plan {
     pub restart: Vec<String>,
 }
 
+/// A record the store was asked for.
+#[derive(Clone, Copy)]
+enum Wanted<'a> {
+    Build(u64),
+    Channel(&'a str),
+}
+
 /// Why an install is being rolled back.
 enum Failure {
     Restart(anyhow::Error),
@@ -192,8 +199,15 @@ impl Host<'_> {
         let store = self.store()?;
         let sig = store.get(sig_key).map_err(crate::error::store)?;
         let trusted = self.trusted_for(pkg)?;
-        let verdict: std::result::Result<(), String> = match &sig {
-            None => Err(format!("{what} is not signed")),
+        let unsigned_hint =
+            "publish with --signing-key (or KILN_SIGNING_KEY) so hosts can check it";
+        let untrusted_hint = if self.config.trusted_root.is_empty() {
+            "if you trust its publisher, add their public key (the line `kiln keygen` printed, also in its FILE.pub) to trusted_keys in fetch.toml"
+        } else {
+            "if you trust its publisher, grant their key this package in the store's keys record: kiln keys --root-key ROOT --grant PACKAGE=KEY"
+        };
+        let verdict: std::result::Result<(), (String, &str)> = match &sig {
+            None => Err((format!("{what} is not signed"), unsigned_hint)),
             Some((b, _)) => {
                 match Signature::from_bytes(b).and_then(|s| s.verify(bytes, &trusted)) {
                     Ok(_) => return Ok(()),
@@ -205,20 +219,109 @@ impl Host<'_> {
                             "someone changed the record after it was signed, or the store is corrupt; nothing was installed",
                         ));
                     }
-                    Err(e @ VerifyError::Untrusted { .. }) => Err(format!("{what}: {e}")),
+                    Err(e @ VerifyError::Untrusted { .. }) => {
+                        Err((format!("{what}: {e}"), untrusted_hint))
+                    }
                 }
             }
         };
-        let Err(why) = verdict else { return Ok(()) };
+        let Err((why, hint)) = verdict else {
+            return Ok(());
+        };
         if self.config.allow_unsigned {
             eprintln!("warning: {why}; installing anyway because allow_unsigned = true");
             return Ok(());
         }
-        Err(hinted(
-            Code::Failed,
-            format!("{why}; refusing it"),
-            "add the publisher's public key to trusted_keys in fetch.toml (kiln keygen printed it), or publish with --signing-key",
-        ))
+        Err(hinted(Code::Failed, format!("{why}; refusing it"), hint))
+    }
+
+    /// The error for a record the store does not have, naming what is wrong: the
+    /// store (it holds no releases), the package (with "did you mean"), the build or
+    /// the channel, each with what the store does hold.
+    fn missing(&self, pkg: &str, wanted: Wanted) -> anyhow::Error {
+        let Ok(store) = self.store() else {
+            return err(Code::BadInput, "no store configured");
+        };
+        let url = store.url();
+        let (what, hint) = match wanted {
+            Wanted::Build(n) => (
+                format!("build {n} of {pkg} is not in {url}"),
+                format!(
+                    "check the package name and build number (`kiln releases {pkg}` lists them)"
+                ),
+            ),
+            Wanted::Channel(c) => (
+                format!("{pkg} has no channel {c} in {url}"),
+                format!("promote a build first: kiln promote {pkg} N --channel {c}"),
+            ),
+        };
+        // A store that cannot be listed (an https mirror) gets the plain message.
+        let Ok(keys) = store.list("") else {
+            return hinted(Code::BadInput, what, hint);
+        };
+        let mut packages = std::collections::BTreeSet::new();
+        let mut builds = Vec::new();
+        let mut channels = Vec::new();
+        for k in &keys {
+            let parts: Vec<&str> = k.split('/').collect();
+            match parts[..] {
+                [p, n, "release.json"] if n.parse::<u64>().is_ok() => {
+                    packages.insert(p.to_string());
+                    if p == pkg {
+                        builds.push(n.parse::<u64>().unwrap_or_default());
+                    }
+                }
+                [p, "channels", c] if p == pkg => {
+                    if let Some(c) = c.strip_suffix(".json") {
+                        channels.push(c.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if packages.is_empty() {
+            return hinted(
+                Code::BadInput,
+                format!("{url} holds no releases at all"),
+                "check the store URL (store in fetch.toml, or --store): it is where `kiln publish` wrote",
+            );
+        }
+        if !packages.contains(pkg) {
+            let held: Vec<&str> = packages.iter().take(20).map(String::as_str).collect();
+            let more = if packages.len() > 20 { ", …" } else { "" };
+            return hinted(
+                Code::BadInput,
+                format!(
+                    "package {pkg} is not in {url}: it holds {}{more}",
+                    held.join(", ")
+                ),
+                release::did_you_mean(pkg, packages.iter().cloned())
+                    .unwrap_or_else(|| "check the package name".into()),
+            );
+        }
+        match wanted {
+            Wanted::Build(_) => {
+                builds.sort_unstable();
+                let list: Vec<String> = builds.iter().map(u64::to_string).collect();
+                hinted(
+                    Code::BadInput,
+                    format!("{what}; its builds: {}", list.join(", ")),
+                    hint,
+                )
+            }
+            Wanted::Channel(c) => {
+                let held = if channels.is_empty() {
+                    "it has no channels yet".to_string()
+                } else {
+                    format!("its channels: {}", channels.join(", "))
+                };
+                hinted(
+                    Code::BadInput,
+                    format!("{what}; {held}"),
+                    release::did_you_mean(c, channels.into_iter()).unwrap_or(hint),
+                )
+            }
+        }
     }
 
     /// Refuse a pointer older than one this host accepted (a replay: rollback attack)
@@ -288,15 +391,7 @@ impl Host<'_> {
         let (bytes, _) = store
             .get(&key)
             .map_err(crate::error::store)?
-            .ok_or_else(|| {
-                hinted(
-                    Code::BadInput,
-                    format!("build {build} of {pkg} is not in {}", store.url()),
-                    format!(
-                        "check the package name and build number (`kiln releases {pkg}` lists them)"
-                    ),
-                )
-            })?;
+            .ok_or_else(|| self.missing(pkg, Wanted::Build(build)))?;
         // Digest-named signatures, or where stores written before them keep one.
         let sig_key = release::release_sig_key(pkg, build, &Digest::of_bytes(&bytes));
         let sig_key = if store.get(&sig_key).map_err(crate::error::store)?.is_some() {
@@ -356,19 +451,10 @@ impl Host<'_> {
             Target::Channel(c) => {
                 let store = self.store()?;
                 let key = release::channel_key(pkg, c);
-                let (bytes, _) =
-                    store
-                        .get(&key)
-                        .map_err(crate::error::store)?
-                        .ok_or_else(|| {
-                            hinted(
-                                Code::BadInput,
-                                format!("{pkg} has no channel {c:?} in {}", store.url()),
-                                format!(
-                                    "promote a build first: kiln promote {pkg} N --channel {c}"
-                                ),
-                            )
-                        })?;
+                let (bytes, _) = store
+                    .get(&key)
+                    .map_err(crate::error::store)?
+                    .ok_or_else(|| self.missing(pkg, Wanted::Channel(c)))?;
                 self.check_signature(
                     pkg,
                     &format!("channel {c} of {pkg}"),

@@ -163,6 +163,14 @@ fn print_json(command: &str, changed: bool, v: &impl serde::Serialize) {
     error::print_object(error::object(command, changed, error::fields(v), None));
 }
 
+/// Whether two paths name the same directory (lexically where either does not exist).
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a.components().eq(b.components()),
+    }
+}
+
 /// A service name as it reaches the service manager: a name, never a path or shell text.
 fn service_name(s: &str) -> std::result::Result<String, String> {
     release::validate_package_name(s).map(|()| s.to_string())
@@ -178,12 +186,25 @@ fn run(cli: Cli) -> Result<u8> {
         }
         return Ok(0);
     }
-    let config = Config::load(cli.config.as_deref())?;
+    let mut config = Config::load(cli.config.as_deref())?;
     let root = cli.root.clone().unwrap_or_else(|| config.root.clone());
-    let store_url = cli.store.clone().or_else(|| config.store.clone());
-    let store = match &store_url {
-        Some(u) => Some(store::open(u, &std::env::current_dir()?).map_err(error::store)?),
-        None => None,
+    // The config's service manager acts on the machine the config's root is; a --root
+    // elsewhere is a scratch host, whose installs never restart the machine's services.
+    if !matches!(config.manager, config::Manager::None) && !same_dir(&root, &config.root) {
+        if !cli.quiet {
+            eprintln!(
+                "note: --root {} is not the config's root ({}): its service manager acts on this machine, so no service is restarted; name this root in the config (root = ...) to restart its services",
+                root.display(),
+                config.root.display()
+            );
+        }
+        config.manager = config::Manager::None;
+    }
+    // --store is relative to where kiln-fetch runs, the config's store to the config.
+    let store = match (&cli.store, &config.store) {
+        (Some(u), _) => Some(store::open(u, &std::env::current_dir()?).map_err(error::store)?),
+        (None, Some(u)) => Some(store::open(u, &config.store_base).map_err(error::store)?),
+        (None, None) => None,
     };
     let bar = if !cli.no_progress && !cli.quiet && !cli.json && std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);

@@ -19,5 +19,16 @@ pub use manifest::{FileEntry, Input, Kind, MANIFEST_PATH, Manifest, Service};
 pub use record::{BundleRef, Channel, ChannelMove, KeyGrant, KeysRecord, Release, Source};
 pub use sign::{PublicKey, SecretKey, Signature, VerifyError, redact_secrets};
 
+/// "did you mean X?" for the closest candidate, when one is close enough: for unknown
+/// labels, archives, packages, builds' channels.
+pub fn did_you_mean(wrong: &str, candidates: impl Iterator<Item = String>) -> Option<String> {
+    let limit = (wrong.chars().count() / 3).max(2);
+    candidates
+        .map(|c| (strsim::levenshtein(wrong, &c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| format!("did you mean {c}?"))
+}
+
 /// The schema number written into every JSON record; bumped on incompatible change.
 pub const SCHEMA: u32 = 1;

@@ -591,13 +591,13 @@ fn bad_input_gets_a_clear_error_and_leaves_the_host_untouched() {
 
     host.fetch(&["install", "nope", "--version", "1"])
         .expect(2)
-        .stderr_has("build 1 of nope is not in");
+        .stderr_has("package nope is not in");
     host.fetch(&["install", "greet", "--version", "99"])
         .expect(2)
         .stderr_has("build 99 of greet is not in");
     host.fetch(&["install", "greet", "--channel", "prod"])
         .expect(2)
-        .stderr_has("greet has no channel \"prod\"");
+        .stderr_has("greet has no channel prod");
     host.fetch(&["install", "greet"]).expect(2);
     untouched(&host);
 
@@ -1576,4 +1576,212 @@ fn a_service_that_is_never_supervised_fails_clearly_and_changes_nothing() {
     assert!(wait_for(Duration::from_secs(10), || no_processes_with(
         &host.marker
     )));
+}
+
+/// `--root` elsewhere than the config's root is a scratch host: the config's service
+/// manager (which acts on this machine) is never run for it; a config that names that
+/// root itself keeps its manager.
+#[test]
+fn a_scratch_root_never_touches_the_machines_service_manager() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = tmp.path().join("calls.log");
+    std::fs::write(
+        bin.join("systemctl"),
+        format!("#!/bin/sh\necho systemctl \"$@\" >> {}\n", log.display()),
+    )
+    .unwrap();
+    sh(
+        &format!("chmod 755 {}/systemctl", bin.display()),
+        Path::new("/"),
+    )
+    .expect(0);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |config: &str, args: &[&str]| {
+        let file = tmp.path().join("fetch.toml");
+        std::fs::write(&file, config).unwrap();
+        Run::from(
+            Command::new(e2e::bin("kiln-fetch"))
+                .arg("--config")
+                .arg(&file)
+                .args(args)
+                .env_clear()
+                .env("PATH", &path)
+                .output()
+                .unwrap(),
+        )
+    };
+    let store = b.store().display().to_string();
+    let head = format!("store = \"{store}\"\ntrusted_keys = [\"{}\"]\n", b.public);
+    for (i, services) in [
+        "[services]\nmanager = \"systemd\"\n".to_string(),
+        format!(
+            "[services]\nmanager = \"command\"\ncommand = \"echo command {{name}} >> {}\"\n",
+            log.display()
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let root = tmp.path().join(format!("host{i}"));
+        let root = root.to_str().unwrap();
+        let config = format!("{head}{services}");
+        // --root in either place on the line.
+        run(
+            &config,
+            &["--root", root, "install", "demo", "--version", "1"],
+        )
+        .expect(0)
+        .stderr_has("not the config's root");
+        run(
+            &config,
+            &[
+                "install",
+                "demo",
+                "--version",
+                "1",
+                "--reinstall",
+                "--root",
+                root,
+            ],
+        )
+        .expect(0)
+        .stderr_has("not the config's root");
+        assert!(
+            !log.exists(),
+            "{services}: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+    }
+    // The config names the root: its manager is used.
+    let root = tmp.path().join("named");
+    let config = format!(
+        "{head}root = \"{}\"\n[services]\nmanager = \"systemd\"\n",
+        root.display()
+    );
+    run(&config, &["install", "demo", "--version", "1"]).expect(0);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "systemctl restart demo\n"
+    );
+}
+
+/// Each kind of wrong name gets its own error and hint: the package (with "did you
+/// mean"), the build, the channel, the store, and the key.
+#[test]
+fn errors_name_what_is_wrong() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.demo(1, "v1", true);
+    b.promote("greet", 2, "staging");
+    let store = b.store().display().to_string();
+    let host = Host::new(&store, &b.public, "unused");
+    let cases: &[(&[&str], &[&str], &[&str])] = &[
+        (
+            &["install", "gret", "--version", "1"],
+            &["package gret is not in", "it holds demo, greet"],
+            &["did you mean greet?"],
+        ),
+        (
+            &["install", "gret", "--channel", "staging"],
+            &["package gret is not in"],
+            &["did you mean greet?"],
+        ),
+        (
+            &["install", "greet", "--version", "9"],
+            &["build 9 of greet is not in", "its builds: 1, 2"],
+            &["kiln releases greet"],
+        ),
+        (
+            &["install", "greet", "--channel", "prod"],
+            &["greet has no channel prod in", "its channels: staging"],
+            &["kiln promote greet N --channel prod"],
+        ),
+        (
+            &["install", "greet", "--channel", "stagin"],
+            &["no channel stagin"],
+            &["did you mean staging?"],
+        ),
+    ];
+    for (args, errs, hints) in cases {
+        let run = host.fetch(args).expect(2);
+        let (err, hint) = run
+            .stderr
+            .split_once("\nhint: ")
+            .unwrap_or_else(|| panic!("{args:?}: no hint: {}", run.stderr));
+        for e in *errs {
+            assert!(err.contains(e), "{args:?}: error lacks {e:?}: {err}");
+        }
+        for h in *hints {
+            assert!(hint.contains(h), "{args:?}: hint lacks {h:?}: {hint}");
+        }
+        assert!(
+            !run.stderr.contains("promote a build first") || args.contains(&"prod"),
+            "{}",
+            run.stderr
+        );
+    }
+    // A store URL with a typo: the store is named, not the package.
+    let typo = format!("{store}x");
+    let run = host
+        .fetch(&["--store", &typo, "install", "greet", "--version", "1"])
+        .expect(2);
+    run.stderr_has(&format!("{typo} holds no releases"))
+        .stderr_has("hint: check the store URL");
+    let run = host
+        .fetch(&["--store", &typo, "install", "greet", "--channel", "staging"])
+        .expect(2);
+    run.stderr_has("holds no releases");
+
+    // A relative store in a config is relative to the config, wherever this runs from.
+    let dir = b.ws.path("");
+    let config = dir.join("host.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \".kiln/store\"\nroot = \"host\"\ntrusted_keys = [\"{}\"]\n",
+            b.public
+        ),
+    )
+    .unwrap();
+    Run::from(
+        Command::new(e2e::bin("kiln-fetch"))
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "install",
+                "greet",
+                "--version",
+                "1",
+            ])
+            .current_dir("/")
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    assert!(dir.join("host/opt/kiln/greet/1/release.json").is_file());
+
+    // Signed by a key this host does not trust: the key is named, and the hint is not
+    // "publish with --signing-key" (it was signed).
+    let other = b.ws.tmp.path().join("other.key");
+    let other_pub =
+        b.ws.kiln(&["keygen", "--out", other.to_str().unwrap()])
+            .expect(0)
+            .stdout
+            .trim()
+            .to_string();
+    let stranger = Host::new(&store, &other_pub, "unused");
+    let run = stranger
+        .fetch(&["install", "greet", "--version", "1"])
+        .expect(1);
+    run.stderr_has("signed by key").stderr_has("trusted_keys");
+    assert!(!run.stderr.contains("--signing-key"), "{}", run.stderr);
 }
