@@ -4,6 +4,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use release::{Hasher, Release};
@@ -27,12 +28,19 @@ pub fn bundle(
         return Ok(done);
     }
     let partial = dir.join(format!("{sha}.partial"));
+    // Only a regular file kiln-fetch wrote is resumed; a link in its place is removed,
+    // never followed.
+    if std::fs::symlink_metadata(&partial).is_ok_and(|m| !m.is_file()) {
+        fs_err::remove_file(&partial)?;
+    }
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
-        .open(&partial)?;
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&partial)
+        .map_err(|e| anyhow::Error::new(e).context(partial.display().to_string()))?;
     let mut have = file.metadata()?.len();
     if have > rel.bundle.size {
         file.set_len(0)?;
@@ -87,7 +95,16 @@ pub fn bundle(
                 ),
             ));
         }
-        file.write_all(&buf[..n])?;
+        if let Err(e) = file.write_all(&buf[..n]) {
+            drop(file);
+            // What was written cannot be finished without the space it holds.
+            let _ = std::fs::remove_file(&partial);
+            return Err(if e.raw_os_error() == Some(28) {
+                disk_full(&partial, rel.bundle.size - hasher.len(), rel.bundle.size)
+            } else {
+                anyhow::Error::new(e).context(partial.display().to_string())
+            });
+        }
         hasher.update(&buf[..n]);
         show(hasher.len(), rel.bundle.size);
         if !paused {
@@ -96,7 +113,15 @@ pub fn bundle(
             testhook::pause("download");
         }
     }
-    file.sync_all()?;
+    if let Err(e) = file.sync_all() {
+        drop(file);
+        let _ = std::fs::remove_file(&partial);
+        return Err(if e.raw_os_error() == Some(28) {
+            disk_full(&partial, rel.bundle.size, rel.bundle.size)
+        } else {
+            anyhow::Error::new(e).context(partial.display().to_string())
+        });
+    }
     drop(file);
     let (size, actual) = (hasher.len(), hasher.finish());
     if size != rel.bundle.size || actual != sha {
@@ -111,6 +136,63 @@ pub fn bundle(
     }
     fs_err::rename(&partial, &done)?;
     Ok(done)
+}
+
+fn disk_full(partial: &std::path::Path, more: u64, size: u64) -> anyhow::Error {
+    hinted(
+        Code::Env,
+        format!(
+            "the disk is full: downloading to {} needs {more} more bytes (the bundle is {size} bytes); the partial download was removed",
+            partial.display()
+        ),
+        "free space there (kiln-fetch gc removes old builds and cached downloads) and run again; nothing was installed",
+    )
+}
+
+/// Hold `var/cache/kiln/.lock` while a download is written or unpacked (shared) or
+/// while `gc` empties the cache (exclusive, and only if nobody holds it).
+pub fn cache_lock(layout: &Layout, exclusive: bool) -> Result<Option<std::fs::File>> {
+    let dir = layout.cache_dir();
+    fs_err::create_dir_all(&dir)?;
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(dir.join(".lock"))
+        .map_err(|e| anyhow::Error::new(e).context(dir.join(".lock").display().to_string()))?;
+    if !exclusive {
+        f.lock_shared()?;
+        return Ok(Some(f));
+    }
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// Remove every cached download (partial or whole): what `gc` frees. Returns the
+/// count and the bytes; nothing if an install holds the cache.
+pub fn clean_cache(layout: &Layout) -> Result<Option<(u64, u64)>> {
+    if !layout.cache_dir().is_dir() {
+        return Ok(Some((0, 0)));
+    }
+    let Some(_lock) = cache_lock(layout, true)? else {
+        return Ok(None);
+    };
+    let (mut files, mut bytes) = (0, 0);
+    for e in fs_err::read_dir(layout.cache_dir())? {
+        let e = e?;
+        if e.file_name() == ".lock" {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(e.path())?;
+        crate::unpack::remove_tree(&e.path())?;
+        files += 1;
+        bytes += meta.len();
+    }
+    Ok(Some((files, bytes)))
 }
 
 fn tampered(key: &str, detail: String) -> anyhow::Error {

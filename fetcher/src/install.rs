@@ -744,6 +744,7 @@ impl Host<'_> {
         let dir = self.layout.build_dir(pkg, n);
         let current = self.layout.current(pkg);
         if !self.reusable(pkg, n, bytes)? {
+            let _cache = download::cache_lock(&self.layout, false)?;
             let blob = download::bundle(&self.layout, self.store()?, rel, self.progress)?;
             unpack::install_tree(&self.layout, rel, bytes, &blob)?;
         }

@@ -362,11 +362,23 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 removed.insert(p, json!(r));
             }
-            let changed = removed
-                .values()
-                .any(|v| v.as_array().is_some_and(|a| !a.is_empty()));
+            let cache = download::clean_cache(&host.layout)?;
+            let (files, bytes) = cache.unwrap_or_default();
+            if cache.is_none() {
+                eprintln!("note: an install is using var/cache/kiln; its downloads were left");
+            } else if files > 0 {
+                say(format!("removed {files} cached downloads ({bytes} bytes)"));
+            }
+            let changed = files > 0
+                || removed
+                    .values()
+                    .any(|v| v.as_array().is_some_and(|a| !a.is_empty()));
             if cli.json {
-                print_json("gc", changed, &json!({"removed": removed}));
+                print_json(
+                    "gc",
+                    changed,
+                    &json!({"removed": removed, "cache_files_removed": files, "cache_bytes_freed": bytes}),
+                );
             } else if !changed {
                 say("nothing to remove".into());
             }

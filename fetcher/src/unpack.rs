@@ -30,7 +30,26 @@ pub fn install_tree(
     fs_err::create_dir_all(&tmp)?;
     let result = (|| {
         let (manifest, limits) = read_manifest(blob, rel)?;
-        let files = archive::unpack(blob, &tmp, None, limits).map_err(|e| unpack_error(rel, e))?;
+        let files = archive::unpack(blob, &tmp, None, limits).map_err(|e| {
+            let full = matches!(&e, UnpackError::Write { source, .. } if source.raw_os_error() == Some(28));
+            if full {
+                // The whole download is no use without the space to unpack it.
+                let _ = std::fs::remove_file(blob);
+                return hinted(
+                    Code::Env,
+                    format!(
+                        "unpacking {} build {} into {}: the disk is full: it needs {} bytes, and the download ({} bytes) was removed",
+                        rel.package,
+                        rel.build,
+                        layout.package_dir(&rel.package).display(),
+                        limits.max_bytes,
+                        rel.bundle.size
+                    ),
+                    "free space there (kiln-fetch gc removes old builds and cached downloads) and run again; nothing was installed",
+                );
+            }
+            unpack_error(rel, e)
+        })?;
         check_manifest(rel, &manifest, &files)?;
         fs_err::write(tmp.join("release.json"), rel_bytes)?;
         testhook::pause("unpack");
@@ -117,14 +136,6 @@ fn read_manifest(blob: &Path, rel: &Release) -> Result<(Manifest, Limits)> {
 
 fn unpack_error(rel: &Release, e: UnpackError) -> anyhow::Error {
     match &e {
-        UnpackError::Write { source, .. } if source.raw_os_error() == Some(28) => hinted(
-            Code::Env,
-            format!(
-                "unpacking {} build {}: the disk is full: {e}",
-                rel.package, rel.build
-            ),
-            "free some space (kiln-fetch gc --keep 1 removes old builds) and run again; nothing was installed",
-        ),
         UnpackError::Write { .. } | UnpackError::Read { .. } => err(
             Code::Env,
             format!("unpacking {} build {}: {e}", rel.package, rel.build),

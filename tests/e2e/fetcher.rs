@@ -623,8 +623,8 @@ fn bad_input_gets_a_clear_error_and_leaves_the_host_untouched() {
     assert!(
         std::fs::read_dir(host.root.join("var/cache/kiln"))
             .unwrap()
-            .count()
-            == 0,
+            .flatten()
+            .all(|e| e.file_name() == ".lock"),
         "a bad download is discarded"
     );
 
@@ -755,39 +755,65 @@ fn rewrite_entry(bundle: &[u8], path: &str, content: &[u8]) -> Vec<u8> {
     e2e::archives::gz(&out.into_inner().unwrap())
 }
 
+/// A full disk, while downloading or while unpacking: exit 3 naming the path and the
+/// bytes needed, nothing left behind that holds the space (no `.partial`, no complete
+/// download), so a smaller install right after succeeds; `gc` empties the cache.
 #[test]
-fn a_full_disk_during_unpack_fails_cleanly() {
+fn a_full_disk_fails_cleanly_and_frees_what_it_took() {
     if !Path::new("/usr/bin/unshare").exists() {
         eprintln!("skipped: needs util-linux's unshare");
         return;
     }
     let b = Builds::new();
     b.demo(1, "v1", true);
-    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
-    // The host root on a 300 KiB tmpfs, in a mount namespace of its own: the bundle
-    // (700 KB of data) cannot fit.
-    let script = format!(
-        "mount -t tmpfs -o size=300k tmpfs {root} && {fetch} --config {config} install demo --version 1 --no-restart; code=$?; ls -A {root}/opt/kiln/demo 2>/dev/null; exit $code",
-        root = host.root.display(),
-        fetch = e2e::bin("kiln-fetch").display(),
-        config = host.config.display(),
-    );
-    let out = Command::new("unshare")
-        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.contains("No space left on device") || stderr.contains("disk is full"),
-        "{stderr}"
-    );
-    // Nothing but the lock's state directory remains: no build, no current, no temp.
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "",
-        "left under opt/kiln/demo"
-    );
+    b.greet(1, "one");
+    // 300 KiB: the demo bundle (700 KB of data) cannot even be downloaded; 1000 KiB: it
+    // downloads, but cannot be unpacked beside its download.
+    for (size, step) in [("300k", "download"), ("1000k", "unpack")] {
+        let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+        let script = format!(
+            "mount -t tmpfs -o size={size} tmpfs {root} || exit 99
+             {fetch} --config {config} install demo --version 1 --no-restart; echo \"code=$?\"
+             echo \"left=$(find {root}/opt/kiln/demo {root}/var/cache/kiln -mindepth 1 ! -name .lock 2>/dev/null | wc -l)\"
+             {fetch} --config {config} install greet --version 1 >/dev/null; echo \"greet=$?\"
+             mkdir -p {root}/var/cache/kiln && echo x > {root}/var/cache/kiln/0000.partial
+             {fetch} --config {config} --json gc; echo \"gc=$?\"
+             echo \"cache=$(find {root}/var/cache/kiln -mindepth 1 ! -name .lock | wc -l)\"",
+            root = host.root.display(),
+            fetch = e2e::bin("kiln-fetch").display(),
+            config = host.config.display(),
+        );
+        let out = Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{step}: {stdout}{stderr}");
+        assert!(stdout.contains("code=3"), "{step}: {stdout}{stderr}");
+        assert!(stderr.contains("disk is full"), "{step}: {stderr}");
+        assert!(stderr.contains("bytes"), "{step}: {stderr}");
+        let place = if step == "download" {
+            "var/cache/kiln"
+        } else {
+            "opt/kiln/demo"
+        };
+        assert!(stderr.contains(place), "{step}: {stderr}");
+        assert!(
+            stdout.contains("left=0\n"),
+            "{step}: nothing may be left: {stdout}"
+        );
+        assert!(
+            stdout.contains("greet=0"),
+            "{step}: a smaller install fits: {stdout}{stderr}"
+        );
+        assert!(stdout.contains("gc=0"), "{step}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("\"cache_files_removed\": 1"),
+            "{step}: {stdout}"
+        );
+        assert!(stdout.contains("cache=0\n"), "{step}: {stdout}");
+    }
 }
 
 #[test]
