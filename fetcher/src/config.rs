@@ -30,6 +30,7 @@ struct ServicesDef {
     svdir: Option<PathBuf>,
     command: Option<String>,
     wait: Option<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -90,6 +91,8 @@ pub struct Config {
     pub root: PathBuf,
     pub keep: usize,
     pub manager: Manager,
+    /// How long one restart through the manager may take.
+    pub service_timeout: Duration,
     pub health: Health,
 }
 
@@ -163,6 +166,10 @@ impl Config {
         let root = base.join(def.root.unwrap_or_else(|| PathBuf::from("/")));
         let trusted_keys = keys(&def.trusted_keys, "trusted_keys")?;
         let trusted_root = keys(&def.trusted_root, "trusted_root")?;
+        let service_timeout = match def.services.as_ref().and_then(|s| s.timeout.as_deref()) {
+            Some(t) => duration(t, "services.timeout", path)?,
+            None => Duration::from_secs(120),
+        };
         let manager = match def.services {
             None => Manager::None,
             Some(s) => match s.manager {
@@ -210,6 +217,7 @@ impl Config {
             root,
             keep: def.keep.unwrap_or(3).max(1),
             manager,
+            service_timeout,
             health,
         })
     }

@@ -21,7 +21,7 @@ pub fn bundle(
     show: &dyn Fn(u64, u64),
 ) -> Result<PathBuf> {
     let dir = layout.cache_dir();
-    fs_err::create_dir_all(&dir)?;
+    crate::layout::own_dir(layout, &dir)?;
     let sha = rel.bundle.sha256;
     let done = dir.join(format!("{sha}.tar.gz"));
     if std::fs::metadata(&done).is_ok_and(|m| m.len() == rel.bundle.size) {
@@ -153,7 +153,7 @@ fn disk_full(partial: &std::path::Path, more: u64, size: u64) -> anyhow::Error {
 /// while `gc` empties the cache (exclusive, and only if nobody holds it).
 pub fn cache_lock(layout: &Layout, exclusive: bool) -> Result<Option<std::fs::File>> {
     let dir = layout.cache_dir();
-    fs_err::create_dir_all(&dir)?;
+    crate::layout::own_dir(layout, &dir)?;
     let f = OpenOptions::new()
         .create(true)
         .truncate(false)

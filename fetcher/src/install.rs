@@ -778,7 +778,9 @@ impl Host<'_> {
         let manifest = installed_manifest(&dir)?;
         let mut st = State::load(&self.layout, pkg)?;
         for name in &p.restart {
-            if let Err(e) = services::restart(&self.config.manager, name) {
+            if let Err(e) =
+                services::restart(&self.config.manager, name, self.config.service_timeout)
+            {
                 return Err(self.roll_back(pkg, p, Failure::Restart(e), &mut st));
             }
         }
@@ -880,7 +882,7 @@ impl Host<'_> {
             self.switch(pkg, prev)?;
             if let Failure::Health(_) = failure {
                 for name in &p.restart {
-                    services::restart(&self.config.manager, name)?;
+                    services::restart(&self.config.manager, name, self.config.service_timeout)?;
                 }
             }
             st.history.push(Event {

@@ -14,6 +14,47 @@ pub struct Layout {
     pub root: PathBuf,
 }
 
+/// Create `dir` and its parents, then check that every directory kiln-fetch owns on
+/// the way (`opt/kiln`, `var/lib/kiln`, `var/cache/kiln` and what is below them) is a
+/// directory and not a link: nothing is written through a link kiln-fetch did not
+/// create. (Above them, `opt` or `var` may be links an administrator made.)
+pub fn own_dir(layout: &Layout, dir: &Path) -> crate::error::Result<()> {
+    let owned = [
+        layout.packages_dir(),
+        layout.root.join("var/lib/kiln"),
+        layout.cache_dir(),
+    ];
+    let Some(top) = owned.iter().find(|t| dir.starts_with(t)) else {
+        fs_err::create_dir_all(dir)?;
+        return Ok(());
+    };
+    fs_err::create_dir_all(top.parent().expect("below the root"))?;
+    // One level at a time, each checked before anything is created inside it.
+    let mut p = top.clone();
+    let rest = dir.strip_prefix(top).expect("below");
+    for c in std::iter::once(None).chain(rest.components().map(Some)) {
+        if let Some(c) = c {
+            p.push(c);
+        }
+        match std::fs::create_dir(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(anyhow::Error::new(e).context(p.display().to_string())),
+        }
+        if !std::fs::symlink_metadata(&p)?.is_dir() {
+            return Err(crate::error::hinted(
+                crate::error::Code::Failed,
+                format!(
+                    "{} is a link (or not a directory) that kiln-fetch did not create; refusing to write through it",
+                    p.display()
+                ),
+                "remove it (kiln-fetch recreates it); to keep builds on another disk, mount it there or set root in fetch.toml",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Temp entries beside their target start with this; a build number never does.
 pub const TMP_PREFIX: &str = ".tmp-";
 

@@ -44,8 +44,8 @@ fn find_in_path(program: &str) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-pub fn restart(manager: &Manager, name: &str) -> Result<()> {
-    let mut cmd = match manager {
+pub fn restart(manager: &Manager, name: &str, timeout: Duration) -> Result<()> {
+    let cmd = match manager {
         Manager::Runit { svdir, wait } => {
             wait_supervised(svdir, name, *wait)?;
             let mut c = Command::new("sv");
@@ -68,21 +68,57 @@ pub fn restart(manager: &Manager, name: &str) -> Result<()> {
         }
         Manager::None => return Ok(()),
     };
-    let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
-        err(
-            Code::Env,
-            format!("restarting {name}: cannot run the service manager: {e}"),
-        )
-    })?;
-    if !out.status.success() {
+    run_manager(cmd, name, timeout)
+}
+
+/// Run a service manager's command in a process group of its own, its output going to
+/// an anonymous file (a daemon it leaves behind holding that open never stalls us),
+/// and kill the whole group if it is not done within `timeout`.
+fn run_manager(mut cmd: Command, name: &str, timeout: Duration) -> Result<()> {
+    use std::io::{Read, Seek};
+    use std::os::unix::process::CommandExt;
+    let out = rustix::fs::memfd_create("kiln-fetch-service", rustix::fs::MemfdFlags::CLOEXEC)
+        .map_err(std::io::Error::from)?;
+    let mut out = std::fs::File::from(out);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out.try_clone()?)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| {
+            err(
+                Code::Env,
+                format!("restarting {name}: cannot run the service manager: {e}"),
+            )
+        })?;
+    let group = rustix::process::Pid::from_child(&child);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        if start.elapsed() >= timeout {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+            let _ = child.wait();
+            return Err(hinted(
+                Code::Failed,
+                format!(
+                    "restarting {name}: the service manager did not finish within {}; it was stopped with everything it started",
+                    humantime::format_duration(timeout)
+                ),
+                "check the service by hand; raise [services] timeout in fetch.toml if its restarts are slow",
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if !status.success() {
+        let mut text = String::new();
+        out.rewind()?;
+        let _ = (&mut out).take(64 << 10).read_to_string(&mut text);
         return Err(err(
             Code::Failed,
-            format!(
-                "restarting {name} failed ({}): {}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout).trim(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
+            format!("restarting {name} failed ({status}): {}", text.trim()),
         ));
     }
     Ok(())

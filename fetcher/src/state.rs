@@ -190,7 +190,7 @@ pub fn clear_pending(layout: &Layout, pkg: &str) -> Result<()> {
 /// Hold the package's lock until the returned file is dropped.
 pub fn lock(layout: &Layout, pkg: &str) -> Result<File> {
     let dir = layout.state_dir(pkg);
-    fs_err::create_dir_all(&dir)?;
+    crate::layout::own_dir(layout, &dir)?;
     use std::os::unix::fs::OpenOptionsExt;
     let f = OpenOptions::new()
         .create(true)

@@ -27,7 +27,8 @@ pub fn install_tree(
         rel.build,
         std::process::id()
     ));
-    fs_err::create_dir_all(&tmp)?;
+    crate::layout::own_dir(layout, &layout.package_dir(&rel.package))?;
+    fs_err::create_dir(&tmp)?;
     let result = (|| {
         let (manifest, limits) = read_manifest(blob, rel)?;
         let files = archive::unpack(blob, &tmp, None, limits).map_err(|e| {

@@ -1811,3 +1811,77 @@ fn errors_name_what_is_wrong() {
     run.stderr_has("signed by key").stderr_has("trusted_keys");
     assert!(!run.stderr.contains("--signing-key"), "{}", run.stderr);
 }
+
+/// A service command that hangs is stopped at `[services] timeout`, with everything it
+/// started; one that leaves a daemon holding its output open does not hang kiln-fetch.
+#[test]
+fn a_hung_service_command_is_killed_with_its_group() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    let config = std::fs::read_to_string(&host.config).unwrap();
+    let marker = "4206.5";
+    let hung = config.replace(
+        &format!("command = \"echo restart {{name}} >> {}\"", log.display()),
+        &format!("command = \"sleep {marker} & sleep {marker}\"\ntimeout = \"1s\""),
+    );
+    assert_ne!(hung, config);
+    std::fs::write(&host.config, &hung).unwrap();
+    let run = host.fetch(&["install", "demo", "--version", "1"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.stderr_has("did not finish within 1s");
+    assert!(
+        wait_for(Duration::from_secs(5), || no_processes_with(marker)),
+        "the service command's processes outlived it"
+    );
+    assert_eq!(
+        host.current("demo"),
+        None,
+        "a first install that failed leaves no current"
+    );
+    // A daemon that keeps stdout open (a naive `service x restart`) is not waited for.
+    let marker = "4206.6";
+    let daemon = config.replace(
+        &format!("command = \"echo restart {{name}} >> {}\"", log.display()),
+        &format!("command = \"setsid sleep {marker} & echo restarted\"\ntimeout = \"20s\""),
+    );
+    std::fs::write(&host.config, &daemon).unwrap();
+    let start = std::time::Instant::now();
+    host.fetch(&["install", "demo", "--version", "1"]).expect(0);
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "kiln-fetch waited for the daemon"
+    );
+    sh(&format!("pkill -f 'sleep {marker}'"), Path::new("/"));
+}
+
+/// The directories kiln-fetch owns are never written through a link someone else put
+/// in their place: the install fails naming the link, and its target is untouched.
+#[test]
+fn kiln_fetch_never_writes_through_a_link_it_did_not_create() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    for place in [
+        "var/lib/kiln/greet",
+        "opt/kiln/greet",
+        "var/cache/kiln",
+        "var/lib/kiln",
+    ] {
+        let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+        let victim = host.tmp.path().join("victim");
+        std::fs::create_dir_all(&victim).unwrap();
+        let link = host.root.join(place);
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let run = host.fetch(&["install", "greet", "--version", "1"]);
+        assert_eq!(run.code, 1, "{place}: {}", run.stderr);
+        run.stderr_has(&link.display().to_string())
+            .stderr_has("did not create");
+        assert_eq!(
+            std::fs::read_dir(&victim).unwrap().count(),
+            0,
+            "{place}: something was written through the link"
+        );
+    }
+}
