@@ -163,10 +163,12 @@ pub(crate) fn check_key(key: &str) -> Result<(), StoreError> {
     }
 }
 
-/// For the fault tests: with `KILN_TEST_STOP_AT=<point>` the process stops itself
-/// (SIGSTOP) at that point, so a test can change the world (stop the server, win a
-/// race) before it sends SIGCONT; only the first time. Points: `s3-part` (after the first part of a
-/// multipart upload), `promote-read` (after a promote read the channel pointer).
+/// For the fault tests, in builds with the `fault-injection` feature only: with
+/// `KILN_TEST_STOP_AT=<point>` the process stops itself (SIGSTOP) at that point, so a
+/// test can change the world (stop the server, win a race) before it sends SIGCONT;
+/// only the first time. Points: `s3-part` (after the first part of a multipart upload),
+/// `promote-read` (after a promote read the channel pointer). Elsewhere it does nothing.
+#[cfg(feature = "fault-injection")]
 pub fn test_stop(point: &str) {
     static ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if std::env::var("KILN_TEST_STOP_AT").is_ok_and(|p| p == point)
@@ -176,3 +178,8 @@ pub fn test_stop(point: &str) {
             rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::STOP);
     }
 }
+
+/// Without the `fault-injection` feature (every release build): nothing.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn test_stop(_point: &str) {}
