@@ -18,6 +18,9 @@ pub struct Classified {
     pub code: Code,
     pub message: String,
     pub hint: Option<String>,
+    /// The run changed the host before it failed (a service was restarted): what
+    /// `--json` reports as `changed`.
+    pub changed: bool,
 }
 
 impl fmt::Display for Classified {
@@ -33,6 +36,7 @@ pub fn err(code: Code, message: impl Into<String>) -> anyhow::Error {
         code,
         message: message.into(),
         hint: None,
+        changed: false,
     })
 }
 
@@ -41,7 +45,25 @@ pub fn hinted(code: Code, message: impl Into<String>, hint: impl Into<String>) -
         code,
         message: message.into(),
         hint: Some(hint.into()),
+        changed: false,
     })
+}
+
+/// A failure after the run had already changed the host (restarted a service).
+pub fn changed(code: Code, message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Classified {
+        code,
+        message: message.into(),
+        hint: Some(hint.into()),
+        changed: true,
+    })
+}
+
+/// Whether the run changed the host before it failed with `e`.
+pub fn changed_before(e: &anyhow::Error) -> bool {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<Classified>())
+        .is_some_and(|k| k.changed)
 }
 
 /// Store errors: unreachable stores and I/O are the environment, the rest bad input.
@@ -102,11 +124,15 @@ pub fn show(e: &anyhow::Error) -> i32 {
 }
 
 /// Show `e` on stderr (and with `json`, print the one JSON object of a failed
-/// `command` on stdout); return the exit code.
-pub fn report(e: &anyhow::Error, json: Option<&str>) -> i32 {
+/// `command`, for its package if it has one, on stdout); return the exit code.
+pub fn report(e: &anyhow::Error, json: Option<(&str, Option<&str>)>) -> i32 {
     let code = show(e);
-    if let Some(command) = json {
-        print_object(object(command, false, serde_json::Map::new(), Some(e)));
+    if let Some((command, package)) = json {
+        let mut fields = serde_json::Map::new();
+        if let Some(p) = package {
+            fields.insert("package".into(), p.into());
+        }
+        print_object(object(command, false, fields, Some(e)));
     }
     code
 }
@@ -123,6 +149,7 @@ pub fn object(
     let mut v = serde_json::Map::new();
     v.insert("schema".into(), 1.into());
     v.insert("command".into(), command.into());
+    let changed = changed || failure.is_some_and(changed_before);
     v.insert("changed".into(), changed.into());
     v.insert("failed".into(), failure.is_some().into());
     v.extend(fields);

@@ -76,7 +76,8 @@ enum Wanted<'a> {
 
 /// Why an install is being rolled back.
 enum Failure {
-    Restart(anyhow::Error),
+    /// A restart failed; whether another service was restarted before it.
+    Restart(anyhow::Error, bool),
     Health(String),
 }
 
@@ -777,11 +778,12 @@ impl Host<'_> {
         let dir = self.layout.build_dir(pkg, p.to);
         let manifest = installed_manifest(&dir)?;
         let mut st = State::load(&self.layout, pkg)?;
-        for name in &p.restart {
+        for (i, name) in p.restart.iter().enumerate() {
             if let Err(e) =
                 services::restart(&self.config.manager, name, self.config.service_timeout)
             {
-                return Err(self.roll_back(pkg, p, Failure::Restart(e), &mut st));
+                let failure = Failure::Restart(e, i > 0);
+                return Err(self.roll_back(pkg, p, failure, &mut st));
             }
         }
         if let Some(health) = manifest.service.as_ref().and_then(|s| s.health.as_ref()) {
@@ -830,9 +832,21 @@ impl Host<'_> {
     /// (the host as it was); one whose health check failed keeps the new build current,
     /// since its service already runs it.
     fn roll_back(&self, pkg: &str, p: &Pending, failure: Failure, st: &mut State) -> anyhow::Error {
+        // A health check ran after the restarts: the host's services did change.
+        let restarted = match &failure {
+            Failure::Health(_) => true,
+            Failure::Restart(_, before) => *before,
+        };
+        let hinted = |code: Code, message: String, hint: &str| {
+            if restarted {
+                crate::error::changed(code, message, hint)
+            } else {
+                hinted(code, message, hint)
+            }
+        };
         let (failed, code) = match &failure {
             Failure::Health(f) => (f.clone(), Code::Failed),
-            Failure::Restart(e) => {
+            Failure::Restart(e, _) => {
                 let (code, lines, _) = crate::error::describe(e);
                 let code = if code == Code::Env as i32 {
                     Code::Env
@@ -843,7 +857,7 @@ impl Host<'_> {
             }
         };
         let Some(prev) = p.from.filter(|b| self.layout.build_dir(pkg, *b).is_dir()) else {
-            if let Failure::Restart(_) = failure {
+            if let Failure::Restart(..) = failure {
                 let undo = (|| -> Result<()> {
                     self.unlink_stale(pkg, None)?;
                     fs_err::remove_file(self.layout.current_link(pkg))?;
@@ -899,13 +913,13 @@ impl Host<'_> {
         })();
         let running = match failure {
             Failure::Health(_) => "which is running now",
-            Failure::Restart(_) => "current again (the service was not restarted)",
+            Failure::Restart(..) => "current again (the service was not restarted)",
         };
         match back {
             Ok(()) => hinted(
                 code,
                 format!("{failed}; rolled back to build {prev}, {running}"),
-                format!(
+                &format!(
                     "build {} stays installed for inspection under {}",
                     p.to,
                     self.layout.build_dir(pkg, p.to).display()

@@ -138,7 +138,8 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let command = cli.cmd.name();
-    let json = cli.json.then_some(command);
+    let package = cli.cmd.package().map(str::to_string);
+    let json = cli.json.then_some((command, package.as_deref()));
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => ExitCode::from(error::report(&e, json) as u8),
@@ -146,6 +147,16 @@ fn main() -> ExitCode {
 }
 
 impl Cmd {
+    fn package(&self) -> Option<&str> {
+        match self {
+            Cmd::Install { package, .. }
+            | Cmd::Rollback { package, .. }
+            | Cmd::Verify { package } => Some(package),
+            Cmd::List { package } => package.as_deref(),
+            Cmd::Gc { .. } | Cmd::Version => None,
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Cmd::Install { .. } => "install",

@@ -342,10 +342,19 @@ fn service_lifecycle(b: &Builds, store: &str, marker: &str) {
         "dry run touches nothing"
     );
 
-    // Build 3 fails its health check: back to 2, restarted again.
-    let run = host.fetch(&["install", "demo", "--version", "3"]).expect(1);
+    // Build 3 fails its health check: back to 2, restarted again. The JSON says it
+    // failed, and that the host did change (its service was restarted twice).
+    let run = host
+        .fetch(&["--json", "install", "demo", "--version", "3"])
+        .expect(1);
     run.stderr_has("health check bin/health-demo of demo build 3 failed");
     run.stderr_has("rolled back to build 2, which is running now");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (&v["failed"], &v["changed"], &v["exit_code"], &v["package"]),
+        (&true.into(), &true.into(), &1.into(), &"demo".into()),
+        "{v}"
+    );
     assert_eq!(host.current("demo").as_deref(), Some("2"));
     host.wait_running("v2");
     assert_ne!(
