@@ -154,13 +154,7 @@ fn disk_full(partial: &std::path::Path, more: u64, size: u64) -> anyhow::Error {
 pub fn cache_lock(layout: &Layout, exclusive: bool) -> Result<Option<std::fs::File>> {
     let dir = layout.cache_dir();
     crate::layout::own_dir(layout, &dir)?;
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(dir.join(".lock"))
-        .map_err(|e| anyhow::Error::new(e).context(dir.join(".lock").display().to_string()))?;
+    let f = crate::state::lock_file(&dir.join(".lock"))?;
     if !exclusive {
         f.lock_shared()?;
         return Ok(Some(f));

@@ -191,16 +191,21 @@ pub fn clear_pending(layout: &Layout, pkg: &str) -> Result<()> {
 pub fn lock(layout: &Layout, pkg: &str) -> Result<File> {
     let dir = layout.state_dir(pkg);
     crate::layout::own_dir(layout, &dir)?;
+    let f = lock_file(&dir.join("lock"))?;
+    f.lock()?;
+    Ok(f)
+}
+
+/// Open (creating) a lock file in a directory kiln-fetch owns, never through a link.
+pub fn lock_file(path: &Path) -> Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let f = OpenOptions::new()
+    OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(dir.join("lock"))
-        .map_err(|e| anyhow::Error::new(e).context(format!("{}", dir.join("lock").display())))?;
-    f.lock()?;
-    Ok(f)
+        .open(path)
+        .map_err(|e| anyhow::Error::new(e).context(path.display().to_string()))
 }
 
 /// Replace `path` with `bytes` by temp file, fsync and rename.

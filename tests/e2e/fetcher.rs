@@ -266,6 +266,19 @@ impl Host {
     }
 }
 
+impl Host {
+    /// Stop runit and wait until no process of this host's service is left.
+    #[track_caller]
+    fn stop(&self, runit: Runsvdir) {
+        drop(runit);
+        assert!(
+            wait_for(Duration::from_secs(10), || no_processes_with(&self.marker)),
+            "processes marked {} outlived runit",
+            self.marker
+        );
+    }
+}
+
 fn no_processes_with(marker: &str) -> bool {
     std::fs::read_dir("/proc").unwrap().flatten().all(|e| {
         std::fs::read(e.path().join("cmdline"))
@@ -397,10 +410,7 @@ fn service_lifecycle(b: &Builds, store: &str, marker: &str) {
     drift.stdout_has("changed: runfiles/_main/svc/version.txt");
     drift.stderr_has("has drifted from its manifest");
 
-    drop(runit);
-    assert!(wait_for(Duration::from_secs(10), || no_processes_with(
-        &host.marker
-    )));
+    host.stop(runit);
 }
 
 #[test]
@@ -555,10 +565,7 @@ fn crash_cases(store: &str, trusted: &str, server: Option<&HttpServer>) {
                 "the download resumed with a Range request: {reqs:?}"
             );
         }
-        drop(runit);
-        assert!(wait_for(Duration::from_secs(10), || no_processes_with(
-            &host.marker
-        )));
+        host.stop(runit);
     }
 }
 
@@ -1526,10 +1533,7 @@ fn an_unfinished_install_with_a_corrupt_journal_is_finished() {
         .expect(0)
         .stdout_has("unchanged");
     assert!(!journal.exists());
-    drop(runit);
-    assert!(wait_for(Duration::from_secs(10), || no_processes_with(
-        &host.marker
-    )));
+    host.stop(runit);
 }
 
 impl Host {
@@ -1567,10 +1571,7 @@ fn a_service_runit_has_not_picked_up_yet_is_waited_for() {
     let run = Run::from(child.wait_with_output().unwrap());
     run.expect(0).stdout_has("restarted demo");
     host.wait_running("v1");
-    drop(runit);
-    assert!(wait_for(Duration::from_secs(10), || no_processes_with(
-        &host.marker
-    )));
+    host.stop(runit);
 }
 
 /// A service runit never supervises: after `[services] wait`, a clear error, and a
