@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use release::{Hasher, Release};
 use store::Store;
 
-use crate::error::{Code, Result, err, hinted};
+use crate::error::{Code, Result, hinted};
 use crate::layout::Layout;
 use crate::testhook;
 
@@ -24,14 +24,49 @@ pub fn bundle(
     crate::layout::own_dir(layout, &dir)?;
     let sha = rel.bundle.sha256;
     let done = dir.join(format!("{sha}.tar.gz"));
-    if std::fs::metadata(&done).is_ok_and(|m| m.len() == rel.bundle.size) {
-        return Ok(done);
+    // A whole download left by an earlier run is used only if it still has the bytes
+    // the release record names; anything else there is thrown away.
+    if std::fs::symlink_metadata(&done).is_ok() {
+        if std::fs::symlink_metadata(&done).is_ok_and(|m| m.is_file() && m.len() == rel.bundle.size)
+            && hash_file(&done).ok() == Some(sha)
+        {
+            return Ok(done);
+        }
+        crate::unpack::remove_tree(&done)?;
     }
     let partial = dir.join(format!("{sha}.partial"));
+    let result = download(store, rel, &partial, &done, show);
+    // A download that failed before it wrote a byte leaves nothing to resume.
+    if result.is_err() && std::fs::metadata(&partial).is_ok_and(|m| m.len() == 0) {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+fn hash_file(path: &std::path::Path) -> std::io::Result<release::Digest> {
+    let mut h = Hasher::new();
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)?;
+    std::io::copy(&mut f, &mut h)?;
+    Ok(h.finish())
+}
+
+/// Download to `partial` (resuming what it holds), checking size and sha256 while
+/// streaming, and rename it to `done` when both match.
+fn download(
+    store: &dyn Store,
+    rel: &Release,
+    partial: &std::path::Path,
+    done: &std::path::Path,
+    show: &dyn Fn(u64, u64),
+) -> Result<PathBuf> {
+    let sha = rel.bundle.sha256;
     // Only a regular file kiln-fetch wrote is resumed; a link in its place is removed,
     // never followed.
-    if std::fs::symlink_metadata(&partial).is_ok_and(|m| !m.is_file()) {
-        fs_err::remove_file(&partial)?;
+    if std::fs::symlink_metadata(partial).is_ok_and(|m| !m.is_file()) {
+        fs_err::remove_file(partial)?;
     }
     let mut file = OpenOptions::new()
         .create(true)
@@ -39,7 +74,7 @@ pub fn bundle(
         .read(true)
         .write(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(&partial)
+        .open(partial)
         .map_err(|e| anyhow::Error::new(e).context(partial.display().to_string()))?;
     let mut have = file.metadata()?.len();
     if have > rel.bundle.size {
@@ -59,9 +94,10 @@ pub fn bundle(
         .open_at(&key, have)
         .map_err(crate::error::store)?
         .ok_or_else(|| {
-            err(
+            hinted(
                 Code::Failed,
                 format!("{}/{key} is missing: the release record names a bundle the store does not have", store.url()),
+                format!("publish build {} of {} again from CI, or install another build (`kiln releases {}` lists them)", rel.build, rel.package, rel.package),
             )
         })?
     };
@@ -86,7 +122,7 @@ pub fn bundle(
         };
         if hasher.len() + n as u64 > rel.bundle.size {
             drop(file);
-            let _ = std::fs::remove_file(&partial);
+            let _ = std::fs::remove_file(partial);
             return Err(tampered(
                 &key,
                 format!(
@@ -98,9 +134,9 @@ pub fn bundle(
         if let Err(e) = file.write_all(&buf[..n]) {
             drop(file);
             // What was written cannot be finished without the space it holds.
-            let _ = std::fs::remove_file(&partial);
+            let _ = std::fs::remove_file(partial);
             return Err(if e.raw_os_error() == Some(28) {
-                disk_full(&partial, rel.bundle.size - hasher.len(), rel.bundle.size)
+                disk_full(partial, rel.bundle.size - hasher.len(), rel.bundle.size)
             } else {
                 anyhow::Error::new(e).context(partial.display().to_string())
             });
@@ -115,9 +151,9 @@ pub fn bundle(
     }
     if let Err(e) = file.sync_all() {
         drop(file);
-        let _ = std::fs::remove_file(&partial);
+        let _ = std::fs::remove_file(partial);
         return Err(if e.raw_os_error() == Some(28) {
-            disk_full(&partial, rel.bundle.size, rel.bundle.size)
+            disk_full(partial, rel.bundle.size, rel.bundle.size)
         } else {
             anyhow::Error::new(e).context(partial.display().to_string())
         });
@@ -125,7 +161,7 @@ pub fn bundle(
     drop(file);
     let (size, actual) = (hasher.len(), hasher.finish());
     if size != rel.bundle.size || actual != sha {
-        let _ = std::fs::remove_file(&partial);
+        let _ = std::fs::remove_file(partial);
         return Err(tampered(
             &key,
             format!(
@@ -134,8 +170,8 @@ pub fn bundle(
             ),
         ));
     }
-    fs_err::rename(&partial, &done)?;
-    Ok(done)
+    fs_err::rename(partial, done)?;
+    Ok(done.to_path_buf())
 }
 
 fn disk_full(partial: &std::path::Path, more: u64, size: u64) -> anyhow::Error {

@@ -59,6 +59,25 @@ pub fn changed(code: Code, message: impl Into<String>, hint: impl Into<String>) 
     })
 }
 
+/// Mark `e` as a failure after the run had changed the host.
+pub fn mark_changed(mut e: anyhow::Error) -> anyhow::Error {
+    if let Some(k) = e.downcast_mut::<Classified>() {
+        k.changed = true;
+        return e;
+    }
+    let (code, lines, hint) = describe(&e);
+    anyhow::Error::new(Classified {
+        code: match code {
+            2 => Code::BadInput,
+            3 => Code::Env,
+            _ => Code::Failed,
+        },
+        message: lines.join(": "),
+        hint,
+        changed: true,
+    })
+}
+
 /// Whether the run changed the host before it failed with `e`.
 pub fn changed_before(e: &anyhow::Error) -> bool {
     e.chain()

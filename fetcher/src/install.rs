@@ -37,6 +37,8 @@ pub struct Host<'a> {
     pub no_restart: bool,
     /// Fetch and unpack a fresh copy even of a build already on the host.
     pub reinstall: bool,
+    /// Say what would happen; write nothing at all.
+    pub dry_run: bool,
     /// More services to restart when the package changes.
     pub restart: Vec<String>,
     pub progress: &'a dyn Fn(u64, u64),
@@ -76,8 +78,8 @@ enum Wanted<'a> {
 
 /// Why an install is being rolled back.
 enum Failure {
-    /// A restart failed; whether another service was restarted before it.
-    Restart(anyhow::Error, bool),
+    /// The restart of `p.restart[i]` failed (those before it were restarted).
+    Restart(anyhow::Error, usize),
     Health(String),
 }
 
@@ -189,8 +191,9 @@ impl Host<'_> {
                 "publish a keys record with a higher version",
             ));
         }
-        if seen.is_none_or(|(v, _)| rec.version > v) {
-            state::write_atomic(&seen_path, &serde_json::to_vec(&(rec.version, digest))?)?;
+        if !self.dry_run && seen.is_none_or(|(v, _)| rec.version > v) {
+            let bytes = serde_json::to_vec(&(rec.version, digest))?;
+            state::write_atomic(&self.layout, &seen_path, &bytes)?;
         }
         Ok(rec)
     }
@@ -495,22 +498,56 @@ impl Host<'_> {
         }
     }
 
-    /// Remove what a crash left: temp directories and links beside their targets.
+    /// Remove what a crash left, and only that: the temp entries kiln-fetch names
+    /// (`.tmp-<build>-<pid>` trees and `.tmp-current-<pid>` links beside the builds,
+    /// `.tmp-<pid>-<file>` state files, `.tmp-<pid>-<binary>` links into opt/kiln in
+    /// usr/local/bin), in directories that are its own and not links. Anything else
+    /// named `.tmp-*` (an administrator's) is left alone.
     fn clean_temps(&self, pkg: &str) {
-        for dir in [
-            self.layout.package_dir(pkg),
-            self.layout.bin_dir(),
-            self.layout.state_dir(pkg),
-        ] {
-            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                if e.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
-                    let p = e.path();
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        let _ = remove_tree(&p);
-                    } else {
-                        let _ = std::fs::remove_file(&p);
-                    }
+        let numbered = |rest: &str| {
+            rest.split_once('-')
+                .is_some_and(|(a, _)| !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()))
+        };
+        let temps = |dir: &Path| -> Vec<(String, std::fs::FileType, std::path::PathBuf)> {
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_str()?.to_string();
+                    let rest = name.strip_prefix(TMP_PREFIX)?.to_string();
+                    Some((rest, e.file_type().ok()?, e.path()))
+                })
+                .collect()
+        };
+        let package_dir = self.layout.package_dir(pkg);
+        if crate::layout::is_own_dir(&self.layout, &package_dir) {
+            for (rest, kind, path) in temps(&package_dir) {
+                let ours = (kind.is_dir() && numbered(&rest))
+                    || (kind.is_symlink()
+                        && rest
+                            .strip_prefix("current-")
+                            .is_some_and(|p| p.bytes().all(|c| c.is_ascii_digit())));
+                if ours {
+                    let _ = remove_tree(&path);
                 }
+            }
+        }
+        let state_dir = self.layout.state_dir(pkg);
+        if crate::layout::is_own_dir(&self.layout, &state_dir) {
+            for (rest, kind, path) in temps(&state_dir) {
+                if kind.is_file() && numbered(&rest) {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        let into_opt = Path::new("../../../opt/kiln").join(pkg);
+        for (rest, kind, path) in temps(&self.layout.bin_dir()) {
+            let ours = kind.is_symlink()
+                && numbered(&rest)
+                && std::fs::read_link(&path).is_ok_and(|t| t.starts_with(&into_opt));
+            if ours {
+                let _ = std::fs::remove_file(&path);
             }
         }
     }
@@ -572,6 +609,56 @@ impl Host<'_> {
         }))
     }
 
+    /// Run `work` under the package's lock, after removing what a crash left and
+    /// finishing an install it interrupted. Bad input leaves nothing behind: a state
+    /// directory this run created is removed again if the run fails. A run that
+    /// finished an interrupted install and then fails says so, and that it changed
+    /// the host.
+    fn locked(
+        &self,
+        pkg: &str,
+        work: impl FnOnce(Option<Report>) -> Result<Report>,
+    ) -> Result<Report> {
+        release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
+        let state_dir = self.layout.state_dir(pkg);
+        let fresh = std::fs::symlink_metadata(&state_dir).is_err();
+        let lock = state::lock(&self.layout, pkg)?;
+        let result = (|| {
+            self.clean_temps(pkg);
+            // A state file that cannot be read stops the run before anything changes.
+            State::load(&self.layout, pkg)?;
+            let recovered = self.recover(pkg)?;
+            let finished = recovered.as_ref().map(|r| r.build);
+            work(recovered).map_err(|e| match finished {
+                Some(b) => {
+                    eprintln!(
+                        "note: finished the interrupted install of {pkg} build {b} before this failed"
+                    );
+                    crate::error::mark_changed(e)
+                }
+                None => e,
+            })
+        })();
+        if result.is_err() && fresh {
+            let only_lock = std::fs::read_dir(&state_dir)
+                .is_ok_and(|mut d| d.all(|e| e.is_ok_and(|e| e.file_name() == "lock")));
+            if only_lock {
+                let _ = std::fs::remove_file(state_dir.join("lock"));
+                let _ = std::fs::remove_dir(&state_dir);
+            }
+        }
+        drop(lock);
+        result
+    }
+
+    /// Build `n` of `pkg` is on the host as kiln-fetch left it: a real directory with
+    /// its release record (what `current` may keep pointing at without a download).
+    fn on_host(&self, pkg: &str, n: u64) -> bool {
+        let dir = self.layout.build_dir(pkg, n);
+        std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir())
+            && dir.join("release.json").is_file()
+    }
+
     pub fn install(&self, pkg: &str, target: &Target, dry_run: bool) -> Result<Report> {
         release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
         if self.config.allow_unsigned {
@@ -582,43 +669,29 @@ impl Host<'_> {
         if dry_run {
             return self.plan(pkg, target);
         }
-        let _lock = state::lock(&self.layout, pkg)?;
-        self.clean_temps(pkg);
-        // A state file that cannot be read stops the run before anything changes.
-        State::load(&self.layout, pkg)?;
-        let recovered = self.recover(pkg)?;
-        let current = self.layout.current(pkg);
-        // A pinned build that is already current needs no store at all.
-        if let Target::Version(n) = target
-            && !self.reinstall
-            && current == Some(*n)
-            && self
-                .layout
-                .build_dir(pkg, *n)
-                .join("release.json")
-                .is_file()
-        {
-            return Ok(self.unchanged(pkg, *n, recovered));
-        }
-        let r = self.resolve(pkg, target)?;
-        if !self.reinstall
-            && current == Some(r.rel.build)
-            && self
-                .layout
-                .build_dir(pkg, r.rel.build)
-                .join("release.json")
-                .is_file()
-        {
-            if let Some((c, seq, sha)) = &r.channel {
-                let mut st = State::load(&self.layout, pkg)?;
-                st.accept(c, *seq, Some(*sha));
-                st.save(&self.layout, pkg)?;
+        self.locked(pkg, |recovered| {
+            let current = self.layout.current(pkg);
+            // A pinned build that is already current needs no store at all.
+            if let Target::Version(n) = target
+                && !self.reinstall
+                && current == Some(*n)
+                && self.on_host(pkg, *n)
+            {
+                return Ok(self.unchanged(pkg, *n, recovered));
             }
-            return Ok(self.unchanged(pkg, r.rel.build, recovered));
-        }
-        let mut report = self.switch_to(pkg, &r.rel, &r.bytes, "install", r.channel.clone())?;
-        report.recovered = recovered.map(|r| r.build);
-        Ok(report)
+            let r = self.resolve(pkg, target)?;
+            if !self.reinstall && current == Some(r.rel.build) && self.on_host(pkg, r.rel.build) {
+                if let Some((c, seq, sha)) = &r.channel {
+                    let mut st = State::load(&self.layout, pkg)?;
+                    st.accept(c, *seq, Some(*sha));
+                    st.save(&self.layout, pkg)?;
+                }
+                return Ok(self.unchanged(pkg, r.rel.build, recovered));
+            }
+            let mut report = self.switch_to(pkg, &r.rel, &r.bytes, "install", r.channel.clone())?;
+            report.recovered = recovered.map(|r| r.build);
+            Ok(report)
+        })
     }
 
     fn unchanged(&self, pkg: &str, build: u64, recovered: Option<Report>) -> Report {
@@ -782,7 +855,7 @@ impl Host<'_> {
             if let Err(e) =
                 services::restart(&self.config.manager, name, self.config.service_timeout)
             {
-                let failure = Failure::Restart(e, i > 0);
+                let failure = Failure::Restart(e, i);
                 return Err(self.roll_back(pkg, p, failure, &mut st));
             }
         }
@@ -832,11 +905,14 @@ impl Host<'_> {
     /// (the host as it was); one whose health check failed keeps the new build current,
     /// since its service already runs it.
     fn roll_back(&self, pkg: &str, p: &Pending, failure: Failure, st: &mut State) -> anyhow::Error {
-        // A health check ran after the restarts: the host's services did change.
-        let restarted = match &failure {
-            Failure::Health(_) => true,
-            Failure::Restart(_, before) => *before,
+        // The services restarted onto the new build: all of them before a health
+        // check, those before the one that failed otherwise. They are restarted again
+        // onto the build switched back to.
+        let done = match &failure {
+            Failure::Health(_) => &p.restart[..],
+            Failure::Restart(_, i) => &p.restart[..*i],
         };
+        let restarted = !done.is_empty();
         let hinted = |code: Code, message: String, hint: &str| {
             if restarted {
                 crate::error::changed(code, message, hint)
@@ -844,18 +920,19 @@ impl Host<'_> {
                 hinted(code, message, hint)
             }
         };
-        let (failed, code) = match &failure {
-            Failure::Health(f) => (f.clone(), Code::Failed),
+        let (failed, code, cause_hint) = match &failure {
+            Failure::Health(f) => (f.clone(), Code::Failed, None),
             Failure::Restart(e, _) => {
-                let (code, lines, _) = crate::error::describe(e);
+                let (code, lines, hint) = crate::error::describe(e);
                 let code = if code == Code::Env as i32 {
                     Code::Env
                 } else {
                     Code::Failed
                 };
-                (lines.join(": "), code)
+                (lines.join(": "), code, hint)
             }
         };
+        let hint_or = |h: &str| cause_hint.clone().unwrap_or_else(|| h.to_string());
         let Some(prev) = p.from.filter(|b| self.layout.build_dir(pkg, *b).is_dir()) else {
             if let Failure::Restart(..) = failure {
                 let undo = (|| -> Result<()> {
@@ -863,15 +940,24 @@ impl Host<'_> {
                     fs_err::remove_file(self.layout.current_link(pkg))?;
                     state::clear_pending(&self.layout, pkg)
                 })();
+                let still = if done.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} had been restarted onto build {} and still run it",
+                        done.join(", "),
+                        p.to
+                    )
+                };
                 return match undo {
                     Ok(()) => hinted(
                         code,
                         format!(
-                            "{failed}; {pkg} was not installed before, so nothing is current now (build {} stays unpacked under {})",
+                            "{failed}; {pkg} was not installed before, so nothing is current now (build {} stays unpacked under {}){still}",
                             p.to,
                             self.layout.build_dir(pkg, p.to).display()
                         ),
-                        "fix the service and run the same install again",
+                        &hint_or("fix the service and run the same install again"),
                     ),
                     Err(e) => hinted(
                         code,
@@ -894,10 +980,8 @@ impl Host<'_> {
             let prev_manifest = installed_manifest(&self.layout.build_dir(pkg, prev))?;
             self.link(pkg, &prev_manifest)?;
             self.switch(pkg, prev)?;
-            if let Failure::Health(_) = failure {
-                for name in &p.restart {
-                    services::restart(&self.config.manager, name, self.config.service_timeout)?;
-                }
+            for name in done {
+                services::restart(&self.config.manager, name, self.config.service_timeout)?;
             }
             st.history.push(Event {
                 build: prev,
@@ -912,18 +996,24 @@ impl Host<'_> {
             self.unlink_stale(pkg, Some(&prev_manifest))
         })();
         let running = match failure {
-            Failure::Health(_) => "which is running now",
-            Failure::Restart(..) => "current again (the service was not restarted)",
+            Failure::Health(_) => "which is running now".to_string(),
+            Failure::Restart(..) if done.is_empty() => {
+                "current again (no service was restarted)".to_string()
+            }
+            Failure::Restart(..) => format!(
+                "current again, and {} restarted onto it again",
+                done.join(", ")
+            ),
         };
         match back {
             Ok(()) => hinted(
                 code,
                 format!("{failed}; rolled back to build {prev}, {running}"),
-                &format!(
+                &hint_or(&format!(
                     "build {} stays installed for inspection under {}",
                     p.to,
                     self.layout.build_dir(pkg, p.to).display()
-                ),
+                )),
             ),
             Err(e) => hinted(
                 code,
@@ -1027,39 +1117,61 @@ impl Host<'_> {
 
     pub fn rollback(&self, pkg: &str, to: Option<u64>) -> Result<Report> {
         release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
-        let _lock = state::lock(&self.layout, pkg)?;
-        self.clean_temps(pkg);
-        self.recover(pkg)?;
-        let current = self.layout.current(pkg);
-        let st = State::load(&self.layout, pkg)?;
-        let target = match to {
-            Some(n) => n,
-            None => st.rollback_target(current).ok_or_else(|| {
-                hinted(
-                    Code::BadInput,
-                    format!("{pkg} has no earlier build to roll back to"),
-                    "name one with --to N",
-                )
-            })?,
-        };
-        if current == Some(target) {
-            return Ok(self.unchanged(pkg, target, None));
+        if self.layout.installed(pkg).is_empty() && self.layout.current(pkg).is_none() {
+            return Err(hinted(
+                Code::BadInput,
+                format!(
+                    "{pkg} is not installed under {}",
+                    self.layout.root.display()
+                ),
+                "kiln-fetch list shows what is installed",
+            ));
         }
-        let dir = self.layout.build_dir(pkg, target);
-        let (rel, bytes) = match std::fs::read(dir.join("release.json")) {
-            Ok(bytes) => (
-                Release::from_bytes(&bytes).map_err(|e| {
-                    err(
-                        Code::Failed,
-                        format!("{}: {e}", dir.join("release.json").display()),
+        self.locked(pkg, |recovered| {
+            let finished = recovered.as_ref().map(|r| r.build);
+            let current = self.layout.current(pkg);
+            let st = State::load(&self.layout, pkg)?;
+            let target = match to {
+                Some(n) => n,
+                None => st.rollback_target(current).ok_or_else(|| {
+                    hinted(
+                        Code::BadInput,
+                        format!("{pkg} has no earlier build to roll back to"),
+                        "name one with --to N",
                     )
                 })?,
-                bytes,
-            ),
-            // Not on this host any more: fetch it like an install.
-            Err(_) => self.fetch_release(pkg, target)?,
-        };
-        self.switch_to(pkg, &rel, &bytes, "rollback", None)
+            };
+            if current == Some(target) && self.on_host(pkg, target) {
+                let mut r = self.unchanged(pkg, target, recovered);
+                r.recovered = finished;
+                return Ok(r);
+            }
+            // The copy's own release record is used (a rollback works with the store
+            // down) only if it is one kiln-fetch wrote for this very build; anything
+            // else is fetched from the store's signed record.
+            let dir = self.layout.build_dir(pkg, target);
+            let local = self
+                .on_host(pkg, target)
+                .then(|| std::fs::read(dir.join("release.json")).ok())
+                .flatten()
+                .and_then(|b| {
+                    let r = Release::from_bytes(&b).ok()?;
+                    (r.package == pkg && r.build == target).then_some((r, b))
+                });
+            let (rel, bytes) = match local {
+                Some(x) => x,
+                None => self.fetch_release(pkg, target)?,
+            };
+            let mut report = self.switch_to(pkg, &rel, &bytes, "rollback", None)?;
+            report.recovered = finished;
+            Ok(report)
+        })
+    }
+
+    /// `gc` for one package, under its lock (never while an install of it runs).
+    pub fn collect(&self, pkg: &str, keep: usize) -> Result<Vec<u64>> {
+        let _lock = state::lock(&self.layout, pkg)?;
+        self.gc(pkg, keep)
     }
 
     /// Remove old builds beyond `keep`, never `current` nor the rollback target.

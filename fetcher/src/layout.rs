@@ -14,45 +14,69 @@ pub struct Layout {
     pub root: PathBuf,
 }
 
-/// Create `dir` and its parents, then check that every directory kiln-fetch owns on
-/// the way (`opt/kiln`, `var/lib/kiln`, `var/cache/kiln` and what is below them) is a
-/// directory and not a link: nothing is written through a link kiln-fetch did not
-/// create. (Above them, `opt` or `var` may be links an administrator made.)
-pub fn own_dir(layout: &Layout, dir: &Path) -> crate::error::Result<()> {
+/// The directories kiln-fetch owns from the top one (`opt/kiln`, `var/lib/kiln` or
+/// `var/cache/kiln`) down to `dir`, or None if `dir` is below none of them.
+fn owned_chain(layout: &Layout, dir: &Path) -> Option<Vec<PathBuf>> {
     let owned = [
         layout.packages_dir(),
         layout.root.join("var/lib/kiln"),
         layout.cache_dir(),
     ];
-    let Some(top) = owned.iter().find(|t| dir.starts_with(t)) else {
+    let top = owned.into_iter().find(|t| dir.starts_with(t))?;
+    let mut p = top.clone();
+    let mut chain = vec![top.clone()];
+    for c in dir.strip_prefix(&top).expect("below").components() {
+        p.push(c);
+        chain.push(p.clone());
+    }
+    Some(chain)
+}
+
+/// Create `dir` and its parents, checking that every directory kiln-fetch owns on the
+/// way (`opt/kiln`, `var/lib/kiln`, `var/cache/kiln` and what is below them) is a
+/// directory and not a link, one level at a time before anything is created inside
+/// it: nothing is written through a link kiln-fetch did not create. (Above them, `opt`
+/// or `var` may be links an administrator made.)
+pub fn own_dir(layout: &Layout, dir: &Path) -> crate::error::Result<()> {
+    let Some(chain) = owned_chain(layout, dir) else {
         fs_err::create_dir_all(dir)?;
         return Ok(());
     };
-    fs_err::create_dir_all(top.parent().expect("below the root"))?;
-    // One level at a time, each checked before anything is created inside it.
-    let mut p = top.clone();
-    let rest = dir.strip_prefix(top).expect("below");
-    for c in std::iter::once(None).chain(rest.components().map(Some)) {
-        if let Some(c) = c {
-            p.push(c);
-        }
+    fs_err::create_dir_all(chain[0].parent().expect("below the root"))?;
+    for p in chain {
         match std::fs::create_dir(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(anyhow::Error::new(e).context(p.display().to_string())),
         }
         if !std::fs::symlink_metadata(&p)?.is_dir() {
-            return Err(crate::error::hinted(
-                crate::error::Code::Failed,
-                format!(
-                    "{} is a link (or not a directory) that kiln-fetch did not create; refusing to write through it",
-                    p.display()
-                ),
-                "remove it (kiln-fetch recreates it); to keep builds on another disk, mount it there or set root in fetch.toml",
-            ));
+            return Err(not_ours(&p));
         }
     }
     Ok(())
+}
+
+/// The error for a link (or a file) where kiln-fetch keeps its own directory or file.
+pub fn not_ours(p: &Path) -> anyhow::Error {
+    crate::error::hinted(
+        crate::error::Code::Failed,
+        format!(
+            "{} is a link, or something else kiln-fetch did not create; refusing to write through it",
+            p.display()
+        ),
+        "remove it (kiln-fetch recreates it); to keep builds on another disk, mount it there or set root in fetch.toml",
+    )
+}
+
+/// Whether `dir` exists and it and every directory kiln-fetch owns on the way to it
+/// are real directories (nothing is created).
+pub fn is_own_dir(layout: &Layout, dir: &Path) -> bool {
+    match owned_chain(layout, dir) {
+        None => dir.is_dir(),
+        Some(chain) => chain
+            .iter()
+            .all(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())),
+    }
 }
 
 /// Temp entries beside their target start with this; a build number never does.

@@ -42,9 +42,9 @@ Examples:
 // exit 0 (config management would record success); `-V` and `kiln-fetch version` say it.
 #[command(name = "kiln-fetch", version, disable_version_flag = true, about = "Install kiln bundles on a host: verified, atomic, with restarts and rollback.", after_help = EXAMPLES)]
 struct Cli {
-    /// Print the version.
-    #[arg(short = 'V', action = clap::ArgAction::Version)]
-    print_version: (),
+    /// Print the version (alone: with a command it is an error, never a silent success).
+    #[arg(short = 'V')]
+    print_version: bool,
     /// Config file; default /etc/kiln/fetch.toml (optional when --store is given).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -64,7 +64,7 @@ struct Cli {
     #[arg(long, global = true)]
     no_progress: bool,
     #[command(subcommand)]
-    cmd: Cmd,
+    cmd: Option<Cmd>,
 }
 
 #[derive(Subcommand)]
@@ -124,8 +124,17 @@ fn main() -> ExitCode {
     // state file world-writable): directories 0755, files 0644, as kiln-fetch asks.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
     // With --json, exactly one JSON object on stdout, usage errors included.
-    let json = std::env::args().skip(1).any(|a| a == "--json");
-    let cli = match Cli::try_parse() {
+    let json = std::env::args()
+        .skip(1)
+        .any(|a| a == "--json" || a.starts_with("--json="));
+    let usage = |msg: &str| {
+        eprintln!("error: {msg}\nhint: see kiln-fetch --help");
+        if json {
+            error::print_usage_failure(msg);
+        }
+        ExitCode::from(2)
+    };
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if json && e.use_stderr() => {
             let _ = e.print();
@@ -135,12 +144,34 @@ fn main() -> ExitCode {
             error::print_usage_failure(first);
             return ExitCode::from(2);
         }
+        Err(e) if json => {
+            // --help (or a version clap printed itself) as the one object.
+            let text = e.render().to_string();
+            let fields = error::fields(&json!({ "help": text }));
+            error::print_object(error::object("help", false, fields, None));
+            return ExitCode::SUCCESS;
+        }
         Err(e) => e.exit(),
     };
-    let command = cli.cmd.name();
-    let package = cli.cmd.package().map(str::to_string);
+    match (cli.print_version, &cli.cmd) {
+        (true, Some(_)) => {
+            return usage(
+                "-V prints the version and takes no command: drop -V (or run kiln-fetch version)",
+            );
+        }
+        (true, None) => cli.cmd = Some(Cmd::Version),
+        (false, None) => {
+            return usage("a command is required (install, rollback, list, verify, gc, version)");
+        }
+        (false, Some(_)) => {}
+    }
+    let Some(cmd) = cli.cmd.take() else {
+        unreachable!("set above")
+    };
+    let command = cmd.name();
+    let package = cmd.package().map(str::to_string);
     let json = cli.json.then_some((command, package.as_deref()));
-    match run(cli) {
+    match run(cli, cmd) {
         Ok(code) => ExitCode::from(code),
         Err(e) => ExitCode::from(error::report(&e, json) as u8),
     }
@@ -187,8 +218,8 @@ fn service_name(s: &str) -> std::result::Result<String, String> {
     release::validate_package_name(s).map(|()| s.to_string())
 }
 
-fn run(cli: Cli) -> Result<u8> {
-    if let Cmd::Version = cli.cmd {
+fn run(cli: Cli, cmd: Cmd) -> Result<u8> {
+    if let Cmd::Version = cmd {
         let version = env!("CARGO_PKG_VERSION");
         if cli.json {
             print_json("version", false, &json!({"version": version}));
@@ -198,6 +229,19 @@ fn run(cli: Cli) -> Result<u8> {
         return Ok(0);
     }
     let mut config = Config::load(cli.config.as_deref())?;
+    if let Cmd::Install { restart, .. } = &cmd
+        && !restart.is_empty()
+        && matches!(config.manager, config::Manager::None)
+    {
+        return Err(hinted(
+            Code::BadInput,
+            format!(
+                "--restart {} needs a service manager, and the config names none",
+                restart.join(", ")
+            ),
+            "set [services] manager in fetch.toml (runit, systemd or command), or drop --restart",
+        ));
+    }
     let root = cli.root.clone().unwrap_or_else(|| config.root.clone());
     // The config's service manager acts on the machine the config's root is; a --root
     // elsewhere is a scratch host, whose installs never restart the machine's services.
@@ -234,15 +278,16 @@ fn run(cli: Cli) -> Result<u8> {
         bar.set_length(total);
         bar.set_position(done);
     };
-    let (no_restart, restart, reinstall) = match &cli.cmd {
+    let (no_restart, restart, reinstall, dry_run) = match &cmd {
         Cmd::Install {
             no_restart,
             restart,
             reinstall,
+            dry_run,
             ..
-        } => (*no_restart, restart.clone(), *reinstall),
-        Cmd::Rollback { no_restart, .. } => (*no_restart, vec![], false),
-        _ => (false, vec![], false),
+        } => (*no_restart, restart.clone(), *reinstall, *dry_run),
+        Cmd::Rollback { no_restart, .. } => (*no_restart, vec![], false, false),
+        _ => (false, vec![], false, false),
     };
     let host = Host {
         layout: Layout::new(root),
@@ -250,6 +295,7 @@ fn run(cli: Cli) -> Result<u8> {
         store,
         no_restart,
         reinstall,
+        dry_run,
         restart,
         progress: &progress,
         keys: Default::default(),
@@ -259,7 +305,7 @@ fn run(cli: Cli) -> Result<u8> {
             println!("{msg}");
         }
     };
-    match cli.cmd {
+    match cmd {
         Cmd::Install {
             package,
             version,
@@ -363,15 +409,21 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Gc { keep } => {
             let keep = keep.unwrap_or(config.keep).max(1);
             let mut removed = serde_json::Map::new();
+            // One package's broken state never stops the others, nor the cache.
+            let mut errors = Vec::new();
             for p in host.layout.packages() {
-                let r = host.gc(&p, keep)?;
-                if !r.is_empty() {
-                    say(format!(
-                        "{p}: removed builds {}",
-                        r.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
-                    ));
+                match host.collect(&p, keep) {
+                    Ok(r) => {
+                        if !r.is_empty() {
+                            say(format!(
+                                "{p}: removed builds {}",
+                                r.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                            ));
+                        }
+                        removed.insert(p, json!(r));
+                    }
+                    Err(e) => errors.push(e),
                 }
-                removed.insert(p, json!(r));
             }
             let cache = download::clean_cache(&host.layout)?;
             let (files, bytes) = cache.unwrap_or_default();
@@ -384,14 +436,17 @@ fn run(cli: Cli) -> Result<u8> {
                 || removed
                     .values()
                     .any(|v| v.as_array().is_some_and(|a| !a.is_empty()));
+            let code = errors.iter().map(error::show).next();
             if cli.json {
-                print_json(
-                    "gc",
-                    changed,
-                    &json!({"removed": removed, "cache_files_removed": files, "cache_bytes_freed": bytes}),
-                );
-            } else if !changed {
+                let fields = error::fields(&json!({
+                    "removed": removed, "cache_files_removed": files, "cache_bytes_freed": bytes,
+                }));
+                error::print_object(error::object("gc", changed, fields, errors.first()));
+            } else if !changed && code.is_none() {
                 say("nothing to remove".into());
+            }
+            if let Some(code) = code {
+                return Ok(code as u8);
             }
         }
         Cmd::Version => unreachable!("answered before the config is read"),

@@ -104,6 +104,12 @@ pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
         build,
         ..Drift::default()
     };
+    // The build itself swapped for a link (or anything but the directory kiln-fetch
+    // made) is drift, whatever it points at.
+    if !std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        drift.changed.push(".".into());
+        return Ok(drift);
+    }
     let manifest_bytes = std::fs::read(dir.join(MANIFEST_PATH)).unwrap_or_default();
     let rel_ok = std::fs::read(dir.join("release.json"))
         .ok()
@@ -125,15 +131,20 @@ pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
         let same = match &f.target {
             Some(t) => std::fs::read_link(&path).is_ok_and(|l| l == Path::new(t)),
             None => {
+                // Installed read-only: 0555 if executable, else 0444.
+                let mode = if f.mode & 0o111 != 0 { 0o555 } else { 0o444 };
                 meta.is_file()
                     && meta.len() == f.size
-                    && (meta.permissions().mode() & 0o111 != 0) == (f.mode & 0o111 != 0)
+                    && meta.permissions().mode() & 0o7777 == mode
                     && hash(&path).ok() == f.sha256
             }
         };
         if !same {
             drift.changed.push(f.path.clone());
         }
+    }
+    if std::fs::symlink_metadata(dir)?.permissions().mode() & 0o7777 != 0o555 {
+        drift.changed.push("./".into());
     }
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -146,6 +157,9 @@ pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
                 .to_string_lossy()
                 .into_owned();
             if e.file_type()?.is_dir() {
+                if e.metadata()?.permissions().mode() & 0o7777 != 0o555 {
+                    drift.changed.push(format!("{rel}/"));
+                }
                 stack.push(e.path());
             } else if !expected.contains(&rel) && rel != MANIFEST_PATH && rel != "release.json" {
                 drift.extra.push(rel);

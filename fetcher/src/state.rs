@@ -101,6 +101,7 @@ impl State {
 
     pub fn save(&self, layout: &Layout, pkg: &str) -> Result<()> {
         write_atomic(
+            layout,
             &layout.state_dir(pkg).join("state.json"),
             &serde_json::to_vec_pretty(self)?,
         )
@@ -174,6 +175,7 @@ pub fn corrupt(path: &Path, why: &dyn std::fmt::Display) -> anyhow::Error {
 
 pub fn save_pending(layout: &Layout, pkg: &str, p: &Pending) -> Result<()> {
     write_atomic(
+        layout,
         &layout.state_dir(pkg).join("pending.json"),
         &serde_json::to_vec_pretty(p)?,
     )
@@ -205,13 +207,20 @@ pub fn lock_file(path: &Path) -> Result<File> {
         .write(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(path)
-        .map_err(|e| anyhow::Error::new(e).context(path.display().to_string()))
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                crate::layout::not_ours(path)
+            } else {
+                anyhow::Error::new(e).context(path.display().to_string())
+            }
+        })
 }
 
-/// Replace `path` with `bytes` by temp file, fsync and rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Replace `path` (in a directory kiln-fetch owns) with `bytes` by temp file, fsync
+/// and rename; a full disk is named as such and leaves no temp file.
+pub fn write_atomic(layout: &Layout, path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().expect("state files have a parent");
-    fs_err::create_dir_all(dir)?;
+    crate::layout::own_dir(layout, dir)?;
     let tmp = dir.join(format!(
         "{TMP_PREFIX}{}-{}",
         std::process::id(),
@@ -220,13 +229,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // A stale temp of a killed run with our pid is removed; the new one is created
     // exclusively, so a link in its place is never followed.
     let _ = std::fs::remove_file(&tmp);
-    let mut f = fs_err::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    fs_err::rename(&tmp, path)?;
+    let written = (|| -> std::io::Result<()> {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
+            return Err(hinted(
+                Code::Env,
+                format!(
+                    "the disk is full: writing {} needs {} bytes",
+                    path.display(),
+                    bytes.len()
+                ),
+                "free space there (kiln-fetch gc removes old builds and cached downloads) and run again",
+            ));
+        }
+        return Err(anyhow::Error::new(e).context(format!("writing {}", path.display())));
+    }
     Ok(())
 }
 

@@ -1588,7 +1588,8 @@ fn a_service_that_is_never_supervised_fails_clearly_and_changes_nothing() {
     std::fs::create_dir_all(host.svdir.join("demo")).unwrap();
     let run = host.fetch(&["--json", "install", "demo", "--version", "1"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    run.stderr_has("supervise/ok").stderr_has("runsvdir");
+    run.stderr_has("supervise/ok")
+        .stderr_has("hint: check that runsvdir is running");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
         (v["failed"].clone(), v["exit_code"].clone()),
@@ -1898,4 +1899,421 @@ fn kiln_fetch_never_writes_through_a_link_it_did_not_create() {
             "{place}: something was written through the link"
         );
     }
+}
+
+// Found by an outside review of the fixes above; each fails without its fix.
+
+/// `-V` with a command, `--json` with help or written `--json=true`, and `--restart`
+/// with no service manager: none of them exits 0 having done nothing.
+#[test]
+fn no_flag_misuse_passes_for_success() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let plain = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    std::fs::write(
+        &plain.config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{}\"]\n",
+            b.store().display(),
+            plain.root.display(),
+            b.public
+        ),
+    )
+    .unwrap();
+    for args in [
+        &["-V", "install", "greet", "--version", "1"][..],
+        &["install", "greet", "-V", "--version", "1"],
+    ] {
+        let run = host.fetch(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(host.current("greet").is_none(), "{args:?}");
+    }
+    host.fetch(&["-V"]).expect(0).stdout_has("kiln-fetch ");
+    for args in [
+        &["--json", "-V"][..],
+        &["--json", "--help"],
+        &["install", "--json", "--help"],
+        &["--json=true", "list"],
+        &["--json", "-V", "install", "greet", "--version", "1"],
+    ] {
+        let run = host.fetch(args);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not one JSON object ({e}): {}", run.stdout));
+        assert_eq!(
+            v["exit_code"].as_i64().unwrap_or(0),
+            i64::from(run.code),
+            "{args:?}: {v}"
+        );
+        assert_eq!(v["failed"], run.code != 0, "{args:?}: {v}");
+    }
+    let run = plain.fetch(&["install", "greet", "--version", "1", "--restart", "solr"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.stderr_has("--restart").stderr_has("[services]");
+    assert!(plain.current("greet").is_none());
+}
+
+/// Bad input leaves nothing behind, and a run cleans up only temp entries it made:
+/// never an administrator's `.tmp-*` files, never anything through a link.
+#[test]
+fn bad_input_creates_nothing_and_cleanup_removes_only_its_own_temps() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "gret", "--version", "1"]).expect(2);
+    host.fetch(&["rollback", "nope"]).expect(2);
+    host.fetch(&["install", "greet", "--version", "7"])
+        .expect(2);
+    for p in ["gret", "nope", "greet"] {
+        assert!(
+            !host.root.join("var/lib/kiln").join(p).exists(),
+            "bad input left var/lib/kiln/{p}"
+        );
+    }
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let bin = host.root.join("usr/local/bin");
+    std::fs::create_dir_all(bin.join(".tmp-admin-dir")).unwrap();
+    std::fs::write(bin.join(".tmp-admin-dir/data"), "x").unwrap();
+    std::fs::write(bin.join(".tmp-notes"), "y").unwrap();
+    let outside = host.tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join(".tmp-keep")).unwrap();
+    std::fs::write(outside.join(".tmp-keep/file"), "important").unwrap();
+    std::os::unix::fs::symlink(&outside, host.root.join("opt/kiln/evil")).unwrap();
+    host.fetch(&["install", "evil", "--version", "1"]).expect(2);
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    assert!(bin.join(".tmp-admin-dir/data").is_file());
+    assert!(bin.join(".tmp-notes").is_file());
+    assert!(
+        outside.join(".tmp-keep/file").is_file(),
+        "deleted through a link"
+    );
+}
+
+/// `--dry-run` writes nothing, not even the keys record version a root-pinning host
+/// has seen, and never through a link.
+#[test]
+fn a_dry_run_writes_nothing() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    let root_key = b.ws.tmp.path().join("root.key");
+    let root_pub =
+        b.ws.kiln(&["keygen", "--root", "--out", root_key.to_str().unwrap()])
+            .expect(0)
+            .stdout
+            .trim()
+            .to_string();
+    b.kiln(&[
+        "keys",
+        "--root-key",
+        root_key.to_str().unwrap(),
+        "--grant",
+        &format!("*={}", b.public),
+    ])
+    .expect(0);
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    std::fs::write(
+        &host.config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_root = [\"{root_pub}\"]\n",
+            b.store().display(),
+            host.root.display()
+        ),
+    )
+    .unwrap();
+    host.fetch(&["install", "greet", "--version", "1", "--dry-run"])
+        .expect(0);
+    assert!(
+        !host.root.join("var").exists(),
+        "a dry run wrote under var/"
+    );
+    let outside = host.tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(host.root.join("var/lib")).unwrap();
+    std::os::unix::fs::symlink(&outside, host.root.join("var/lib/kiln")).unwrap();
+    host.fetch(&["install", "greet", "--version", "1", "--dry-run"])
+        .expect(0);
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(1);
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        0,
+        "written through a link"
+    );
+}
+
+/// A rollback to a build on the host never trusts its local release.json alone: one
+/// that does not parse, or names another build, is replaced from the store's signed
+/// record.
+#[test]
+fn a_rollback_never_trusts_a_local_release_record() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.greet(3, "three");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let tool = host.root.join("usr/local/bin/greet-tool");
+    for n in ["1", "2", "3"] {
+        host.fetch(&["install", "greet", "--version", n]).expect(0);
+    }
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let rel = |n: u64| host.root.join(format!("opt/kiln/greet/{n}/release.json"));
+    tamper(&rel(2), "{");
+    host.fetch(&["rollback", "greet", "--to", "2"]).expect(0);
+    assert_eq!(
+        sh(&tool.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "two\n"
+    );
+    host.fetch(&["verify", "greet"]).expect(0);
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let three = std::fs::read_to_string(rel(3)).unwrap();
+    tamper(&rel(2), &three);
+    let r = host.json(&["rollback", "greet", "--to", "2"]);
+    assert_eq!(r["build"], 2, "{r}");
+    assert_eq!(host.current("greet").as_deref(), Some("2"));
+    assert_eq!(
+        sh(&tool.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "two\n"
+    );
+    host.fetch(&["verify", "greet"]).expect(0);
+}
+
+/// `verify` sees a current build swapped for a link, and a build made writable; an
+/// install of that build then puts a fresh copy in place instead of "unchanged".
+#[test]
+fn verify_catches_a_linked_or_writable_build() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let one = host.root.join("opt/kiln/greet/1");
+    let copy = host.tmp.path().join("copy");
+    sh(
+        &format!(
+            "cp -a {one} {copy} && chmod -R u+w {one} && rm -rf {one} && ln -s {copy} {one}",
+            one = one.display(),
+            copy = copy.display()
+        ),
+        Path::new("/"),
+    )
+    .expect(0);
+    host.fetch(&["verify", "greet"]).expect(1);
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0)
+        .stderr_has("is not a directory kiln-fetch made");
+    host.fetch(&["verify", "greet"]).expect(0);
+    for (path, mode) in [("", "777"), ("runfiles/_main/tool/msg.txt", "666")] {
+        sh(
+            &format!("chmod {mode} {}/{path}", one.display()),
+            Path::new("/"),
+        )
+        .expect(0);
+        host.fetch(&["verify", "greet"]).expect(1);
+        host.fetch(&["install", "greet", "--version", "1", "--reinstall"])
+            .expect(0);
+        host.fetch(&["verify", "greet"]).expect(0);
+    }
+}
+
+/// Two services, the second fails to restart: back on the build before, and the first
+/// one (already restarted onto the new build) is restarted again onto it.
+#[test]
+fn a_failed_second_restart_puts_the_first_service_back_too() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    let config = std::fs::read_to_string(&host.config).unwrap();
+    std::fs::write(
+        &host.config,
+        config.replace(
+            &format!("command = \"echo restart {{name}} >> {}\"", log.display()),
+            &format!(
+                "command = \"test {{name}} != ghost && echo restart {{name}} $(readlink {}/opt/kiln/demo/current) >> {}\"",
+                host.root.display(),
+                log.display()
+            ),
+        ),
+    )
+    .unwrap();
+    host.fetch(&["install", "demo", "--version", "1"]).expect(0);
+    let run = host.fetch(&[
+        "--json",
+        "install",
+        "demo",
+        "--version",
+        "2",
+        "--restart",
+        "ghost",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["changed"], true, "demo was restarted: {v}");
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "restart demo 1\nrestart demo 2\nrestart demo 1\n"
+    );
+}
+
+/// A run that first finishes an interrupted install and then fails says that it
+/// changed the host; rollback reports what it finished too.
+#[test]
+fn finishing_an_interrupted_install_is_reported_even_when_the_run_then_fails() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    host.fetch(&["install", "demo", "--version", "1"]).expect(0);
+    kill_at(
+        &host,
+        &["install", "demo", "--version", "2"],
+        "after-switch",
+    );
+    let run = host.fetch(&["--json", "install", "demo", "--version", "99"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.stderr_has("finished the interrupted install of demo build 2");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (&v["failed"], &v["changed"]),
+        (&true.into(), &true.into()),
+        "{v}"
+    );
+    kill_at(
+        &host,
+        &["install", "demo", "--version", "1"],
+        "after-switch",
+    );
+    let r = host.json(&["rollback", "demo", "--to", "2"]);
+    assert_eq!(r["recovered"], 1, "{r}");
+}
+
+/// `gc` carries on past a package whose state is corrupt, reports what it removed, and
+/// says truthfully that it changed the host.
+#[test]
+fn gc_reports_what_it_removed_even_when_a_package_is_broken() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
+        .expect(0);
+    for (n, msg) in [(1, "one"), (2, "two"), (3, "three")] {
+        b.greet(n, msg);
+        host.fetch(&["install", "greet", "--version", &n.to_string()])
+            .expect(0);
+    }
+    std::fs::write(host.root.join("var/lib/kiln/demo/state.json"), "garbage").unwrap();
+    // demo sorts first, and greet must still be collected: build 1 (3 is current, 2
+    // the rollback target).
+    let cache = host.root.join("var/cache/kiln/0000.partial");
+    std::fs::write(&cache, "x").unwrap();
+    let run = host.fetch(&["--json", "gc", "--keep", "1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.stderr_has("demo/state.json");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["failed"], true, "{v}");
+    assert_eq!(v["removed"]["greet"], serde_json::json!([1]), "{v}");
+    assert_eq!(v["cache_files_removed"], 1, "{v}");
+    assert_eq!(v["changed"], true, "{v}");
+    assert!(!cache.exists());
+}
+
+/// Downloads: a bundle the store does not have leaves no empty `.partial`; a cached
+/// download of the right size but the wrong bytes is checked and fetched again.
+#[test]
+fn cached_downloads_are_checked_and_failed_ones_leave_nothing() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let (bundle, _) = store_files(&b, "greet", 2);
+    let saved = std::fs::read(&bundle).unwrap();
+    std::fs::remove_file(&bundle).unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--version", "2"])
+        .expect(1);
+    run.stderr_has("hint: ");
+    let cache = host.root.join("var/cache/kiln");
+    let left: Vec<_> = std::fs::read_dir(&cache)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != ".lock")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    std::fs::write(&bundle, &saved).unwrap();
+    let sha = sha256_hex(&saved);
+    std::fs::create_dir_all(&cache).unwrap();
+    let mut junk = saved.clone();
+    junk.iter_mut().for_each(|b| *b = !*b);
+    std::fs::write(cache.join(format!("{sha}.tar.gz")), &junk).unwrap();
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    host.fetch(&["verify", "greet"]).expect(0);
+}
+
+/// A link in place of the package's lock is refused like the other links, with a hint.
+#[test]
+fn a_link_in_place_of_the_lock_is_refused_with_a_hint() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let victim = host.tmp.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    let dir = host.root.join("var/lib/kiln/greet");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("lock")).unwrap();
+    let run = host
+        .fetch(&["install", "greet", "--version", "1"])
+        .expect(1);
+    run.stderr_has("did not create").stderr_has("hint: ");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+}
+
+/// A disk that fills up while state is written: named as such, with the file and the
+/// bytes, and no temp file left behind.
+#[test]
+fn a_full_disk_while_writing_state_is_named_and_leaves_no_temp() {
+    if !Path::new("/usr/bin/unshare").exists() {
+        eprintln!("skipped: needs util-linux's unshare");
+        return;
+    }
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let script = format!(
+        "mount -t tmpfs -o size=2m tmpfs {root} || exit 99
+         {fetch} --config {config} install greet --version 1 >/dev/null || exit 98
+         {fetch} --config {config} install greet --version 2 >/dev/null || exit 97
+         dd if=/dev/zero of={root}/fill bs=4k 2>/dev/null
+         {fetch} --config {config} rollback greet; echo \"code=$?\"
+         echo \"temps=$(ls -A {root}/var/lib/kiln/greet | grep -c '^.tmp-')\"",
+        root = host.root.display(),
+        fetch = e2e::bin("kiln-fetch").display(),
+        config = host.config.display(),
+    );
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("code=3"), "{stdout}{stderr}");
+    assert!(stderr.contains("the disk is full: writing"), "{stderr}");
+    assert!(stderr.contains("bytes"), "{stderr}");
+    assert!(stdout.contains("temps=0"), "{stdout}");
 }
