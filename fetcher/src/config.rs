@@ -94,6 +94,9 @@ pub struct Config {
     /// How long one restart through the manager may take.
     pub service_timeout: Duration,
     pub health: Health,
+    /// Off for a scratch root (`--root` elsewhere than the config's): no service of
+    /// this machine runs that build, so its health check means nothing here.
+    pub check_health: bool,
 }
 
 fn duration(s: &str, what: &str, path: &Path) -> Result<Duration> {
@@ -219,6 +222,7 @@ impl Config {
             manager,
             service_timeout,
             health,
+            check_health: true,
         })
     }
 }

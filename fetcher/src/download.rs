@@ -35,7 +35,23 @@ pub fn bundle(
         crate::unpack::remove_tree(&done)?;
     }
     let partial = dir.join(format!("{sha}.partial"));
-    let result = download(store, rel, &partial, &done, show);
+    let resumed = std::fs::metadata(&partial).is_ok_and(|m| m.len() > 0);
+    let mut result = download(store, rel, &partial, &done, show);
+    // A mismatch is the one failure that discards the partial file (a full disk does
+    // too, but is not `Failed`).
+    let mismatch = |r: &Result<PathBuf>| {
+        r.as_ref()
+            .is_err_and(|e| crate::error::describe(e).0 == Code::Failed as i32)
+            && !partial.exists()
+    };
+    if resumed && mismatch(&result) {
+        // The bytes kept from an earlier run were bad (a local file damaged, not
+        // necessarily the store): discarded already; once more from the start.
+        eprintln!(
+            "warning: the partial download did not match its release record; downloading it again from the start"
+        );
+        result = download(store, rel, &partial, &done, show);
+    }
     // A download that failed before it wrote a byte leaves nothing to resume.
     if result.is_err() && std::fs::metadata(&partial).is_ok_and(|m| m.len() == 0) {
         let _ = std::fs::remove_file(&partial);

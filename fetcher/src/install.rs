@@ -504,9 +504,11 @@ impl Host<'_> {
     /// usr/local/bin), in directories that are its own and not links. Anything else
     /// named `.tmp-*` (an administrator's) is left alone.
     fn clean_temps(&self, pkg: &str) {
-        let numbered = |rest: &str| {
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
+        // `<digits>-<rest>`, with the rest it must be.
+        let numbered = |rest: &str, tail: &dyn Fn(&str) -> bool| {
             rest.split_once('-')
-                .is_some_and(|(a, _)| !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()))
+                .is_some_and(|(a, b)| digits(a) && tail(b))
         };
         let temps = |dir: &Path| -> Vec<(String, std::fs::FileType, std::path::PathBuf)> {
             std::fs::read_dir(dir)
@@ -523,11 +525,8 @@ impl Host<'_> {
         let package_dir = self.layout.package_dir(pkg);
         if crate::layout::is_own_dir(&self.layout, &package_dir) {
             for (rest, kind, path) in temps(&package_dir) {
-                let ours = (kind.is_dir() && numbered(&rest))
-                    || (kind.is_symlink()
-                        && rest
-                            .strip_prefix("current-")
-                            .is_some_and(|p| p.bytes().all(|c| c.is_ascii_digit())));
+                let ours = (kind.is_dir() && numbered(&rest, &digits))
+                    || (kind.is_symlink() && rest.strip_prefix("current-").is_some_and(digits));
                 if ours {
                     let _ = remove_tree(&path);
                 }
@@ -536,7 +535,8 @@ impl Host<'_> {
         let state_dir = self.layout.state_dir(pkg);
         if crate::layout::is_own_dir(&self.layout, &state_dir) {
             for (rest, kind, path) in temps(&state_dir) {
-                if kind.is_file() && numbered(&rest) {
+                let state_file = |t: &str| t == "state.json" || t == "pending.json";
+                if kind.is_file() && numbered(&rest, &state_file) {
                     let _ = std::fs::remove_file(&path);
                 }
             }
@@ -544,7 +544,7 @@ impl Host<'_> {
         let into_opt = Path::new("../../../opt/kiln").join(pkg);
         for (rest, kind, path) in temps(&self.layout.bin_dir()) {
             let ours = kind.is_symlink()
-                && numbered(&rest)
+                && numbered(&rest, &|t: &str| !t.is_empty())
                 && std::fs::read_link(&path).is_ok_and(|t| t.starts_with(&into_opt));
             if ours {
                 let _ = std::fs::remove_file(&path);
@@ -610,18 +610,14 @@ impl Host<'_> {
     }
 
     /// Run `work` under the package's lock, after removing what a crash left and
-    /// finishing an install it interrupted. Bad input leaves nothing behind: a state
-    /// directory this run created is removed again if the run fails. A run that
-    /// finished an interrupted install and then fails says so, and that it changed
-    /// the host.
+    /// finishing an install it interrupted. A run that finished an interrupted install
+    /// and then fails says so, and that it changed the host.
     fn locked(
         &self,
         pkg: &str,
         work: impl FnOnce(Option<Report>) -> Result<Report>,
     ) -> Result<Report> {
         release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
-        let state_dir = self.layout.state_dir(pkg);
-        let fresh = std::fs::symlink_metadata(&state_dir).is_err();
         let lock = state::lock(&self.layout, pkg)?;
         let result = (|| {
             self.clean_temps(pkg);
@@ -639,14 +635,6 @@ impl Host<'_> {
                 None => e,
             })
         })();
-        if result.is_err() && fresh {
-            let only_lock = std::fs::read_dir(&state_dir)
-                .is_ok_and(|mut d| d.all(|e| e.is_ok_and(|e| e.file_name() == "lock")));
-            if only_lock {
-                let _ = std::fs::remove_file(state_dir.join("lock"));
-                let _ = std::fs::remove_dir(&state_dir);
-            }
-        }
         drop(lock);
         result
     }
@@ -669,18 +657,32 @@ impl Host<'_> {
         if dry_run {
             return self.plan(pkg, target);
         }
+        // A package new to this host is looked up before anything is created for it,
+        // so bad input (an unknown package, build or channel) leaves nothing behind.
+        // (The lock is never removed once made: another run may be waiting on it.)
+        if std::fs::symlink_metadata(self.layout.state_dir(pkg)).is_err() {
+            self.resolve(pkg, target)?;
+        }
         self.locked(pkg, |recovered| {
             let current = self.layout.current(pkg);
+            // The current build counts as installed only once an install of it
+            // finished (its history entry): one whose health check failed on a first
+            // install, with nothing to go back to, is checked again.
+            let settled = |n: u64| {
+                current == Some(n)
+                    && self.on_host(pkg, n)
+                    && State::load(&self.layout, pkg)
+                        .is_ok_and(|st| st.history.last().map(|e| e.build) == Some(n))
+            };
             // A pinned build that is already current needs no store at all.
             if let Target::Version(n) = target
                 && !self.reinstall
-                && current == Some(*n)
-                && self.on_host(pkg, *n)
+                && settled(*n)
             {
                 return Ok(self.unchanged(pkg, *n, recovered));
             }
             let r = self.resolve(pkg, target)?;
-            if !self.reinstall && current == Some(r.rel.build) && self.on_host(pkg, r.rel.build) {
+            if !self.reinstall && settled(r.rel.build) {
                 if let Some((c, seq, sha)) = &r.channel {
                     let mut st = State::load(&self.layout, pkg)?;
                     st.accept(c, *seq, Some(*sha));
@@ -730,17 +732,30 @@ impl Host<'_> {
                 std::fs::metadata(cache.join(format!("{sha}.partial"))).map_or(0, |m| m.len());
             r.rel.bundle.size.saturating_sub(have)
         };
-        let changed = self.reinstall || current != Some(n);
-        let restart = if changed && !self.no_restart {
-            self.restarts_for(
-                on_disk
-                    .then(|| installed_manifest(&self.layout.build_dir(pkg, n)).ok())
-                    .flatten()
-                    .as_ref(),
-            )
-        } else {
-            vec![]
+        // What the real run would finish first: an install a crash interrupted after
+        // its switch (or one whose first health check failed).
+        let owed = match state::load_pending(&self.layout, pkg)? {
+            state::Journal::Pending(p) if current == Some(p.to) => Some(p),
+            state::Journal::Unreadable(_) => self.owed(pkg)?,
+            _ => None,
         };
+        let settled = State::load(&self.layout, pkg)?
+            .history
+            .last()
+            .map(|e| e.build)
+            == Some(n);
+        let changed = self.reinstall || current != Some(n) || owed.is_some() || !settled;
+        let mut restart = owed.as_ref().map(|p| p.restart.clone()).unwrap_or_default();
+        if (self.reinstall || current != Some(n) || !settled) && !self.no_restart {
+            let manifest = on_disk
+                .then(|| installed_manifest(&self.layout.build_dir(pkg, n)).ok())
+                .flatten();
+            for name in self.restarts_for(manifest.as_ref()) {
+                if !restart.contains(&name) {
+                    restart.push(name);
+                }
+            }
+        }
         Ok(Report {
             changed,
             package: pkg.into(),
@@ -753,7 +768,7 @@ impl Host<'_> {
                 switch_to: n,
                 restart,
             }),
-            recovered: None,
+            recovered: owed.map(|p| p.to),
         })
     }
 
@@ -847,7 +862,19 @@ impl Host<'_> {
     }
 
     /// After the switch: restart, health check (rolling back on failure), history.
+    /// Any failure here comes after `current` switched: it says the host changed
+    /// unless `current` is back where it was.
     fn finish(&self, pkg: &str, p: &Pending) -> Result<Report> {
+        self.finish_switched(pkg, p).map_err(|e| {
+            if self.layout.current(pkg) != p.from {
+                crate::error::mark_changed(e)
+            } else {
+                e
+            }
+        })
+    }
+
+    fn finish_switched(&self, pkg: &str, p: &Pending) -> Result<Report> {
         let dir = self.layout.build_dir(pkg, p.to);
         let manifest = installed_manifest(&dir)?;
         let mut st = State::load(&self.layout, pkg)?;
@@ -859,7 +886,8 @@ impl Host<'_> {
                 return Err(self.roll_back(pkg, p, failure, &mut st));
             }
         }
-        if let Some(health) = manifest.service.as_ref().and_then(|s| s.health.as_ref()) {
+        let health = manifest.service.as_ref().and_then(|s| s.health.as_ref());
+        if let Some(health) = health.filter(|_| self.config.check_health) {
             let exe = self.layout.current_link(pkg).join(health);
             if let Err(why) = services::check(&exe, &self.config.health) {
                 let failed = format!(
@@ -882,8 +910,16 @@ impl Host<'_> {
         }
         st.save(&self.layout, pkg)?;
         state::clear_pending(&self.layout, pkg)?;
-        self.unlink_stale(pkg, Some(&manifest))?;
-        self.gc(pkg, self.config.keep)?;
+        // The install happened; tidying up after it never fails it.
+        if let Err(e) = self.unlink_stale(pkg, Some(&manifest)) {
+            eprintln!(
+                "warning: removing entry points build {} no longer has: {e:#}",
+                p.to
+            );
+        }
+        if let Err(e) = self.gc(pkg, self.config.keep) {
+            eprintln!("warning: removing old builds of {pkg}: {e:#}; kiln-fetch gc tries again");
+        }
         let _ = std::fs::remove_file(
             self.layout
                 .cache_dir()
@@ -933,7 +969,13 @@ impl Host<'_> {
             }
         };
         let hint_or = |h: &str| cause_hint.clone().unwrap_or_else(|| h.to_string());
-        let Some(prev) = p.from.filter(|b| self.layout.build_dir(pkg, *b).is_dir()) else {
+        // Back means to another build: re-running the current one (--reinstall, or one
+        // that never passed its check) goes back to the one before it in the history.
+        let back_to = p
+            .from
+            .filter(|b| *b != p.to)
+            .or_else(|| st.rollback_target(Some(p.to)));
+        let Some(prev) = back_to.filter(|b| self.on_host(pkg, *b)) else {
             if let Failure::Restart(..) = failure {
                 let undo = (|| -> Result<()> {
                     self.unlink_stale(pkg, None)?;
@@ -1146,9 +1188,10 @@ impl Host<'_> {
                 r.recovered = finished;
                 return Ok(r);
             }
-            // The copy's own release record is used (a rollback works with the store
-            // down) only if it is one kiln-fetch wrote for this very build; anything
-            // else is fetched from the store's signed record.
+            // The store's signed record decides (the copy's release.json must equal it).
+            // Only when the store cannot say (down, or the build gone from it) does the
+            // copy's own record stand in, so a rollback works at 3 am with the store
+            // down; never when the store shows tampering.
             let dir = self.layout.build_dir(pkg, target);
             let local = self
                 .on_host(pkg, target)
@@ -1158,9 +1201,19 @@ impl Host<'_> {
                     let r = Release::from_bytes(&b).ok()?;
                     (r.package == pkg && r.build == target).then_some((r, b))
                 });
-            let (rel, bytes) = match local {
-                Some(x) => x,
-                None => self.fetch_release(pkg, target)?,
+            let (rel, bytes) = match (self.store.is_some(), local) {
+                (false, Some(x)) => x,
+                (false, None) => self.fetch_release(pkg, target)?,
+                (true, local) => match (self.fetch_release(pkg, target), local) {
+                    (Ok(x), _) => x,
+                    (Err(e), Some(x)) if crate::error::describe(&e).0 != Code::Failed as i32 => {
+                        eprintln!(
+                            "warning: the store's record of {pkg} build {target} cannot be read ({e}); rolling back to the copy on this host, checked against its own record"
+                        );
+                        x
+                    }
+                    (Err(e), _) => return Err(e),
+                },
             };
             let mut report = self.switch_to(pkg, &rel, &bytes, "rollback", None)?;
             report.recovered = finished;
@@ -1207,7 +1260,19 @@ impl Host<'_> {
         let mut removed = Vec::new();
         for b in installed {
             if !kept.contains(&b) {
-                remove_tree(&self.layout.build_dir(pkg, b))?;
+                // Renamed to a temp name first, so a removal that fails half way never
+                // leaves half a build visible (the next run removes the rest).
+                let dir = self.layout.build_dir(pkg, b);
+                let tmp = self
+                    .layout
+                    .package_dir(pkg)
+                    .join(format!("{TMP_PREFIX}{b}-{}", std::process::id()));
+                std::fs::rename(&dir, &tmp)
+                    .and_then(|()| remove_tree(&tmp))
+                    .map_err(|e| {
+                        anyhow::Error::new(e)
+                            .context(format!("removing build {b} ({})", dir.display()))
+                    })?;
                 removed.push(b);
             }
         }

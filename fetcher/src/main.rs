@@ -205,12 +205,15 @@ fn print_json(command: &str, changed: bool, v: &impl serde::Serialize) {
     error::print_object(error::object(command, changed, error::fields(v), None));
 }
 
-/// Whether two paths name the same directory (lexically where either does not exist).
+/// Whether two paths name the same directory: resolved where they exist, else made
+/// absolute (against the current directory) and compared.
 fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a.components().eq(b.components()),
-    }
+    let full = |p: &std::path::Path| {
+        p.canonicalize()
+            .or_else(|_| std::path::absolute(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    full(a).components().eq(full(b).components())
 }
 
 /// A service name as it reaches the service manager: a name, never a path or shell text.
@@ -248,12 +251,13 @@ fn run(cli: Cli, cmd: Cmd) -> Result<u8> {
     if !matches!(config.manager, config::Manager::None) && !same_dir(&root, &config.root) {
         if !cli.quiet {
             eprintln!(
-                "note: --root {} is not the config's root ({}): its service manager acts on this machine, so no service is restarted; name this root in the config (root = ...) to restart its services",
+                "note: --root {} is not the config's root ({}): its service manager acts on this machine, so no service is restarted or health-checked; name this root in the config (root = ...) to restart its services",
                 root.display(),
                 config.root.display()
             );
         }
         config.manager = config::Manager::None;
+        config.check_health = false;
     }
     // --store is relative to where kiln-fetch runs, the config's store to the config.
     let store = match (&cli.store, &config.store) {
@@ -425,7 +429,13 @@ fn run(cli: Cli, cmd: Cmd) -> Result<u8> {
                     Err(e) => errors.push(e),
                 }
             }
-            let cache = download::clean_cache(&host.layout)?;
+            let cache = match download::clean_cache(&host.layout) {
+                Ok(c) => c,
+                Err(e) => {
+                    errors.push(e);
+                    Some((0, 0))
+                }
+            };
             let (files, bytes) = cache.unwrap_or_default();
             if cache.is_none() {
                 eprintln!("note: an install is using var/cache/kiln; its downloads were left");

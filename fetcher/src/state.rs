@@ -164,12 +164,15 @@ pub fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>> {
 
 pub fn corrupt(path: &Path, why: &dyn std::fmt::Display) -> anyhow::Error {
     let p = path.display();
+    let lost = if path.file_name().is_some_and(|n| n == "keys-record.json") {
+        "this host then forgets which keys record version it accepted, so it accepts any unexpired one a trusted root signed until it sees a newer one: check `kiln releases PACKAGE --verify` first"
+    } else {
+        "this package's install history and the channel sequences it followed start over; other packages are not affected"
+    };
     hinted(
         Code::BadInput,
         format!("{p} is not a state file kiln-fetch can read: {why}"),
-        format!(
-            "move it aside and run again: mv {p} {p}.corrupt (what it recorded starts over: a package's install history and the channel sequences it followed; other packages are not affected)"
-        ),
+        format!("move it aside and run again: mv {p} {p}.corrupt ({lost})"),
     )
 }
 

@@ -2317,3 +2317,278 @@ fn a_full_disk_while_writing_state_is_named_and_leaves_no_temp() {
     assert!(stderr.contains("bytes"), "{stderr}");
     assert!(stdout.contains("temps=0"), "{stdout}");
 }
+
+// Found by a second outside review; each fails without its fix.
+
+/// A command manager whose restarts take `secs` and log start and end.
+fn slow_command_host(b: &Builds, log: &Path, secs: u32, fail: bool) -> Host {
+    let host = command_host(b, log);
+    let config = std::fs::read_to_string(&host.config).unwrap();
+    let cmd = format!(
+        "command = \"echo start {{name}} >> {log}; sleep {secs}; echo end {{name}} >> {log}; {}\"",
+        if fail { "exit 1" } else { "true" },
+        log = log.display()
+    );
+    std::fs::write(
+        &host.config,
+        config.replace(
+            &format!("command = \"echo restart {{name}} >> {}\"", log.display()),
+            &cmd,
+        ),
+    )
+    .unwrap();
+    host
+}
+
+/// A failed first install never removes the lock other runs wait on: runs of one
+/// package stay serialized, restarts never overlap.
+#[test]
+fn a_failed_first_install_keeps_runs_serialized() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let failing = slow_command_host(&b, &log, 2, true);
+    let slow = b.ws.tmp.path().join("slow.toml");
+    let text = std::fs::read_to_string(&failing.config)
+        .unwrap()
+        .replace("exit 1\"", "true\"");
+    std::fs::write(&slow, text).unwrap();
+    let spawn = |config: &Path, build: &str| {
+        Command::new(e2e::bin("kiln-fetch"))
+            .arg("--config")
+            .arg(config)
+            .args(["install", "demo", "--version", build])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut a = spawn(&failing.config, "1");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut b2 = spawn(&slow, "2");
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut c = spawn(&slow, "2");
+    for ch in [&mut a, &mut b2, &mut c] {
+        ch.wait().unwrap();
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut open = 0;
+    for line in text.lines() {
+        open += if line.starts_with("start") { 1 } else { -1 };
+        assert!(open <= 1, "two restarts at once:\n{text}");
+    }
+}
+
+/// A first install whose health check failed stays failed: the next run checks again
+/// instead of calling the unhealthy build "unchanged".
+#[test]
+fn an_unhealthy_first_install_is_not_unchanged_next_time() {
+    let b = Builds::new();
+    b.demo(1, "v1", false);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    let run = host.fetch(&["--json", "install", "demo", "--version", "1"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["changed"], true, "current went from nothing to 1: {v}");
+    let run = host.fetch(&["install", "demo", "--version", "1"]);
+    assert_eq!(
+        run.code, 1,
+        "an unhealthy build converged: {}{}",
+        run.stdout, run.stderr
+    );
+    run.stderr_has("health check");
+    // Without a service manager too: current was created, so the run changed the host.
+    let plain = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    std::fs::write(
+        &plain.config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{}\"]\n[health]\ntimeout = \"1s\"\nretries = 0\n",
+            b.store().display(),
+            plain.root.display(),
+            b.public
+        ),
+    )
+    .unwrap();
+    let run = plain.fetch(&["--json", "install", "demo", "--version", "1"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["changed"], true, "{v}");
+}
+
+/// Cleanup after the switch (removing old builds) never fails an install that
+/// happened: an old build that cannot be removed (a mount point inside it) is a warning.
+#[test]
+fn cleanup_after_the_switch_never_fails_the_install() {
+    if !Path::new("/usr/bin/unshare").exists() {
+        eprintln!("skipped: needs util-linux's unshare");
+        return;
+    }
+    let b = Builds::new();
+    for (n, m) in [(1, "one"), (2, "two"), (3, "three")] {
+        b.greet(n, m);
+    }
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    let text = std::fs::read_to_string(&host.config)
+        .unwrap()
+        .replace("keep = 5", "keep = 1");
+    std::fs::write(&host.config, text).unwrap();
+    let script = format!(
+        "{fetch} --config {config} install greet --version 1 >/dev/null || exit 98
+         {fetch} --config {config} install greet --version 2 >/dev/null || exit 97
+         mount -t tmpfs tmpfs {root}/opt/kiln/greet/1/runfiles || exit 99
+         {fetch} --config {config} --json install greet --version 3; echo \"code=$?\"
+         umount {root}/opt/kiln/greet/1/runfiles",
+        root = host.root.display(),
+        fetch = e2e::bin("kiln-fetch").display(),
+        config = host.config.display(),
+    );
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("code=0"), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("opt/kiln/greet/1"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("\"changed\": true"), "{stdout}");
+    assert_eq!(host.current("greet").as_deref(), Some("3"));
+}
+
+/// A rollback with the store reachable checks the local copy's release.json against
+/// the store's signed record: a consistently re-forged copy is replaced.
+#[test]
+fn a_rollback_checks_the_local_record_against_the_store() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    let one = host.root.join("opt/kiln/greet/1");
+    let msg = one.join("runfiles/_main/tool/msg.txt");
+    tamper(&msg, "EVIL\n");
+    // Re-forge MANIFEST.json and release.json to match, as root on the host could.
+    let manifest_path = one.join("MANIFEST.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    for f in manifest["files"].as_array_mut().unwrap() {
+        if f["path"] == "runfiles/_main/tool/msg.txt" {
+            f["sha256"] = sha256_hex(b"EVIL\n").into();
+            f["size"] = 5.into();
+        }
+    }
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    tamper(
+        &manifest_path,
+        std::str::from_utf8(&manifest_bytes).unwrap(),
+    );
+    let rel_path = one.join("release.json");
+    let mut rel: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&rel_path).unwrap()).unwrap();
+    rel["manifest_sha256"] = sha256_hex(&manifest_bytes).into();
+    tamper(&rel_path, &serde_json::to_string_pretty(&rel).unwrap());
+    host.fetch(&["verify", "greet"]).expect(0); // (current is 2)
+    host.fetch(&["rollback", "greet", "--to", "1"])
+        .expect(0)
+        .stderr_has("store's release record");
+    let tool = host.root.join("usr/local/bin/greet-tool");
+    assert_eq!(
+        sh(&tool.display().to_string(), Path::new("/"))
+            .expect(0)
+            .stdout,
+        "one\n"
+    );
+}
+
+/// Only kiln-fetch's exact temp names are cleaned; `list` and `gc` see only package
+/// directories, and write nothing for anything else in opt/kiln.
+#[test]
+fn only_exact_temp_names_and_real_packages_are_touched() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let pkg = host.root.join("opt/kiln/greet");
+    std::fs::create_dir_all(pkg.join(".tmp-2024-backup/sub")).unwrap();
+    std::fs::write(pkg.join(".tmp-2024-backup/sub/data"), "precious").unwrap();
+    let state = host.root.join("var/lib/kiln/greet");
+    std::fs::write(state.join(".tmp-2024-admin-notes"), "notes").unwrap();
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    assert!(pkg.join(".tmp-2024-backup/sub/data").is_file());
+    assert!(state.join(".tmp-2024-admin-notes").is_file());
+    std::fs::write(host.root.join("opt/kiln/README"), "x").unwrap();
+    std::fs::create_dir_all(host.root.join("opt/kiln/lost+found")).unwrap();
+    host.fetch(&["gc"]).expect(0);
+    let v = host.json(&["list"]);
+    assert_eq!(v["packages"].as_array().unwrap().len(), 1, "{v}");
+    assert!(!host.root.join("var/lib/kiln/README").exists());
+    assert!(!host.root.join("var/lib/kiln/lost+found").exists());
+}
+
+/// `--root` given as a relative path to the config's own root (not created yet) is that
+/// root: its services are restarted.
+#[test]
+fn a_relative_root_naming_the_configs_root_keeps_its_manager() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let dir = b.ws.tmp.path().join("hosts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("fetch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\nroot = \"hostG\"\ntrusted_keys = [\"{}\"]\n[services]\nmanager = \"command\"\ncommand = \"echo restart {{name}} >> {}\"\n",
+            b.store().display(),
+            b.public,
+            log.display()
+        ),
+    )
+    .unwrap();
+    Run::from(
+        Command::new(e2e::bin("kiln-fetch"))
+            .args(["--config", config.to_str().unwrap(), "--root", "hostG"])
+            .args(["install", "demo", "--version", "1"])
+            .current_dir(&dir)
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        "restart demo\n"
+    );
+}
+
+/// A dry run after a crash says what the real run will do: finish the install.
+#[test]
+fn a_dry_run_counts_the_interrupted_install_it_would_finish() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    host.fetch(&["install", "demo", "--version", "1"]).expect(0);
+    kill_at(
+        &host,
+        &["install", "demo", "--version", "2"],
+        "after-switch",
+    );
+    let dry = host.json(&["install", "demo", "--version", "2", "--dry-run"]);
+    assert_eq!(dry["changed"], true, "{dry}");
+    assert_eq!(
+        dry["dry_run"]["restart"],
+        serde_json::json!(["demo"]),
+        "{dry}"
+    );
+}
