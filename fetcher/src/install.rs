@@ -340,7 +340,10 @@ impl Host<'_> {
             // rewound). A host from before it kept the digest knows the build it runs.
             let same = match st.seen_pointer.get(&ch.channel) {
                 Some(d) => d == pointer,
-                None => st.history.last().map(|e| e.build) == Some(ch.build),
+                None => st
+                    .history
+                    .iter()
+                    .any(|e| e.channel.as_deref() == Some(&ch.channel) && e.build == ch.build),
             };
             if !same {
                 return Err(hinted(
@@ -573,7 +576,16 @@ impl Host<'_> {
             },
         };
         if self.layout.current(pkg) != Some(p.to) {
-            // The switch never happened: the previous build is still current.
+            // The switch never happened: the previous build is still current, and the
+            // entry points linked for the new one before the switch go again.
+            let current = self.layout.current(pkg);
+            let manifest = current
+                .map(|c| installed_manifest(&self.layout.build_dir(pkg, c)))
+                .transpose()?;
+            if let Some(m) = &manifest {
+                self.link(pkg, m)?;
+            }
+            self.unlink_stale(pkg, manifest.as_ref())?;
             state::clear_pending(&self.layout, pkg)?;
             return Ok(None);
         }
@@ -620,6 +632,9 @@ impl Host<'_> {
         release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
         let lock = state::lock(&self.layout, pkg)?;
         let result = (|| {
+            // Never written (nor removed) through a link in place of the package's
+            // directory, on any path.
+            crate::layout::own_dir(&self.layout, &self.layout.package_dir(pkg))?;
             self.clean_temps(pkg);
             // A state file that cannot be read stops the run before anything changes.
             State::load(&self.layout, pkg)?;
@@ -666,13 +681,12 @@ impl Host<'_> {
         self.locked(pkg, |recovered| {
             let current = self.layout.current(pkg);
             // The current build counts as installed only once an install of it
-            // finished (its history entry): one whose health check failed on a first
-            // install, with nothing to go back to, is checked again.
+            // finished and it has not failed since: one whose restart or health check
+            // failed with nothing to go back to is checked again.
             let settled = |n: u64| {
                 current == Some(n)
                     && self.on_host(pkg, n)
-                    && State::load(&self.layout, pkg)
-                        .is_ok_and(|st| st.history.last().map(|e| e.build) == Some(n))
+                    && State::load(&self.layout, pkg).is_ok_and(|st| st.settled(n))
             };
             // A pinned build that is already current needs no store at all.
             if let Target::Version(n) = target
@@ -739,11 +753,7 @@ impl Host<'_> {
             state::Journal::Unreadable(_) => self.owed(pkg)?,
             _ => None,
         };
-        let settled = State::load(&self.layout, pkg)?
-            .history
-            .last()
-            .map(|e| e.build)
-            == Some(n);
+        let settled = State::load(&self.layout, pkg)?.settled(n);
         let changed = self.reinstall || current != Some(n) || owed.is_some() || !settled;
         let mut restart = owed.as_ref().map(|p| p.restart.clone()).unwrap_or_default();
         if (self.reinstall || current != Some(n) || !settled) && !self.no_restart {
@@ -832,10 +842,12 @@ impl Host<'_> {
         let n = rel.build;
         let dir = self.layout.build_dir(pkg, n);
         let current = self.layout.current(pkg);
+        let mut fresh = None;
         if !self.reusable(pkg, n, bytes)? {
             let _cache = download::cache_lock(&self.layout, false)?;
             let blob = download::bundle(&self.layout, self.store()?, rel, self.progress)?;
             unpack::install_tree(&self.layout, rel, bytes, &blob)?;
+            fresh = Some(blob);
         }
         let manifest = installed_manifest(&dir)?;
         let restart = if self.no_restart {
@@ -843,7 +855,21 @@ impl Host<'_> {
         } else {
             self.restarts_for(Some(&manifest))
         };
-        self.check_links(pkg, &manifest)?;
+        // The entry points are known only from the bundle's manifest: a refusal undoes
+        // the download and unpack of this run, so it leaves nothing behind.
+        if let Err(e) = self.check_links(pkg, &manifest) {
+            if let Some(blob) = fresh {
+                let _ = std::fs::remove_file(blob);
+                let tmp = self
+                    .layout
+                    .package_dir(pkg)
+                    .join(format!("{TMP_PREFIX}{n}-{}", std::process::id()));
+                if std::fs::rename(&dir, &tmp).is_ok() {
+                    let _ = remove_tree(&tmp);
+                }
+            }
+            return Err(e);
+        }
         self.link(pkg, &manifest)?;
         let pending = Pending {
             from: current,
@@ -854,6 +880,12 @@ impl Host<'_> {
             sequence: channel.as_ref().map(|c| c.1),
             pointer_sha256: channel.as_ref().map(|c| c.2),
         };
+        if let Some((c, seq, sha)) = &channel {
+            // Seen before acted on: a kill and a damaged journal cannot lose it.
+            let mut st = State::load(&self.layout, pkg)?;
+            st.saw(c, *seq, Some(*sha));
+            st.save(&self.layout, pkg)?;
+        }
         state::save_pending(&self.layout, pkg, &pending)?;
         testhook::pause("before-switch");
         self.switch(pkg, n)?;
@@ -908,6 +940,7 @@ impl Host<'_> {
         if let (Some(c), Some(seq)) = (&p.channel, p.sequence) {
             st.accept(c, seq, p.pointer_sha256);
         }
+        st.unfinished = None;
         st.save(&self.layout, pkg)?;
         state::clear_pending(&self.layout, pkg)?;
         // The install happened; tidying up after it never fails it.
@@ -976,7 +1009,8 @@ impl Host<'_> {
             .filter(|b| *b != p.to)
             .or_else(|| st.rollback_target(Some(p.to)));
         let Some(prev) = back_to.filter(|b| self.on_host(pkg, *b)) else {
-            if let Failure::Restart(..) = failure {
+            // Only a first install (nothing was current) can be undone to nothing.
+            if let (Failure::Restart(..), None) = (&failure, p.from) {
                 let undo = (|| -> Result<()> {
                     self.unlink_stale(pkg, None)?;
                     fs_err::remove_file(self.layout.current_link(pkg))?;
@@ -1008,6 +1042,10 @@ impl Host<'_> {
                     ),
                 };
             }
+            // The build stays current but is not installed: the next run checks it
+            // again, so config management keeps seeing the failure.
+            st.unfinished = Some(p.to);
+            let _ = st.save(&self.layout, pkg);
             let _ = state::clear_pending(&self.layout, pkg);
             return hinted(
                 code,
@@ -1015,27 +1053,51 @@ impl Host<'_> {
                     "{failed}; there is no earlier build to roll back to, so build {} stays current",
                     p.to
                 ),
-                "fix the release and install another build",
+                &hint_or("fix the release and install another build"),
             );
         };
-        let back = (|| -> Result<()> {
+        let back = (|| -> Result<std::result::Result<bool, String>> {
             let prev_manifest = installed_manifest(&self.layout.build_dir(pkg, prev))?;
             self.link(pkg, &prev_manifest)?;
             self.switch(pkg, prev)?;
             for name in done {
                 services::restart(&self.config.manager, name, self.config.service_timeout)?;
             }
-            st.history.push(Event {
-                build: prev,
-                sha256: release_sha(&self.layout.build_dir(pkg, prev))?,
-                at: state::now(),
-                action: "auto-rollback".into(),
-                previous: Some(p.to),
-                channel: None,
-            });
+            // The build gone back to counts as installed only if it is healthy: checked
+            // again when its services were restarted onto it, else as it was before.
+            let healthy = if done.is_empty() {
+                Ok(st.settled(prev))
+            } else {
+                match prev_manifest
+                    .service
+                    .as_ref()
+                    .and_then(|s| s.health.as_ref())
+                {
+                    Some(h) if self.config.check_health => {
+                        let exe = self.layout.current_link(pkg).join(h);
+                        services::check(&exe, &self.config.health).map(|()| true)
+                    }
+                    _ => Ok(true),
+                }
+            };
+            match &healthy {
+                Ok(true) => {
+                    st.history.push(Event {
+                        build: prev,
+                        sha256: release_sha(&self.layout.build_dir(pkg, prev))?,
+                        at: state::now(),
+                        action: "auto-rollback".into(),
+                        previous: Some(p.to),
+                        channel: None,
+                    });
+                    st.unfinished = None;
+                }
+                _ => st.unfinished = Some(prev),
+            }
             st.save(&self.layout, pkg)?;
             state::clear_pending(&self.layout, pkg)?;
-            self.unlink_stale(pkg, Some(&prev_manifest))
+            self.unlink_stale(pkg, Some(&prev_manifest))?;
+            Ok(healthy)
         })();
         let running = match failure {
             Failure::Health(_) => "which is running now".to_string(),
@@ -1048,7 +1110,21 @@ impl Host<'_> {
             ),
         };
         match back {
-            Ok(()) => hinted(
+            Ok(Err(why)) => hinted(
+                code,
+                format!(
+                    "{failed}; rolled back to build {prev}, but its health check fails too: {why}"
+                ),
+                "both builds are unhealthy; fix the service or install a build that passes",
+            ),
+            Ok(Ok(false)) => hinted(
+                code,
+                format!(
+                    "{failed}; rolled back to build {prev}, which never passed its own check either"
+                ),
+                "fix the service or install a build that passes",
+            ),
+            Ok(Ok(true)) => hinted(
                 code,
                 format!("{failed}; rolled back to build {prev}, {running}"),
                 &hint_or(&format!(
@@ -1183,7 +1259,7 @@ impl Host<'_> {
                     )
                 })?,
             };
-            if current == Some(target) && self.on_host(pkg, target) {
+            if current == Some(target) && self.on_host(pkg, target) && st.settled(target) {
                 let mut r = self.unchanged(pkg, target, recovered);
                 r.recovered = finished;
                 return Ok(r);
@@ -1224,6 +1300,11 @@ impl Host<'_> {
     /// `gc` for one package, under its lock (never while an install of it runs).
     pub fn collect(&self, pkg: &str, keep: usize) -> Result<Vec<u64>> {
         let _lock = state::lock(&self.layout, pkg)?;
+        let dir = self.layout.package_dir(pkg);
+        if !crate::layout::is_own_dir(&self.layout, &dir) {
+            return Err(crate::layout::not_ours(&dir));
+        }
+        self.clean_temps(pkg);
         self.gc(pkg, keep)
     }
 

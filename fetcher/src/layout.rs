@@ -147,14 +147,15 @@ impl Layout {
         out
     }
 
-    /// Packages with anything installed: directories (not links) of opt/kiln named
-    /// like a package; anything else there (`lost+found`, a README) is not one.
+    /// Packages with anything installed: directories of opt/kiln named like a package
+    /// (and links so named, which every command then refuses); anything else there
+    /// (`lost+found`, a README) is not one.
     pub fn packages(&self) -> Vec<String> {
         let mut out: Vec<String> = std::fs::read_dir(self.packages_dir())
             .into_iter()
             .flatten()
             .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir() || t.is_symlink()))
             .filter_map(|e| e.file_name().to_str().map(str::to_string))
             .filter(|n| release::validate_package_name(n).is_ok())
             .collect();

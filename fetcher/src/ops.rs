@@ -45,6 +45,11 @@ pub fn status(
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for p in packages {
+        let dir = layout.package_dir(&p);
+        if !crate::layout::is_own_dir(layout, &dir) {
+            errors.push(crate::layout::not_ours(&dir));
+            continue;
+        }
         let st = match State::load(layout, &p) {
             Ok(st) => st,
             Err(e) => {

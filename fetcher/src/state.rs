@@ -45,6 +45,10 @@ pub struct State {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub seen_pointer: std::collections::BTreeMap<String, release::Digest>,
     pub history: Vec<Event>,
+    /// The build left current after its restart or health check failed with nothing
+    /// to go back to: not installed yet, so the next run checks it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfinished: Option<u64>,
 }
 
 /// Written just before `current` switches, removed once the install is complete.
@@ -64,10 +68,16 @@ pub struct Pending {
 }
 
 impl State {
-    /// Remember a channel pointer this host accepted.
+    /// Remember a channel pointer this host followed.
     pub fn accept(&mut self, channel: &str, sequence: u64, pointer: Option<release::Digest>) {
         self.channel = Some(channel.to_string());
         self.sequence = Some(sequence);
+        self.saw(channel, sequence, pointer);
+    }
+
+    /// Remember a channel pointer this host has seen, signed and fresh, before it acts
+    /// on it: the replay bound holds even if the install is then killed.
+    pub fn saw(&mut self, channel: &str, sequence: u64, pointer: Option<release::Digest>) {
         let seen = self.seen.entry(channel.to_string()).or_insert(0);
         if sequence > *seen || !self.seen_pointer.contains_key(channel) {
             *seen = (*seen).max(sequence);
@@ -105,6 +115,12 @@ impl State {
             &layout.state_dir(pkg).join("state.json"),
             &serde_json::to_vec_pretty(self)?,
         )
+    }
+
+    /// Build `n` is installed: an install of it finished (the newest history entry)
+    /// and it has not failed since.
+    pub fn settled(&self, n: u64) -> bool {
+        self.history.last().map(|e| e.build) == Some(n) && self.unfinished != Some(n)
     }
 
     /// The build to roll back to: the newest build in the history that is not `current`.

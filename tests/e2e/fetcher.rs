@@ -2592,3 +2592,204 @@ fn a_dry_run_counts_the_interrupted_install_it_would_finish() {
         "{dry}"
     );
 }
+
+// Found by a third outside review; each fails without its fix.
+
+/// A host config whose command manager fails to restart `web`.
+fn failing_web_host(b: &Builds, log: &Path) -> Host {
+    let host = command_host(b, log);
+    let config = std::fs::read_to_string(&host.config).unwrap();
+    std::fs::write(
+        &host.config,
+        config.replace(
+            &format!("command = \"echo restart {{name}} >> {}\"", log.display()),
+            &format!(
+                "command = \"test {{name}} != web && echo restart {{name}} >> {}\"",
+                log.display()
+            ),
+        ),
+    )
+    .unwrap();
+    host
+}
+
+/// A reinstall whose restart fails is not a first install: the build stays current
+/// with its entry points.
+#[test]
+fn a_failed_reinstall_keeps_the_build_current() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = failing_web_host(&b, &log);
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let run = host.fetch(&[
+        "install",
+        "greet",
+        "--version",
+        "1",
+        "--reinstall",
+        "--restart",
+        "web",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("nothing is current"), "{}", run.stderr);
+    assert_eq!(host.current("greet").as_deref(), Some("1"));
+    assert!(host.root.join("usr/local/bin/greet-tool").exists());
+}
+
+/// An install killed before its switch leaves no entry point of the build that never
+/// became current: the next run removes it.
+#[test]
+fn entry_points_of_a_build_that_never_became_current_are_removed() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.ws.write(
+        "tool/BUILD.toml",
+        TOOL_BUILD.replace(
+            "binaries = [\":greet-tool\"]",
+            "binaries = [\":greet-tool\", \":greet-extra\"]",
+        ) + "\n[[wrapper]]\nname = \"greet-extra\"\nsrc = \"greet.sh\"\ndata = [\"msg.txt\"]\n",
+    );
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    kill_at(
+        &host,
+        &["install", "greet", "--version", "2"],
+        "before-switch",
+    );
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    assert!(
+        std::fs::symlink_metadata(host.root.join("usr/local/bin/greet-extra")).is_err(),
+        "an entry point of build 2 is left"
+    );
+}
+
+/// A link in place of opt/kiln/<package> is refused by every path, not only when a new
+/// build is unpacked, and nothing under its target is written or removed.
+#[test]
+fn a_linked_package_directory_is_refused_everywhere() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    let pkg = host.root.join("opt/kiln/greet");
+    let elsewhere = host.tmp.path().join("elsewhere");
+    std::fs::rename(&pkg, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &pkg).unwrap();
+    let listing = || {
+        sh(
+            &format!(
+                "cd {} && find . | sort && readlink current",
+                elsewhere.display()
+            ),
+            Path::new("/"),
+        )
+        .stdout
+    };
+    let before = listing();
+    for args in [
+        &["rollback", "greet"][..],
+        &["install", "greet", "--version", "1"],
+        &["install", "greet", "--version", "2", "--reinstall"],
+        &["gc", "--keep", "1"],
+    ] {
+        let run = host.fetch(args);
+        assert_ne!(run.code, 0, "{args:?}: {}", run.stderr);
+        run.stderr_has("did not create");
+        assert_eq!(listing(), before, "{args:?} wrote through the link");
+    }
+}
+
+/// A build that never passed its health check does not become "installed" by being
+/// rolled back to: the next install of it still checks it, and so does a rollback to it.
+#[test]
+fn a_build_that_never_passed_its_check_keeps_failing() {
+    let b = Builds::new();
+    b.demo(1, "v1", false);
+    b.demo(2, "v2", false);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    host.fetch(&["install", "demo", "--version", "1"]).expect(1);
+    host.fetch(&["rollback", "demo", "--to", "1"]).expect(1);
+    host.fetch(&["install", "demo", "--version", "2"]).expect(1);
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+    host.fetch(&["install", "demo", "--version", "1"]).expect(1);
+}
+
+/// The channel sequence a host saw is kept even when the install that saw it was
+/// killed and its journal damaged: an older pointer is still a replay.
+#[test]
+fn replay_protection_survives_a_crash_and_a_damaged_journal() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.promote("greet", 1, "prod");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    let pointer = b.store().join("greet/channels/prod.json");
+    let old = std::fs::read(&pointer).unwrap();
+    b.promote("greet", 2, "prod");
+    kill_at(
+        &host,
+        &["install", "greet", "--channel", "prod"],
+        "after-switch",
+    );
+    std::fs::write(
+        host.root.join("var/lib/kiln/greet/pending.json"),
+        "{\"from\": 1, \"to\"",
+    )
+    .unwrap();
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    std::fs::write(&pointer, &old).unwrap();
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(1)
+        .stderr_has("replayed pointer");
+    assert_eq!(host.current("greet").as_deref(), Some("2"));
+}
+
+/// An install refused because an entry point is in the way leaves no new build behind.
+#[test]
+fn a_refused_install_leaves_no_build_behind() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    std::fs::create_dir_all(host.root.join("usr/local/bin")).unwrap();
+    std::fs::write(host.root.join("usr/local/bin/greet-tool"), "admin").unwrap();
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(1)
+        .stderr_has("not managed by kiln-fetch");
+    assert!(!host.root.join("opt/kiln/greet/1").exists());
+    let cached = std::fs::read_dir(host.root.join("var/cache/kiln"))
+        .map(|d| d.flatten().filter(|e| e.file_name() != ".lock").count())
+        .unwrap_or(0);
+    assert_eq!(cached, 0);
+}
+
+/// `gc` also removes what a killed unpack left.
+#[test]
+fn gc_removes_what_a_killed_unpack_left() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    kill_at(&host, &["install", "greet", "--version", "2"], "unpack");
+    host.fetch(&["gc"]).expect(0);
+    let temps: Vec<_> = std::fs::read_dir(host.root.join("opt/kiln/greet"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
