@@ -1,16 +1,26 @@
-//! Installing a build, in this order (each step that can fail comes before the switch):
+//! Installing a build, in the order the code runs it (each step that can fail comes
+//! before the switch):
 //!
-//! 1. take the package's lock; finish or clear an install a crash interrupted;
-//! 2. resolve the build (a pinned version, or a channel's pointer) and its release record;
-//! 3. check the service manager and the entry points we will link;
-//! 4. download to `var/cache/kiln/<sha256>.partial`, checking size and sha256;
-//! 5. unpack beside the final directory, check every file against MANIFEST.json, write
-//!    release.json, rename to `opt/kiln/<package>/<build>`;
-//! 6. link a tool's binaries into `usr/local/bin` (through `current`);
-//! 7. record the pending switch, then switch `current` by renaming a new symlink over it;
-//! 8. restart services, run the health check, and on failure switch back and restart
-//!    again;
-//! 9. record the history, clear the pending switch, keep N builds.
+//! 1. a package new to the host is resolved first, so bad input creates nothing;
+//! 2. take the package's lock; check its directory is kiln-fetch's own; remove the
+//!    crash temps kiln-fetch names; read and check the state; finish an install a crash
+//!    interrupted after its switch, or undo one interrupted before it (its links);
+//! 3. resolve the build (a pinned version, or a channel's pointer) and its signed
+//!    release record; a settled current build is "unchanged" here;
+//! 4. check that the service manager can run;
+//! 5. reuse a copy on the host only if it re-hashes clean against its manifest and
+//!    holds the store's record; else download to `var/cache/kiln/<sha256>.partial`
+//!    (size and sha256 checked while streaming) and unpack beside the final directory,
+//!    checking every file, then rename (or exchange) it into `opt/kiln/<package>/<build>`;
+//! 6. check the entry points (a refusal removes what step 5 made), link a tool's
+//!    binaries into `usr/local/bin` (through `current`);
+//! 7. record the channel sequence seen and the pending switch, then switch `current` by
+//!    renaming a new symlink over it;
+//! 8. restart services (runit: once supervised), run the health check; on failure
+//!    switch back and restart again (or, with nothing to go back to, record the build
+//!    unfinished);
+//! 9. record the history, clear the pending switch; then, only warning on failure,
+//!    remove stale entry points and keep N builds.
 
 use std::path::Path;
 
