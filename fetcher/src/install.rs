@@ -573,6 +573,7 @@ impl Host<'_> {
             state::Journal::Unreadable(why) => match self.owed(pkg)? {
                 None => {
                     eprintln!("warning: {why}; the switch it recorded did not happen, clearing it");
+                    self.undo_links(pkg)?;
                     state::clear_pending(&self.layout, pkg)?;
                     return Ok(None);
                 }
@@ -586,21 +587,27 @@ impl Host<'_> {
             },
         };
         if self.layout.current(pkg) != Some(p.to) {
-            // The switch never happened: the previous build is still current, and the
-            // entry points linked for the new one before the switch go again.
-            let current = self.layout.current(pkg);
-            let manifest = current
-                .map(|c| installed_manifest(&self.layout.build_dir(pkg, c)))
-                .transpose()?;
-            if let Some(m) = &manifest {
-                self.link(pkg, m)?;
-            }
-            self.unlink_stale(pkg, manifest.as_ref())?;
+            // The switch never happened: the previous build is still current.
+            self.undo_links(pkg)?;
             state::clear_pending(&self.layout, pkg)?;
             return Ok(None);
         }
         let report = self.finish(pkg, &p)?;
         Ok(Some(report))
+    }
+
+    /// The entry points are the current build's again: those linked for a build whose
+    /// switch never happened go.
+    fn undo_links(&self, pkg: &str) -> Result<()> {
+        let manifest = self
+            .layout
+            .current(pkg)
+            .map(|c| installed_manifest(&self.layout.build_dir(pkg, c)))
+            .transpose()?;
+        if let Some(m) = &manifest {
+            self.link(pkg, m)?;
+        }
+        self.unlink_stale(pkg, manifest.as_ref())
     }
 
     /// What an unfinished install whose journal cannot be read still owes, from what
@@ -739,6 +746,11 @@ impl Host<'_> {
     }
 
     fn plan(&self, pkg: &str, target: &Target) -> Result<Report> {
+        let dir = self.layout.package_dir(pkg);
+        if std::fs::symlink_metadata(&dir).is_ok() && !crate::layout::is_own_dir(&self.layout, &dir)
+        {
+            return Err(crate::layout::not_ours(&dir));
+        }
         let current = self.layout.current(pkg);
         let r = self.resolve(pkg, target)?;
         let n = r.rel.build;
@@ -852,12 +864,20 @@ impl Host<'_> {
         let n = rel.build;
         let dir = self.layout.build_dir(pkg, n);
         let current = self.layout.current(pkg);
-        let mut fresh = None;
-        if !self.reusable(pkg, n, bytes)? {
+        // The entry points are checked before the build directory is touched: from
+        // the copy on the host, or from the downloaded bundle's manifest (a refusal
+        // then removes only that download).
+        if self.reusable(pkg, n, bytes)? {
+            self.check_links(pkg, &installed_manifest(&dir)?)?;
+        } else {
             let _cache = download::cache_lock(&self.layout, false)?;
             let blob = download::bundle(&self.layout, self.store()?, rel, self.progress)?;
+            let (bundled, _) = unpack::read_manifest(&blob, rel)?;
+            if let Err(e) = self.check_links(pkg, &bundled) {
+                let _ = std::fs::remove_file(&blob);
+                return Err(e);
+            }
             unpack::install_tree(&self.layout, rel, bytes, &blob)?;
-            fresh = Some(blob);
         }
         let manifest = installed_manifest(&dir)?;
         let restart = if self.no_restart {
@@ -865,21 +885,6 @@ impl Host<'_> {
         } else {
             self.restarts_for(Some(&manifest))
         };
-        // The entry points are known only from the bundle's manifest: a refusal undoes
-        // the download and unpack of this run, so it leaves nothing behind.
-        if let Err(e) = self.check_links(pkg, &manifest) {
-            if let Some(blob) = fresh {
-                let _ = std::fs::remove_file(blob);
-                let tmp = self
-                    .layout
-                    .package_dir(pkg)
-                    .join(format!("{TMP_PREFIX}{n}-{}", std::process::id()));
-                if std::fs::rename(&dir, &tmp).is_ok() {
-                    let _ = remove_tree(&tmp);
-                }
-            }
-            return Err(e);
-        }
         self.link(pkg, &manifest)?;
         let pending = Pending {
             from: current,
@@ -1012,12 +1017,10 @@ impl Host<'_> {
             }
         };
         let hint_or = |h: &str| cause_hint.clone().unwrap_or_else(|| h.to_string());
-        // Back means to another build: re-running the current one (--reinstall, or one
-        // that never passed its check) goes back to the one before it in the history.
-        let back_to = p
-            .from
-            .filter(|b| *b != p.to)
-            .or_else(|| st.rollback_target(Some(p.to)));
+        // Back means to the build that was current before. Re-running the current one
+        // (--reinstall, or one that never passed its check) keeps it current, and so
+        // does a failed automatic rollback being finished (no ping-pong between runs).
+        let back_to = p.from.filter(|b| *b != p.to && p.action != "auto-rollback");
         let Some(prev) = back_to.filter(|b| self.on_host(pkg, *b)) else {
             // Only a first install (nothing was current) can be undone to nothing.
             if let (Failure::Restart(..), None) = (&failure, p.from) {
@@ -1069,6 +1072,18 @@ impl Host<'_> {
         let back = (|| -> Result<std::result::Result<bool, String>> {
             let prev_manifest = installed_manifest(&self.layout.build_dir(pkg, prev))?;
             self.link(pkg, &prev_manifest)?;
+            // Journalled like any switch: a kill after it is finished by the next run
+            // (the restarts onto `prev` and its health check).
+            let back = Pending {
+                from: Some(p.to),
+                to: prev,
+                action: "auto-rollback".into(),
+                restart: done.to_vec(),
+                channel: None,
+                sequence: None,
+                pointer_sha256: None,
+            };
+            state::save_pending(&self.layout, pkg, &back)?;
             self.switch(pkg, prev)?;
             for name in done {
                 services::restart(&self.config.manager, name, self.config.service_timeout)?;

@@ -91,6 +91,10 @@ impl Drift {
 
 /// Re-hash every file of the current build against its manifest.
 pub fn verify(layout: &Layout, pkg: &str) -> Result<Drift> {
+    let dir = layout.package_dir(pkg);
+    if std::fs::symlink_metadata(&dir).is_ok() && !crate::layout::is_own_dir(layout, &dir) {
+        return Err(crate::layout::not_ours(&dir));
+    }
     let build = layout.current(pkg).ok_or_else(|| {
         hinted(
             Code::BadInput,

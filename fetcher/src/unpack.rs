@@ -89,7 +89,7 @@ pub fn install_tree(
 /// The bundle's manifest, read from its first entry alone and checked against the
 /// release record before anything is unpacked, and the bounds it sets: its files, their
 /// parent directories and the manifest itself, and not a byte more than their sizes.
-fn read_manifest(blob: &Path, rel: &Release) -> Result<(Manifest, Limits)> {
+pub fn read_manifest(blob: &Path, rel: &Release) -> Result<(Manifest, Limits)> {
     const MAX_MANIFEST: u64 = 64 << 20;
     let bytes = archive::read_first_entry(blob, MANIFEST_PATH, MAX_MANIFEST)
         .map_err(|e| unpack_error(rel, e))?;

@@ -2793,3 +2793,152 @@ fn gc_removes_what_a_killed_unpack_left() {
         .collect();
     assert!(temps.is_empty(), "{temps:?}");
 }
+
+// Found by a fourth outside review; each fails without its fix.
+
+/// A `--reinstall` refused for an entry point in the way leaves the current build as it
+/// was; so does a rollback to a drifted copy refused the same way.
+#[test]
+fn a_refused_reinstall_or_rollback_keeps_the_build_there() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let link = host.root.join("usr/local/bin/greet-tool");
+    std::fs::remove_file(&link).unwrap();
+    std::fs::write(&link, "admin").unwrap();
+    host.fetch(&["install", "greet", "--version", "1", "--reinstall"])
+        .expect(1);
+    assert!(host.current("greet").is_some(), "current dangles");
+    tamper(
+        &host
+            .root
+            .join("opt/kiln/greet/2/runfiles/_main/tool/msg.txt"),
+        "evil\n",
+    );
+    host.fetch(&["rollback", "greet"]).expect(1);
+    assert!(
+        host.root.join("opt/kiln/greet/2/release.json").is_file(),
+        "build 2 was removed"
+    );
+    assert_eq!(std::fs::read_to_string(&link).unwrap(), "admin");
+}
+
+/// A reinstall whose restart fails never switches to another build.
+#[test]
+fn a_failed_reinstall_never_switches_to_another_build() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = failing_web_host(&b, &log);
+    host.fetch(&["install", "demo", "--version", "1"]).expect(0);
+    host.fetch(&["install", "demo", "--version", "2"]).expect(0);
+    host.fetch(&[
+        "install",
+        "demo",
+        "--version",
+        "2",
+        "--reinstall",
+        "--restart",
+        "web",
+    ])
+    .expect(1);
+    assert_eq!(host.current("demo").as_deref(), Some("2"));
+    // Build 1 is still a good rollback target.
+    host.fetch(&["rollback", "demo", "--to", "1"]).expect(0);
+}
+
+/// An automatic rollback killed after it switched back is finished by the next run:
+/// the restart onto the build gone back to and its health check happen.
+#[test]
+fn an_interrupted_automatic_rollback_is_finished() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", false);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    // The second restart (back onto build 1) hangs, so the run can be killed there.
+    let config = std::fs::read_to_string(&host.config).unwrap();
+    let flag = b.ws.tmp.path().join("hang");
+    std::fs::write(
+        &host.config,
+        config.replace(
+            &format!("command = \"echo restart {{name}} >> {}\"", log.display()),
+            &format!(
+                "command = \"echo restart {{name}} >> {log}; if [ -e {flag} ] && [ $(wc -l < {log}) -ge 3 ]; then sleep 30.4207; fi\"",
+                log = log.display(),
+                flag = flag.display()
+            ),
+        ),
+    )
+    .unwrap();
+    host.fetch(&["install", "demo", "--version", "1"]).expect(0);
+    std::fs::write(&flag, "").unwrap();
+    let mut child = host
+        .command(&["install", "demo", "--version", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(20), || std::fs::read_to_string(&log)
+            .is_ok_and(|t| t.lines().count() >= 3)),
+        "never restarted back onto build 1"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    sh("pkill -f 'sleep 30.4207' || true", Path::new("/"));
+    std::fs::remove_file(&flag).unwrap();
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+    let r = host.json(&["install", "demo", "--version", "1"]);
+    assert_eq!(r["recovered"], 1, "{r}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 4);
+}
+
+/// With a damaged journal too, an install killed before its switch has its new entry
+/// points removed; `verify` and `--dry-run` refuse a linked package directory.
+#[test]
+fn a_damaged_journal_before_the_switch_still_undoes_links() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.ws.write(
+        "tool/BUILD.toml",
+        TOOL_BUILD.replace(
+            "binaries = [\":greet-tool\"]",
+            "binaries = [\":greet-tool\", \":greet-extra\"]",
+        ) + "\n[[wrapper]]\nname = \"greet-extra\"\nsrc = \"greet.sh\"\ndata = [\"msg.txt\"]\n",
+    );
+    b.greet(2, "two");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    kill_at(
+        &host,
+        &["install", "greet", "--version", "2"],
+        "before-switch",
+    );
+    std::fs::write(
+        host.root.join("var/lib/kiln/greet/pending.json"),
+        "{\"trunc",
+    )
+    .unwrap();
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    assert!(std::fs::symlink_metadata(host.root.join("usr/local/bin/greet-extra")).is_err());
+    let pkg = host.root.join("opt/kiln/greet");
+    let elsewhere = host.tmp.path().join("elsewhere");
+    std::fs::rename(&pkg, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &pkg).unwrap();
+    host.fetch(&["verify", "greet"])
+        .expect(1)
+        .stderr_has("did not create");
+    host.fetch(&["install", "greet", "--version", "1", "--dry-run"])
+        .expect(1)
+        .stderr_has("did not create");
+}
