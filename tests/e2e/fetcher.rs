@@ -142,6 +142,19 @@ impl Builds {
         .unwrap();
     }
 
+    /// Publish `greet` as `build` with a second entry point, `greet-extra` (and every
+    /// later build too).
+    fn greet_with_extra(&self, build: u64, msg: &str) {
+        self.ws.write(
+            "tool/BUILD.toml",
+            TOOL_BUILD.replace(
+                "binaries = [\":greet-tool\"]",
+                "binaries = [\":greet-tool\", \":greet-extra\"]",
+            ) + "\n[[wrapper]]\nname = \"greet-extra\"\nsrc = \"greet.sh\"\ndata = [\"msg.txt\"]\n",
+        );
+        self.greet(build, msg);
+    }
+
     fn promote(&self, pkg: &str, build: u64, channel: &str) {
         self.kiln(&["promote", pkg, &build.to_string(), "--channel", channel])
             .expect(0);
@@ -2644,14 +2657,7 @@ fn a_failed_reinstall_keeps_the_build_current() {
 fn entry_points_of_a_build_that_never_became_current_are_removed() {
     let b = Builds::new();
     b.greet(1, "one");
-    b.ws.write(
-        "tool/BUILD.toml",
-        TOOL_BUILD.replace(
-            "binaries = [\":greet-tool\"]",
-            "binaries = [\":greet-tool\", \":greet-extra\"]",
-        ) + "\n[[wrapper]]\nname = \"greet-extra\"\nsrc = \"greet.sh\"\ndata = [\"msg.txt\"]\n",
-    );
-    b.greet(2, "two");
+    b.greet_with_extra(2, "two");
     let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
     host.fetch(&["install", "greet", "--version", "1"])
         .expect(0);
@@ -2907,14 +2913,7 @@ fn an_interrupted_automatic_rollback_is_finished() {
 fn a_damaged_journal_before_the_switch_still_undoes_links() {
     let b = Builds::new();
     b.greet(1, "one");
-    b.ws.write(
-        "tool/BUILD.toml",
-        TOOL_BUILD.replace(
-            "binaries = [\":greet-tool\"]",
-            "binaries = [\":greet-tool\", \":greet-extra\"]",
-        ) + "\n[[wrapper]]\nname = \"greet-extra\"\nsrc = \"greet.sh\"\ndata = [\"msg.txt\"]\n",
-    );
-    b.greet(2, "two");
+    b.greet_with_extra(2, "two");
     let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
     host.fetch(&["install", "greet", "--version", "1"])
         .expect(0);
