@@ -586,7 +586,12 @@ impl Host<'_> {
                 }
             },
         };
-        if self.layout.current(pkg) != Some(p.to) {
+        let current = self.layout.current(pkg);
+        if p.action == "auto-rollback" && current != Some(p.to) && self.on_host(pkg, p.to) {
+            // A rollback journalled but killed before its switch: carried out.
+            self.link(pkg, &installed_manifest(&self.layout.build_dir(pkg, p.to))?)?;
+            self.switch(pkg, p.to)?;
+        } else if current != Some(p.to) {
             // The switch never happened: the previous build is still current.
             self.undo_links(pkg)?;
             state::clear_pending(&self.layout, pkg)?;
@@ -619,7 +624,7 @@ impl Host<'_> {
         };
         let st = State::load(&self.layout, pkg)?;
         let from = st.history.last().map(|e| e.build);
-        if from == Some(to) {
+        if from == Some(to) && st.unfinished != Some(to) {
             return Ok(None);
         }
         let manifest = installed_manifest(&self.layout.build_dir(pkg, to))?;
@@ -867,7 +872,11 @@ impl Host<'_> {
         // The entry points are checked before the build directory is touched: from
         // the copy on the host, or from the downloaded bundle's manifest (a refusal
         // then removes only that download).
-        if self.reusable(pkg, n, bytes)? {
+        // A fresh copy swapped in under the current build changed the host, whatever
+        // happens next.
+        let reuse = self.reusable(pkg, n, bytes)?;
+        let replaced_current = !reuse && current == Some(n);
+        if reuse {
             self.check_links(pkg, &installed_manifest(&dir)?)?;
         } else {
             let _cache = download::cache_lock(&self.layout, false)?;
@@ -905,7 +914,13 @@ impl Host<'_> {
         testhook::pause("before-switch");
         self.switch(pkg, n)?;
         testhook::pause("after-switch");
-        self.finish(pkg, &pending)
+        self.finish(pkg, &pending).map_err(|e| {
+            if replaced_current {
+                crate::error::mark_changed(e)
+            } else {
+                e
+            }
+        })
     }
 
     /// After the switch: restart, health check (rolling back on failure), history.
@@ -1060,12 +1075,14 @@ impl Host<'_> {
             st.unfinished = Some(p.to);
             let _ = st.save(&self.layout, pkg);
             let _ = state::clear_pending(&self.layout, pkg);
+            let why = if p.from == Some(p.to) {
+                "it was current before this run, and a reinstall (or a re-check) never switches to another build"
+            } else {
+                "there is no earlier build to roll back to"
+            };
             return hinted(
                 code,
-                format!(
-                    "{failed}; there is no earlier build to roll back to, so build {} stays current",
-                    p.to
-                ),
+                format!("{failed}; build {} stays current: {why}", p.to),
                 &hint_or("fix the release and install another build"),
             );
         };
@@ -1084,6 +1101,10 @@ impl Host<'_> {
                 pointer_sha256: None,
             };
             state::save_pending(&self.layout, pkg, &back)?;
+            // Until its check passes the build gone back to is not installed, so a
+            // damaged journal cannot turn a kill here into "unchanged".
+            st.unfinished = Some(prev);
+            st.save(&self.layout, pkg)?;
             self.switch(pkg, prev)?;
             for name in done {
                 services::restart(&self.config.manager, name, self.config.service_timeout)?;

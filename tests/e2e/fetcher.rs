@@ -2863,6 +2863,16 @@ fn a_failed_reinstall_never_switches_to_another_build() {
 /// the restart onto the build gone back to and its health check happen.
 #[test]
 fn an_interrupted_automatic_rollback_is_finished() {
+    interrupted_automatic_rollback(false);
+}
+
+/// The same with the journal damaged after the kill: still finished.
+#[test]
+fn an_interrupted_automatic_rollback_with_a_damaged_journal_is_finished() {
+    interrupted_automatic_rollback(true);
+}
+
+fn interrupted_automatic_rollback(damage: bool) {
     let b = Builds::new();
     b.demo(1, "v1", true);
     b.demo(2, "v2", false);
@@ -2902,9 +2912,70 @@ fn an_interrupted_automatic_rollback_is_finished() {
     sh("pkill -f 'sleep 30.4207' || true", Path::new("/"));
     std::fs::remove_file(&flag).unwrap();
     assert_eq!(host.current("demo").as_deref(), Some("1"));
+    if damage {
+        std::fs::write(
+            host.root.join("var/lib/kiln/demo/pending.json"),
+            "{\"from\": 2, \"to",
+        )
+        .unwrap();
+    }
+    let r = host.json(&["install", "demo", "--version", "1"]);
+    assert_eq!(r["changed"], true, "{r}");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap().lines().count(),
+        4,
+        "restarted onto 1 again"
+    );
+}
+
+/// An automatic rollback journalled but killed before its switch is carried out by
+/// the next run, not dropped.
+#[test]
+fn an_automatic_rollback_killed_before_its_switch_is_carried_out() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = command_host(&b, &log);
+    host.fetch(&["install", "demo", "--version", "1"]).expect(0);
+    host.fetch(&["install", "demo", "--version", "2"]).expect(0);
+    // What a kill between the journal and the switch back leaves.
+    std::fs::write(
+        host.root.join("var/lib/kiln/demo/pending.json"),
+        "{\"from\": 2, \"to\": 1, \"action\": \"auto-rollback\", \"restart\": [\"demo\"]}",
+    )
+    .unwrap();
     let r = host.json(&["install", "demo", "--version", "1"]);
     assert_eq!(r["recovered"], 1, "{r}");
-    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 4);
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+}
+
+/// A reinstall that fails after swapping in a fresh copy says the host changed, and
+/// why it stays on that build.
+#[test]
+fn a_failed_reinstall_says_it_changed_and_why_it_stays() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", true);
+    let log = b.ws.tmp.path().join("restarts.log");
+    let host = failing_web_host(&b, &log);
+    host.fetch(&["install", "demo", "--version", "1"]).expect(0);
+    host.fetch(&["install", "demo", "--version", "2"]).expect(0);
+    let run = host.fetch(&[
+        "--json",
+        "install",
+        "demo",
+        "--version",
+        "2",
+        "--reinstall",
+        "--restart",
+        "web",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.stderr_has("reinstall");
+    assert!(!run.stderr.contains("no earlier build"), "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["changed"], true, "{v}");
 }
 
 /// With a damaged journal too, an install killed before its switch has its new entry
