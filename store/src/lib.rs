@@ -1,5 +1,5 @@
 //! The `Store` trait: keyed objects with create-only and compare-and-swap writes, used
-//! by publishing, promoting and (later) the remote cache and the host fetcher. Key
+//! by publishing and promoting, the remote build cache and the host fetcher. Key
 //! layout is computed in `release`, never here. A store never exposes a half-written
 //! object: writes land under a temporary name and appear whole or not at all.
 
