@@ -37,6 +37,51 @@ Examples:
                                               replace a changed copy with a fresh one
   kiln-fetch list                             what is installed and current";
 
+/// The exit codes of the commands that change a host (concat! needs a literal).
+macro_rules! exit_codes {
+    () => {
+        "Exit codes: 0 done (changed or not), 1 the work failed (signature, checksum, restart, health check), 2 bad input, 3 the environment (store unreachable, disk full). With --json, one object on stdout either way (docs/json.md)."
+    };
+}
+
+const INSTALL_HELP: &str = concat!(
+    "Examples:\n",
+    "  kiln-fetch install solr --version 42            pin build 42 (a no-op if it is current)\n",
+    "  kiln-fetch install solr --channel prod --json   follow prod; print one JSON object\n",
+    "  kiln-fetch install solr --version 42 --dry-run  what would happen, changing nothing\n",
+    "  kiln-fetch install solr --version 42 --reinstall  replace a drifted copy\n",
+    "  kiln-fetch install jq --version 7 --restart nginx  restart nginx when jq changes\n\n",
+    exit_codes!()
+);
+
+const ROLLBACK_HELP: &str = concat!(
+    "Examples:\n",
+    "  kiln-fetch rollback solr           back to the previous build in the history\n",
+    "  kiln-fetch rollback solr --to 40   back to build 40 (fetched again if gone)\n\n",
+    exit_codes!()
+);
+
+const LIST_HELP: &str = concat!(
+    "Examples:\n",
+    "  kiln-fetch list               every package\n",
+    "  kiln-fetch list solr --json   one package, as one JSON object\n\n",
+    "Exit codes: 0, or 2 if a package's state cannot be read (the others are still listed)."
+);
+
+const VERIFY_HELP: &str = concat!(
+    "Examples:\n",
+    "  kiln-fetch verify solr          re-hash every file of the current build\n",
+    "  kiln-fetch verify solr --json   the drift as one JSON object\n\n",
+    "Exit codes: 0 clean, 1 drift (the hint is the repair), 2 not installed."
+);
+
+const GC_HELP: &str = concat!(
+    "Examples:\n",
+    "  kiln-fetch gc            keep the config's `keep` builds per package; empty the download cache\n",
+    "  kiln-fetch gc --keep 1   keep only current and the rollback target\n\n",
+    "Exit codes: 0, or 2 if a package's state cannot be read (the others are still collected)."
+);
+
 #[derive(Parser)]
 // No `--version` flag: `kiln-fetch --version 3 install x` must not print a version and
 // exit 0 (config management would record success); `-V` and `kiln-fetch version` say it.
@@ -70,6 +115,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Install a build by number or by channel, and make it current.
+    #[command(after_help = INSTALL_HELP)]
     Install {
         package: String,
         #[arg(
@@ -96,6 +142,7 @@ enum Cmd {
         reinstall: bool,
     },
     /// Switch back to the previous build (or --to N).
+    #[command(after_help = ROLLBACK_HELP)]
     Rollback {
         package: String,
         #[arg(long, value_name = "N")]
@@ -104,16 +151,19 @@ enum Cmd {
         no_restart: bool,
     },
     /// Installed builds, current, and the channel last followed.
-    #[command(alias = "status")]
+    #[command(alias = "status", after_help = LIST_HELP)]
     List { package: Option<String> },
     /// Re-hash the current build's files; exit 1 on any drift.
+    #[command(after_help = VERIFY_HELP)]
     Verify { package: String },
     /// Remove old builds (never current nor the rollback target).
+    #[command(after_help = GC_HELP)]
     Gc {
         #[arg(long, value_name = "N")]
         keep: Option<usize>,
     },
     /// Print kiln-fetch's version.
+    #[command(after_help = "Example:\n  kiln-fetch version --json\n\nExit codes: 0.")]
     Version,
 }
 

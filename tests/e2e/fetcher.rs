@@ -3012,3 +3012,23 @@ fn a_damaged_journal_before_the_switch_still_undoes_links() {
         .expect(1)
         .stderr_has("did not create");
 }
+
+/// Every command's `--help` teaches: examples and exit codes.
+#[test]
+fn every_command_help_has_examples_and_exit_codes() {
+    for cmd in ["install", "rollback", "list", "verify", "gc", "version"] {
+        let out = Command::new(e2e::bin("kiln-fetch"))
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("Example"),
+            "{cmd} --help has no example:\n{text}"
+        );
+        assert!(
+            text.contains("Exit codes"),
+            "{cmd} --help has no exit codes:\n{text}"
+        );
+    }
+}
