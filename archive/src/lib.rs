@@ -5,14 +5,12 @@
 mod gz;
 mod pack;
 mod path;
-mod remove;
 mod tarfmt;
 mod unpack;
 
 pub use gz::GZIP_FORMAT;
 pub use pack::{PackEntry, PackSource, pack_tar_gz};
 pub use path::normalize_entry_path;
-pub use remove::remove_tree;
 pub use unpack::{
     Format, Limits, TreeEntry, TreeFile, UnpackError, read_first_entry, sniff_format, unpack,
 };

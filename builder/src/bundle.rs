@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyze::{FileRef, Files, script_path};
 use crate::cache::{Cache, HashingWriter};
-use crate::error::{Code, Result, with_hint};
+use crate::error::{Code, Result, hinted};
 use crate::load::{Graph, Package};
 use crate::outdir::{OutDir, in_package};
 
@@ -267,7 +267,7 @@ pub fn build_bundle(
                 Ok(w) => w,
                 Err(e) => {
                     let _ = std::fs::remove_file(&tmp);
-                    return Err(with_hint(
+                    return Err(hinted(
                         Code::Failed,
                         format!("packing {label} failed: {e}"),
                         "run the build again; if a source changed while it was packed, this settles it",

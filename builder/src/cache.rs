@@ -6,7 +6,6 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use release::Digest;
 
@@ -14,6 +13,9 @@ use crate::error::{Result, env_failed};
 
 pub struct Cache {
     root: PathBuf,
+    /// Held shared for the whole run, so `kiln gc` (which takes it exclusively) never
+    /// removes what a running build is using.
+    _lock: File,
 }
 
 impl Cache {
@@ -32,7 +34,27 @@ impl Cache {
         };
         let root = std::path::absolute(base.join("v1"))?;
         fs_err::create_dir_all(root.join("tmp"))?;
-        Ok(Cache { root })
+        let lock = plumbing::fs::lock_file(&root.join("lock"))?;
+        lock.lock_shared()?;
+        Ok(Cache { root, _lock: lock })
+    }
+
+    /// The cache for `kiln gc`: its lock held exclusively, so no build is using it.
+    /// None when a running kiln holds it.
+    pub fn open_exclusive() -> Result<Option<Cache>> {
+        let shared = Cache::open()?;
+        let root = shared.root.clone();
+        drop(shared);
+        let lock = plumbing::fs::lock_file(&root.join("lock"))?;
+        match lock.try_lock() {
+            Ok(()) => Ok(Some(Cache { root, _lock: lock })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     pub fn cas_path(&self, d: &Digest) -> PathBuf {
@@ -46,7 +68,7 @@ impl Cache {
 
     /// A fresh name in the tmp dir; nothing is created.
     pub fn tmp_path(&self, what: &str) -> PathBuf {
-        fresh_name(&self.tmp_dir(), what)
+        plumbing::fs::temp_name(&self.tmp_dir(), what)
     }
 
     pub fn tree_dir(&self, key: &Digest) -> PathBuf {
@@ -87,7 +109,7 @@ impl Cache {
     pub fn write_small(&self, dest: &Path, bytes: &[u8]) -> Result<()> {
         let dir = dest.parent().expect("cache paths have a parent");
         fs_err::create_dir_all(dir)?;
-        let tmp = fresh_name(dir, ".tmp");
+        let tmp = plumbing::fs::temp_name(dir, ".tmp");
         let mut f = fs_err::File::create(&tmp)?;
         f.write_all(bytes)?;
         fs_err::rename(&tmp, dest)?;
@@ -95,22 +117,9 @@ impl Cache {
     }
 }
 
-/// `dir/<prefix>-<pid>-<n>`: unique among this process's names and other processes'.
-fn fresh_name(dir: &Path, prefix: &str) -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    dir.join(format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
-
-/// Stream a file through sha256.
+/// Stream a file through sha256 (never through a link).
 pub fn hash_file(path: &Path) -> Result<(u64, Digest)> {
-    let mut f = fs_err::File::open(path)?;
-    let mut h = release::Hasher::new();
-    std::io::copy(&mut f, &mut h)?;
-    Ok((h.len(), h.finish()))
+    Ok(plumbing::fs::hash_file(path)?)
 }
 
 /// A writer that hashes what passes through it.
@@ -136,5 +145,113 @@ impl<W: Write> Write for HashingWriter<W> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// What `kiln gc` found and removed.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Swept {
+    /// Bytes in the cache before and after.
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    /// Entries (blobs, action records, extracted archives) removed to fit the size.
+    pub entries_removed: usize,
+    /// Temp files and directories of killed runs removed.
+    pub leftovers_removed: usize,
+}
+
+struct Entry {
+    path: PathBuf,
+    bytes: u64,
+    used: std::time::SystemTime,
+    is_dir: bool,
+}
+
+impl Cache {
+    /// Sweep what killed runs left (everything in tmp/, `.tmp` files beside entries),
+    /// then, with `max`, remove entries least recently used first (the later of their
+    /// access and modification times) until the cache holds at most `max` bytes. Only
+    /// with the lock held exclusively ([`Cache::open_exclusive`]). A removed blob that
+    /// an action record names is a cache miss later (every hit checks its blobs).
+    pub fn gc(&self, max: Option<u64>) -> Result<Swept> {
+        let mut swept = Swept::default();
+        for e in fs_err::read_dir(self.tmp_dir())? {
+            let e = e?;
+            plumbing::fs::remove_tree(&e.path())?;
+            swept.leftovers_removed += 1;
+        }
+        let mut entries = Vec::new();
+        for (top, depth) in [("cas/sha256", 2), ("ac", 2), ("trees", 1)] {
+            self.entries(&self.root.join(top), depth, &mut entries, &mut swept)?;
+        }
+        swept.bytes_before = entries.iter().map(|e| e.bytes).sum();
+        swept.bytes_after = swept.bytes_before;
+        if let Some(max) = max {
+            entries.sort_by_key(|e| e.used);
+            for e in entries {
+                if swept.bytes_after <= max {
+                    break;
+                }
+                if e.is_dir {
+                    plumbing::fs::remove_tree(&e.path)?;
+                } else {
+                    fs_err::remove_file(&e.path)?;
+                }
+                swept.bytes_after -= e.bytes;
+                swept.entries_removed += 1;
+            }
+        }
+        Ok(swept)
+    }
+
+    /// The entries `depth` levels below `dir` (a missing dir holds none); `.tmp` names
+    /// are leftovers and go at once.
+    fn entries(
+        &self,
+        dir: &Path,
+        depth: usize,
+        out: &mut Vec<Entry>,
+        swept: &mut Swept,
+    ) -> Result<()> {
+        let list = match fs_err::read_dir(dir) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        for e in list {
+            let e = e?;
+            let path = e.path();
+            let meta = fs_err::symlink_metadata(&path)?;
+            if e.file_name().to_string_lossy().starts_with(".tmp") {
+                plumbing::fs::remove_tree(&path)?;
+                swept.leftovers_removed += 1;
+            } else if depth > 1 && meta.is_dir() {
+                self.entries(&path, depth - 1, out, swept)?;
+            } else {
+                let used = |m: &fs::Metadata| {
+                    m.accessed()
+                        .ok()
+                        .max(m.modified().ok())
+                        .unwrap_or(std::time::UNIX_EPOCH)
+                };
+                let (bytes, used) = if meta.is_dir() {
+                    let mut bytes = 0;
+                    for f in walkdir::WalkDir::new(&path) {
+                        let f = f?;
+                        bytes += f.metadata()?.len();
+                    }
+                    (bytes, used(&meta))
+                } else {
+                    (meta.len(), used(&meta))
+                };
+                out.push(Entry {
+                    path,
+                    bytes,
+                    used,
+                    is_dir: meta.is_dir(),
+                });
+            }
+        }
+        Ok(())
     }
 }

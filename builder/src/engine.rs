@@ -37,6 +37,15 @@ pub struct Session {
 pub struct Outcome {
     pub bundles: Vec<Built>,
     pub tests: Vec<TestResult>,
+    pub counts: Counts,
+}
+
+/// What it took to have the actions: run, taken from a cache, already up to date.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Counts {
+    pub ran: usize,
+    pub cached: usize,
+    pub up_to_date: usize,
 }
 
 /// Shared scheduler state: which targets wait on how many unfinished dependencies.
@@ -174,11 +183,19 @@ impl Session {
         outcome.bundles.sort_by(|a, b| a.label.cmp(&b.label));
         outcome.tests.sort_by(|a, b| a.label.cmp(&b.label));
         let count = |s| state.statuses.iter().filter(|x| **x == s).count();
+        // Tests count too: a run that ran tests did something.
+        let tests_ran = outcome.tests.iter().filter(|t| !t.cached).count();
+        let tests_cached = outcome.tests.len() - tests_ran;
         let (ran, cached, fresh) = (
-            count(Status::Built),
-            count(Status::Cached),
+            count(Status::Built) + tests_ran,
+            count(Status::Cached) + tests_cached,
             count(Status::UpToDate),
         );
+        outcome.counts = Counts {
+            ran,
+            cached,
+            up_to_date: fresh,
+        };
         if ran + cached == 0 {
             self.ui.status(format!(
                 "kiln: {} target(s), {fresh} up to date, nothing to do",
@@ -384,8 +401,4 @@ pub fn source_date_epoch() -> Result<u64> {
         }),
         _ => Ok(0),
     }
-}
-
-pub fn label_list(labels: impl IntoIterator<Item = Label>) -> Vec<String> {
-    labels.into_iter().map(|l| l.to_string()).collect()
 }

@@ -4,7 +4,7 @@
 //! action cache maps the key to the outputs' digests in the CAS, so a hit restores the
 //! outputs without running anything. Tests are cached only when they pass.
 
-use archive::remove_tree;
+use plumbing::fs::remove_tree;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::{FileRef, Files, main_path};
 use crate::bundle::Status;
 use crate::cache::{Cache, hash_file};
-use crate::error::{Code, Result, with_hint};
+use crate::error::{Code, Result, hinted};
 use crate::load::Package;
 use crate::outdir::{OutDir, in_package};
 use crate::remote::Remote;
@@ -396,7 +396,7 @@ impl Runner<'_> {
             self.keep_failure_log(label, &log)?;
         }
         if outcome.timed_out {
-            return Err(with_hint(
+            return Err(hinted(
                 Code::Failed,
                 format!(
                     "genrule {label} timed out after {}; its whole process tree was killed{}",
@@ -407,7 +407,7 @@ impl Runner<'_> {
             ));
         }
         if outcome.code != 0 {
-            return Err(with_hint(
+            return Err(hinted(
                 Code::Failed,
                 format!(
                     "genrule {label} failed with exit code {}{}",
@@ -458,7 +458,7 @@ impl Runner<'_> {
             }
         }
         if !bad.is_empty() {
-            return Err(with_hint(
+            return Err(hinted(
                 Code::Failed,
                 format!(
                     "genrule {label} wrote undeclared output(s): {}",
@@ -469,7 +469,7 @@ impl Runner<'_> {
         }
         let missing: Vec<&String> = outs.iter().filter(|o| !found.contains(*o)).collect();
         if !missing.is_empty() {
-            return Err(with_hint(
+            return Err(hinted(
                 Code::Failed,
                 format!(
                     "genrule {label} did not create its declared output(s): {}",
@@ -608,7 +608,7 @@ impl Runner<'_> {
 
 fn cancelled() -> Result<()> {
     if sandbox::CANCELLED.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(with_hint(
+        return Err(hinted(
             Code::Failed,
             "interrupted",
             "nothing partial was kept",

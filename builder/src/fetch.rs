@@ -11,7 +11,7 @@ use std::time::Duration;
 use release::{Digest, Hasher};
 
 use crate::cache::{Cache, HashingWriter};
-use crate::error::{Code, Result, env_failed, with_hint};
+use crate::error::{Code, Result, env_failed, hinted};
 use crate::ui::Ui;
 use crate::workspace::{Archive, Workspace, local_path};
 
@@ -90,7 +90,7 @@ impl<'a> Fetcher<'a> {
             }
         }
         if self.opts.offline {
-            return Err(with_hint(
+            return Err(hinted(
                 Code::Env,
                 format!(
                     "archive @{} is not in the cache and --offline was given",
@@ -111,7 +111,7 @@ impl<'a> Fetcher<'a> {
                 }
             }
         }
-        Err(with_hint(
+        Err(hinted(
             Code::Env,
             format!(
                 "could not fetch archive @{} from any of its {} url(s):\n  {}",
@@ -133,7 +133,7 @@ impl<'a> Fetcher<'a> {
         } else {
             actual.to_string()
         };
-        with_hint(
+        hinted(
             Code::Failed,
             format!(
                 "sha256 mismatch for archive @{}\n  url:      {source}\n  expected: {}\n  actual:   {actual}\n  pinned at {}",
@@ -255,7 +255,7 @@ pub fn hash_url(cache: &Cache, url: &str, ui: Ui) -> Result<Digest> {
         }
     }
     let _ = std::fs::remove_file(&partial);
-    Err(with_hint(
+    Err(hinted(
         Code::Env,
         format!("could not download {url}: {last}"),
         "check the url and the network",

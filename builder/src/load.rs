@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rules::{Diagnostic, Item, Label, Pattern, Target, TargetKind};
 use walkdir::WalkDir;
 
-use crate::error::{Code, Result, at, bad_input, with_hint};
+use crate::error::{Code, Result, at, bad_input, hinted};
 use crate::workspace::Workspace;
 
 pub const BUILD_FILE: &str = "BUILD.toml";
@@ -36,7 +36,7 @@ pub fn skip_dir(ws_root: &Path, ignore: &[String], dir: &Path) -> bool {
         return true;
     }
     let rel = dir.strip_prefix(ws_root).unwrap_or(dir).to_string_lossy();
-    rel == "kiln-out" || ignore.iter().any(|i| *i == rel)
+    rel == crate::outdir::OUT_DIR || ignore.iter().any(|i| *i == rel)
 }
 
 impl Graph {
@@ -334,7 +334,7 @@ impl Graph {
         let mut out = BTreeSet::new();
         for raw in patterns {
             let pattern = rules::parse_pattern(raw).map_err(|e| {
-                with_hint(
+                hinted(
                     Code::BadInput,
                     e,
                     "patterns look like //..., //pkg/..., //pkg:all or //pkg:name",
@@ -376,7 +376,7 @@ impl Graph {
                             .map(|(p, t)| Graph::label_of(p, t).to_string());
                         let msg = format!("unknown label {label}");
                         return Err(match did_you_mean(&label.to_string(), candidates) {
-                            Some(h) => with_hint(Code::BadInput, msg, h),
+                            Some(h) => hinted(Code::BadInput, msg, h),
                             None => bad_input(msg),
                         });
                     }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::error::{Code, Result, with_hint};
+use crate::error::{Code, Result, hinted};
 
 pub const OUT_DIR: &str = "kiln-out";
 
@@ -77,6 +77,11 @@ impl OutDir {
             return Ok(None);
         };
         Ok(Some(self.fd.get_or_init(|| fd)))
+    }
+
+    /// `<ws_root>/kiln-out`.
+    pub fn path(ws_root: &Path) -> PathBuf {
+        ws_root.join(OUT_DIR)
     }
 
     /// `kiln-out/<rel>` as users see it (relative to the workspace root).
@@ -273,7 +278,7 @@ fn step(
     };
     let st = rustix::fs::fstat(&fd)?;
     if st.st_uid != uid {
-        return Err(with_hint(
+        return Err(hinted(
             Code::BadInput,
             format!(
                 "{} belongs to uid {}, not to the user kiln runs as (uid {uid}): kiln writes nothing into it",
@@ -305,7 +310,7 @@ fn refused(path: &Path, kind: FileType) -> anyhow::Error {
         _ => "a special file",
     };
     let shown = path.display();
-    with_hint(
+    hinted(
         Code::BadInput,
         format!(
             "{shown} is {what}, not what kiln put there: kiln writes nothing through it, and nothing outside the workspace was touched"

@@ -12,31 +12,11 @@ use store::{Condition, PutOutcome, Store};
 
 use crate::bundle::Built;
 use crate::cache::Cache;
-use crate::error::{Code, Result, bad_input, env_failed, failed, with_hint};
-
-pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
-}
-
-fn store_err(e: store::StoreError) -> anyhow::Error {
-    match e {
-        store::StoreError::BadUrl { .. }
-        | store::StoreError::BadKey(_)
-        | store::StoreError::Unsupported { .. } => bad_input(e.to_string()),
-        store::StoreError::Io { .. } | store::StoreError::Unreachable { .. } => {
-            env_failed(e.to_string())
-        }
-        store::StoreError::TooLarge { .. } => with_hint(
-            Code::Failed,
-            e.to_string(),
-            "someone wrote that object without kiln: inspect it and remove it",
-        ),
-    }
-}
+use crate::error::{Code, Result, bad_input, env_failed, failed, hinted};
 
 fn get_release(store: &dyn Store, package: &str, build: u64) -> Result<Option<(Release, Vec<u8>)>> {
     let key = release::release_key(package, build);
-    match store.get(&key).map_err(store_err)? {
+    match store.get(&key).map_err(store::StoreError::classify)? {
         None => Ok(None),
         Some((bytes, _)) => {
             let r = Release::from_bytes(&bytes).map_err(|e| {
@@ -65,7 +45,7 @@ fn signed_by(
     sig_key: &str,
     key: &SecretKey,
 ) -> Result<std::result::Result<(), String>> {
-    let Some((sig, _)) = store.get(sig_key).map_err(store_err)? else {
+    let Some((sig, _)) = store.get(sig_key).map_err(store::StoreError::classify)? else {
         return Ok(Err("it has no signature".into()));
     };
     Ok(Signature::from_bytes(&sig)
@@ -90,7 +70,7 @@ fn signed_by_any(
     key: &SecretKey,
 ) -> Result<std::result::Result<(), String>> {
     for k in sig_keys {
-        if store.get(k).map_err(store_err)?.is_some() {
+        if store.get(k).map_err(store::StoreError::classify)?.is_some() {
             return signed_by(store, bytes, k, key);
         }
     }
@@ -100,7 +80,7 @@ fn signed_by_any(
 /// An object the publisher cannot vouch for where it must decide something: never a
 /// silent success.
 fn unverified(store: &dyn Store, object: &str, why: &str, fix: String) -> anyhow::Error {
-    with_hint(
+    hinted(
         Code::Failed,
         format!(
             "{}/{object} is not signed by the key in use ({why}): kiln decides nothing from it",
@@ -139,7 +119,7 @@ fn conflict(
     theirs: &Digest,
     ours: &Digest,
 ) -> anyhow::Error {
-    with_hint(
+    hinted(
         Code::Failed,
         format!(
             "build {build} of {package} already exists in {} with different bytes\n  published: {theirs}\n  this build: {ours}",
@@ -210,12 +190,12 @@ pub fn publish(
         let mut body = bar.wrap_read(fs_err::File::open(cache.cas_path(&b.sha256))?);
         let outcome = store.put(&bundle_key, &mut body, Condition::IfAbsent);
         bar.finish_and_clear();
-        if outcome.map_err(store_err)? == PutOutcome::ConditionFailed {
+        if outcome.map_err(store::StoreError::classify)? == PutOutcome::ConditionFailed {
             // A bundle without a release record: an earlier publish stopped halfway.
             // Finish it only if it holds the same bytes.
             let mut existing = store
                 .open(&bundle_key)
-                .map_err(store_err)?
+                .map_err(store::StoreError::classify)?
                 .ok_or_else(|| env_failed(format!("{bundle_key} vanished while publishing")))?;
             let mut h = release::Hasher::new();
             std::io::copy(&mut existing, &mut h)?;
@@ -234,7 +214,7 @@ pub fn publish(
             },
             manifest_sha256: b.manifest_sha256,
             source: source.clone(),
-            built_at: now_rfc3339(),
+            built_at: plumbing::fs::now_rfc3339(),
             builder: concat!("kiln ", env!("CARGO_PKG_VERSION")).to_string(),
         };
         let bytes = record.to_bytes();
@@ -250,7 +230,7 @@ pub fn publish(
         let record_key = release::release_key(&b.package, build);
         let outcome = store
             .put(&record_key, &mut bytes.as_slice(), Condition::IfAbsent)
-            .map_err(store_err)?;
+            .map_err(store::StoreError::classify)?;
         let changed = outcome == PutOutcome::Written;
         if !changed {
             // Someone published this build number while we were uploading.
@@ -303,7 +283,7 @@ fn latest_history(
     let prefix = format!("{}{channel}/history/", release::channels_prefix(package));
     let mut seqs: Vec<u64> = store
         .list(&prefix)
-        .map_err(store_err)?
+        .map_err(store::StoreError::classify)?
         .iter()
         .filter_map(|k| k.strip_prefix(&prefix)?.strip_suffix(".json")?.parse().ok())
         .collect();
@@ -311,7 +291,7 @@ fn latest_history(
     // Planted entries above the newest signed one are passed over, a bounded number.
     for seq in seqs.into_iter().take(MAX_UNSIGNED_HISTORY) {
         let hkey = release::channel_history_key(package, channel, seq);
-        let Some((bytes, _)) = store.get(&hkey).map_err(store_err)? else {
+        let Some((bytes, _)) = store.get(&hkey).map_err(store::StoreError::classify)? else {
             continue;
         };
         let Ok(entry) = ChannelMove::from_bytes(&bytes) else {
@@ -371,7 +351,7 @@ pub struct PromoteOptions<'a> {
 fn put_new(store: &dyn Store, sig_key: &str, sig: &[u8]) -> Result<()> {
     store
         .put(sig_key, &mut &sig[..], Condition::IfAbsent)
-        .map_err(store_err)?;
+        .map_err(store::StoreError::classify)?;
     Ok(())
 }
 
@@ -390,7 +370,7 @@ pub fn promote(
     release::validate_package_name(package).map_err(bad_input)?;
     release::validate_package_name(channel).map_err(|e| bad_input(format!("channel: {e}")))?;
     let Some((rel, rel_bytes)) = get_release(store, package, build)? else {
-        return Err(with_hint(
+        return Err(hinted(
             Code::Failed,
             format!("build {build} of {package} is not in {}", store.url()),
             format!("publish it first, or pick a published build: `kiln releases {package}`"),
@@ -409,7 +389,7 @@ pub fn promote(
                 Condition::IfMatch(tag),
             ),
         };
-        store::test_stop("promote-read");
+        plumbing::fault::stop("promote-read");
         let latest = latest_history(store, package, channel, opts.key)?;
         let recorded = latest.map_or(0, |l| l.0);
         let same = pointer_build == Some((build, rel.bundle.sha256));
@@ -425,7 +405,7 @@ pub fn promote(
             });
         }
         let sequence = at.max(recorded).checked_add(1).ok_or_else(|| {
-            with_hint(
+            hinted(
                 Code::Failed,
                 format!(
                     "channel {channel} of {package}: the sequence cannot go past {}",
@@ -439,7 +419,7 @@ pub fn promote(
             Some((seq, _, to)) if seq >= at => Some(to),
             _ => pointer_build.map(|p| p.0),
         };
-        let updated_at = now_rfc3339();
+        let updated_at = plumbing::fs::now_rfc3339();
         let entry = ChannelMove {
             schema: SCHEMA,
             package: package.into(),
@@ -461,13 +441,13 @@ pub fn promote(
         }
         if store
             .put(&hkey, &mut entry_bytes.as_slice(), Condition::IfAbsent)
-            .map_err(store_err)?
+            .map_err(store::StoreError::classify)?
             == PutOutcome::ConditionFailed
         {
             // Another promote took this sequence (read again), unless what is there is
             // not a signed entry (then it would block the channel forever: say so).
             if let Some(k) = opts.key
-                && let Some((theirs, _)) = store.get(&hkey).map_err(store_err)?
+                && let Some((theirs, _)) = store.get(&hkey).map_err(store::StoreError::classify)?
                 && signed_by(
                     store,
                     &theirs,
@@ -495,7 +475,7 @@ pub fn promote(
             updated_at,
             expires: opts
                 .expires
-                .map(|d| humantime::format_rfc3339_seconds(SystemTime::now() + d).to_string()),
+                .map(|d| plumbing::fs::rfc3339(SystemTime::now() + d)),
         };
         let pointer_bytes = pointer.to_bytes();
         if let Some(k) = opts.key {
@@ -508,7 +488,7 @@ pub fn promote(
                     &mut k.sign(&pointer_bytes).to_bytes().as_slice(),
                     Condition::IfAbsent,
                 )
-                .map_err(store_err)?;
+                .map_err(store::StoreError::classify)?;
         }
         let done = Promoted {
             package: package.into(),
@@ -522,7 +502,7 @@ pub fn promote(
         for _ in 0..5 {
             if store
                 .put(&key, &mut pointer_bytes.as_slice(), condition)
-                .map_err(store_err)?
+                .map_err(store::StoreError::classify)?
                 == PutOutcome::Written
             {
                 return Ok(done);
@@ -552,7 +532,7 @@ fn read_pointer(
     opts: &PromoteOptions,
 ) -> Result<Option<(Channel, store::ETag)>> {
     let key = release::channel_key(package, channel);
-    let Some((bytes, tag)) = store.get(&key).map_err(store_err)? else {
+    let Some((bytes, tag)) = store.get(&key).map_err(store::StoreError::classify)? else {
         return Ok(None);
     };
     let c = Channel::from_bytes(&bytes).map_err(|e| {
@@ -584,8 +564,13 @@ fn read_pointer(
             }
         }
         None => {
-            if !opts.allow_unsigned && store.get(&sig_key).map_err(store_err)?.is_some() {
-                return Err(with_hint(
+            if !opts.allow_unsigned
+                && store
+                    .get(&sig_key)
+                    .map_err(store::StoreError::classify)?
+                    .is_some()
+            {
+                return Err(hinted(
                     Code::BadInput,
                     format!(
                         "channel {channel} of {package} is signed, and this promote has no key: hosts that require signatures would refuse the new pointer"
@@ -620,7 +605,7 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
     release::validate_package_name(package).map_err(bad_input)?;
     let keys = store
         .list(&release::package_prefix(package))
-        .map_err(store_err)?;
+        .map_err(store::StoreError::classify)?;
     let mut channels = Vec::new();
     let mut history = Vec::new();
     let chan_prefix = release::channels_prefix(package);
@@ -628,7 +613,7 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
         let Some(rest) = k.strip_prefix(&chan_prefix) else {
             continue;
         };
-        let Some((bytes, _)) = store.get(k).map_err(store_err)? else {
+        let Some((bytes, _)) = store.get(k).map_err(store::StoreError::classify)? else {
             continue;
         };
         let invalid = |e| {
@@ -667,7 +652,7 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
         });
     }
     if rows.is_empty() {
-        return Err(with_hint(
+        return Err(hinted(
             Code::Failed,
             format!("no releases of {package} in {}", store.url()),
             "check the package name (a bundle's name) and --store",
@@ -701,7 +686,7 @@ pub fn secret_key(
     // file name belongs must not reach a log.
     let read = |p: &std::path::Path, from: String| {
         std::fs::read_to_string(p).map_err(|e| {
-            with_hint(
+            hinted(
                 Code::BadInput,
                 format!("{what}: cannot read {from}: {}", e.kind()),
                 "name a key file written by `kiln keygen --out FILE`",
@@ -711,7 +696,7 @@ pub fn secret_key(
     let env = std::env::var(var).ok().filter(|v| !v.is_empty());
     let text = match (flag, env, config) {
         (Some(p), _, _) | (None, None, Some(p)) if looks_secret(&p.to_string_lossy()) => {
-            return Err(with_hint(
+            return Err(hinted(
                 Code::BadInput,
                 format!("{what}: a key was given where a file name belongs"),
                 format!("pass the key's file name, or the key itself in ${var}"),
@@ -724,7 +709,7 @@ pub fn secret_key(
         (None, None, None) => return Ok(None),
     };
     SecretKey::parse(&text).map(Some).map_err(|_| {
-        with_hint(
+        hinted(
             Code::BadInput,
             format!("{what}: not a kiln secret key"),
             "make one with `kiln keygen --out FILE`",
@@ -745,7 +730,7 @@ pub fn keygen(out: &std::path::Path) -> Result<release::PublicKey> {
         .mode(0o600)
         .open(out)
         .map_err(|e| {
-            with_hint(
+            hinted(
                 Code::BadInput,
                 format!("{}: {e}", out.display()),
                 "kiln keygen never overwrites a key; choose another --out",
@@ -774,7 +759,7 @@ pub fn publish_keys(
     for (i, g) in grants.iter().enumerate() {
         // Named by position, never echoed: a secret key pasted here must not reach a log.
         let (pkgs, key) = g.split_once('=').ok_or_else(|| {
-            with_hint(
+            hinted(
                 Code::BadInput,
                 format!("--grant number {} is not PACKAGES=KEY", i + 1),
                 "for example --grant '*=kiln-ed25519:…' or --grant 'solr,hello=kiln-ed25519:…'",
@@ -793,7 +778,9 @@ pub fn publish_keys(
             packages,
         });
     }
-    let current = store.get(release::KEYS_RECORD).map_err(store_err)?;
+    let current = store
+        .get(release::KEYS_RECORD)
+        .map_err(store::StoreError::classify)?;
     let (at, condition) = match &current {
         None => (0, Condition::IfAbsent),
         Some((bytes, tag)) => {
@@ -826,7 +813,7 @@ pub fn publish_keys(
     let record = release::KeysRecord {
         schema: SCHEMA,
         version,
-        expires: humantime::format_rfc3339_seconds(SystemTime::now() + expires).to_string(),
+        expires: plumbing::fs::rfc3339(SystemTime::now() + expires),
         keys,
     };
     let bytes = record.to_bytes();
@@ -836,10 +823,10 @@ pub fn publish_keys(
             &mut root.sign(&bytes).to_bytes().as_slice(),
             Condition::IfAbsent,
         )
-        .map_err(store_err)?;
+        .map_err(store::StoreError::classify)?;
     if store
         .put(release::KEYS_RECORD, &mut bytes.as_slice(), condition)
-        .map_err(store_err)?
+        .map_err(store::StoreError::classify)?
         == PutOutcome::ConditionFailed
     {
         return Err(env_failed(
@@ -870,17 +857,17 @@ pub fn verify(
     release::validate_package_name(package).map_err(bad_input)?;
     let keys = store
         .list(&release::package_prefix(package))
-        .map_err(store_err)?;
+        .map_err(store::StoreError::classify)?;
     let url = store.url();
     let broken = |object: &str, why: String| {
-        with_hint(
+        hinted(
             Code::Failed,
             format!("{url}/{object}: {why}"),
             "the store was changed without the signing key, or a record is missing: restore it from a backup or a host's copy, and promote again to continue the chain",
         )
     };
     let check_sig = |object: &str, bytes: &[u8], sig_key: &str| -> Result<()> {
-        let sig = store.get(sig_key).map_err(store_err)?;
+        let sig = store.get(sig_key).map_err(store::StoreError::classify)?;
         let Some((sig, _)) = sig else {
             return Err(broken(object, "it has no signature".into()));
         };
@@ -899,7 +886,11 @@ pub fn verify(
         let (_, bytes) = get_release(store, package, build)?
             .ok_or_else(|| broken(&rkey, "it vanished while being read".into()))?;
         let sigs = release_sigs(package, build, &bytes);
-        let sig = if store.get(&sigs[0]).map_err(store_err)?.is_some() {
+        let sig = if store
+            .get(&sigs[0])
+            .map_err(store::StoreError::classify)?
+            .is_some()
+        {
             &sigs[0]
         } else {
             &sigs[1]
@@ -950,7 +941,7 @@ pub fn verify(
                     "this history entry is missing (deleted?): the chain breaks here".into(),
                 ));
             }
-            let Some((bytes, _)) = store.get(&hkey).map_err(store_err)? else {
+            let Some((bytes, _)) = store.get(&hkey).map_err(store::StoreError::classify)? else {
                 return Err(broken(&hkey, "it vanished while being read".into()));
             };
             check_sig(
@@ -982,7 +973,7 @@ pub fn verify(
             newest = Some(entry);
         }
         let ckey = release::channel_key(package, name);
-        let Some((bytes, _)) = store.get(&ckey).map_err(store_err)? else {
+        let Some((bytes, _)) = store.get(&ckey).map_err(store::StoreError::classify)? else {
             return Err(broken(
                 &ckey,
                 "the channel has a history but no pointer (deleted?)".into(),
@@ -1023,7 +1014,7 @@ pub fn verify(
         channels.push((name.to_string(), seqs.len() as u64));
     }
     if builds.is_empty() {
-        return Err(with_hint(
+        return Err(hinted(
             Code::Failed,
             format!("no releases of {package} in {url}"),
             "check the package name (a bundle's name) and --store",

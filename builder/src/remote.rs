@@ -74,7 +74,7 @@ impl Remote {
 
     fn warn_once(&self, flag: &AtomicBool, msg: String) {
         if !flag.swap(true, Ordering::Relaxed) {
-            eprintln!("warning: remote cache {}: {msg}", self.store.url());
+            plumbing::style::warning(&format!("remote cache {}: {msg}", self.store.url()));
         }
     }
 
@@ -120,10 +120,10 @@ impl Remote {
 
     fn give_up(&self, what: &str, e: impl std::fmt::Display) {
         if !self.broken.swap(true, Ordering::Relaxed) {
-            eprintln!(
-                "warning: remote cache {}: {what}: {e}; going on without it for this build",
+            plumbing::style::warning(&format!(
+                "remote cache {}: {what}: {e}; going on without it for this build",
                 self.store.url()
-            );
+            ));
         }
     }
 

@@ -10,7 +10,7 @@ use archive::{TreeEntry, UnpackError};
 use release::{Digest, FileEntry};
 
 use crate::cache::Cache;
-use crate::error::{Code, Result, env_failed, with_hint};
+use crate::error::{Code, Result, env_failed, hinted};
 use crate::workspace::{Archive, Workspace};
 
 pub struct Tree {
@@ -157,7 +157,7 @@ fn unpack_error(ws: &Workspace, a: &Archive, e: UnpackError, packed: u64) -> any
             } else {
                 (format!("more than {limit} bytes (max_bytes)"), "max_bytes")
             };
-            with_hint(
+            hinted(
                 Code::Failed,
                 format!(
                     "archive @{} ({place}) is refused: it extracts to {why}, at entry {entry:?}; nothing was kept",
@@ -168,7 +168,7 @@ fn unpack_error(ws: &Workspace, a: &Archive, e: UnpackError, packed: u64) -> any
                 ),
             )
         }
-        UnpackError::BadPrefix { .. } => with_hint(
+        UnpackError::BadPrefix { .. } => hinted(
             Code::BadInput,
             format!("archive @{} ({place}): {e}", a.name),
             "set strip_prefix to one of the top-level entries listed, or remove it",
@@ -176,7 +176,7 @@ fn unpack_error(ws: &Workspace, a: &Archive, e: UnpackError, packed: u64) -> any
         UnpackError::Read { .. } | UnpackError::Write { .. } => {
             env_failed(format!("extracting archive @{}: {e}", a.name))
         }
-        _ => with_hint(
+        _ => hinted(
             Code::Failed,
             format!("archive @{} ({place}) cannot be extracted: {e}", a.name),
             "nothing was extracted; the archive's sha256 matched its pin, so the pinned file itself is unusable",

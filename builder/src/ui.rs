@@ -10,18 +10,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct Ui {
     pub quiet: bool,
     pub verbose: u8,
-    pub json: bool,
     progress: bool,
 }
 
 impl Ui {
-    pub fn new(quiet: bool, verbose: u8, json: bool, no_progress: bool) -> Ui {
-        let progress = !no_progress && !quiet && std::io::stderr().is_terminal();
+    pub fn new(flags: &plumbing::flags::GlobalFlags) -> Ui {
         Ui {
-            quiet,
-            verbose,
-            json,
-            progress,
+            quiet: flags.quiet,
+            verbose: flags.verbose,
+            // On stderr, so a bar may run beside --json.
+            progress: !flags.no_progress && !flags.quiet && std::io::stderr().is_terminal(),
         }
     }
 

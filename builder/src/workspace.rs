@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rules::Diagnostic;
 
-use crate::error::{Code, Result, at, bad_input, with_hint};
+use crate::error::{Code, Result, at, bad_input, hinted};
 
 pub const WORKSPACE_FILE: &str = "WORKSPACE.toml";
 pub const DEFAULT_STORE: &str = "file://.kiln/store";
@@ -35,7 +35,7 @@ impl Workspace {
             .ancestors()
             .find(|d| d.join(WORKSPACE_FILE).is_file())
             .ok_or_else(|| {
-                with_hint(
+                hinted(
                     Code::BadInput,
                     format!(
                         "no {WORKSPACE_FILE} in {} or any parent directory",
@@ -52,7 +52,7 @@ impl Workspace {
         // Read only as a file of the workspace: a link could name any file of the machine,
         // and its error messages would quote it.
         if fs_err::symlink_metadata(&path)?.file_type().is_symlink() {
-            return Err(with_hint(
+            return Err(hinted(
                 Code::BadInput,
                 format!(
                     "{} is a symlink; kiln reads it only as a file of the workspace",
@@ -101,7 +101,7 @@ pub fn key_file(root: &Path, rel: &str) -> Result<PathBuf> {
         && !rel.split('/').any(|c| c == "..")
         && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
     if !inside {
-        return Err(with_hint(
+        return Err(hinted(
             Code::BadInput,
             format!("{WORKSPACE_FILE}: [cache] signing_key {rel:?} is not a file of the workspace"),
             "name a key file inside the workspace (not a link), or give the key in KILN_CACHE_SIGNING_KEY",

@@ -100,11 +100,11 @@ pub struct Config {
 }
 
 fn duration(s: &str, what: &str, path: &Path) -> Result<Duration> {
-    humantime::parse_duration(s).map_err(|e| {
+    plumbing::duration::parse(s).map_err(|e| {
         hinted(
             Code::BadInput,
             format!("{}: {what} = {s:?}: {e}", path.display()),
-            "write durations like \"30s\" or \"2m\"",
+            "write durations like \"30s\", \"2m\" or \"1h30m\"",
         )
     })
 }
@@ -127,22 +127,10 @@ impl Config {
         let def: ConfigFile = match &text {
             None => ConfigFile::default(),
             Some(t) => toml::from_str(t).map_err(|e| {
-                let place = e
-                    .span()
-                    .map(|s| {
-                        let before = &t[..s.start.min(t.len())];
-                        let line = before.matches('\n').count() + 1;
-                        let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                        format!(":{line}:{col}")
-                    })
-                    .unwrap_or_default();
+                let place = plumbing::error::place(path, t, e.span().map(|s| s.start));
                 hinted(
                     Code::BadInput,
-                    format!(
-                        "{}{place}: {}",
-                        path.display(),
-                        e.message().trim_end().replace('\n', "; ")
-                    ),
+                    format!("{place}: {}", e.message().trim_end().replace('\n', "; ")),
                     "see docs/operations.md for the keys fetch.toml takes",
                 )
             })?,

@@ -12,13 +12,12 @@ use store::Store;
 
 use crate::error::{Code, Result, hinted};
 use crate::layout::Layout;
-use crate::testhook;
 
 pub fn bundle(
     layout: &Layout,
     store: &dyn Store,
     rel: &Release,
-    show: &dyn Fn(u64, u64),
+    show: &dyn plumbing::progress::Reporter,
 ) -> Result<PathBuf> {
     let dir = layout.cache_dir();
     crate::layout::own_dir(layout, &dir)?;
@@ -41,14 +40,14 @@ pub fn bundle(
     // too, but is not `Failed`).
     let mismatch = |r: &Result<PathBuf>| {
         r.as_ref()
-            .is_err_and(|e| crate::error::describe(e).0 == Code::Failed as i32)
+            .is_err_and(|e| plumbing::error::describe(e).code == Code::Failed as i32)
             && !partial.exists()
     };
     if resumed && mismatch(&result) {
         // The bytes kept from an earlier run were bad (a local file damaged, not
         // necessarily the store): discarded already; once more from the start.
-        eprintln!(
-            "warning: the partial download did not match its release record; downloading it again from the start"
+        plumbing::style::warning(
+            "the partial download did not match its release record; downloading it again from the start",
         );
         result = download(store, rel, &partial, &done, show);
     }
@@ -76,7 +75,7 @@ fn download(
     rel: &Release,
     partial: &std::path::Path,
     done: &std::path::Path,
-    show: &dyn Fn(u64, u64),
+    show: &dyn plumbing::progress::Reporter,
 ) -> Result<PathBuf> {
     let sha = rel.bundle.sha256;
     // Only a regular file kiln-fetch wrote is resumed; a link in its place is removed,
@@ -108,7 +107,7 @@ fn download(
     } else {
         store
         .open_at(&key, have)
-        .map_err(crate::error::store)?
+        .map_err(store::StoreError::classify)?
         .ok_or_else(|| {
             hinted(
                 Code::Failed,
@@ -158,11 +157,11 @@ fn download(
             });
         }
         hasher.update(&buf[..n]);
-        show(hasher.len(), rel.bundle.size);
+        show.bytes("downloading", hasher.len(), Some(rel.bundle.size));
         if !paused {
             paused = true;
             file.flush()?;
-            testhook::pause("download");
+            plumbing::fault::pause("download");
         }
     }
     if let Err(e) = file.sync_all() {

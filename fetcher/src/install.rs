@@ -33,7 +33,7 @@ use crate::error::{Code, Result, err, hinted};
 use crate::layout::{Layout, TMP_PREFIX};
 use crate::state::{self, Event, Pending, State};
 use crate::unpack::{self, installed_manifest, remove_tree};
-use crate::{download, ops, services, testhook};
+use crate::{download, ops, services};
 
 pub enum Target {
     Version(u64),
@@ -51,7 +51,7 @@ pub struct Host<'a> {
     pub dry_run: bool,
     /// More services to restart when the package changes.
     pub restart: Vec<String>,
-    pub progress: &'a dyn Fn(u64, u64),
+    pub progress: &'a dyn plumbing::progress::Reporter,
     /// The store's keys record, once read and checked (hosts with `trusted_root`).
     pub keys: std::sync::OnceLock<release::KeysRecord>,
 }
@@ -148,7 +148,7 @@ impl Host<'_> {
         };
         let Some((bytes, _)) = store
             .get(release::KEYS_RECORD)
-            .map_err(crate::error::store)?
+            .map_err(store::StoreError::classify)?
         else {
             return Err(refuse(
                 "there is none, and this host trusts only a root (trusted_root)".into(),
@@ -158,7 +158,7 @@ impl Host<'_> {
         let digest = Digest::of_bytes(&bytes);
         let sig = store
             .get(&release::keys_sig_key(&digest))
-            .map_err(crate::error::store)?;
+            .map_err(store::StoreError::classify)?;
         let Some((sig, _)) = sig else {
             return Err(refuse(
                 "it is not signed".into(),
@@ -175,7 +175,7 @@ impl Host<'_> {
             })?;
         let rec = release::KeysRecord::from_bytes(&bytes)
             .map_err(|e| refuse(format!("not a keys record: {e}"), "check the store"))?;
-        let expires = humantime::parse_rfc3339(&rec.expires)
+        let expires = plumbing::fs::parse_rfc3339(&rec.expires)
             .map_err(|e| refuse(format!("expires {:?}: {e}", rec.expires), "check the store"))?;
         if std::time::SystemTime::now() > expires {
             return Err(refuse(
@@ -211,7 +211,7 @@ impl Host<'_> {
     /// Check `bytes` against its detached signature before trusting anything in them.
     fn check_signature(&self, pkg: &str, what: &str, bytes: &[u8], sig_key: &str) -> Result<()> {
         let store = self.store()?;
-        let sig = store.get(sig_key).map_err(crate::error::store)?;
+        let sig = store.get(sig_key).map_err(store::StoreError::classify)?;
         let trusted = self.trusted_for(pkg)?;
         let unsigned_hint =
             "publish with --signing-key (or KILN_SIGNING_KEY) so hosts can check it";
@@ -243,7 +243,9 @@ impl Host<'_> {
             return Ok(());
         };
         if self.config.allow_unsigned {
-            eprintln!("warning: {why}; installing anyway because allow_unsigned = true");
+            plumbing::style::warning(&format!(
+                "{why}; installing anyway because allow_unsigned = true"
+            ));
             return Ok(());
         }
         Err(hinted(Code::Failed, format!("{why}; refusing it"), hint))
@@ -379,7 +381,7 @@ impl Host<'_> {
             ));
         }
         if let Some(expires) = &ch.expires {
-            let at = humantime::parse_rfc3339(expires).map_err(|e| {
+            let at = plumbing::fs::parse_rfc3339(expires).map_err(|e| {
                 err(
                     Code::Failed,
                     format!("channel {} of {pkg}: expires {expires:?}: {e}", ch.channel),
@@ -407,17 +409,21 @@ impl Host<'_> {
         let key = release::release_key(pkg, build);
         let (bytes, _) = store
             .get(&key)
-            .map_err(crate::error::store)?
+            .map_err(store::StoreError::classify)?
             .ok_or_else(|| self.missing(pkg, Wanted::Build(build)))?;
         // Digest-named signatures, or where stores written before them keep one.
         let sig_key = release::release_sig_key(pkg, build, &Digest::of_bytes(&bytes));
-        let sig_key = if store.get(&sig_key).map_err(crate::error::store)?.is_some() {
+        let sig_key = if store
+            .get(&sig_key)
+            .map_err(store::StoreError::classify)?
+            .is_some()
+        {
             sig_key
         } else {
             // Signatures for other bytes of this record: it was changed after signing.
             let signed = store
                 .list(&format!("{pkg}/{build}/sig/"))
-                .map_err(crate::error::store)?;
+                .map_err(store::StoreError::classify)?;
             if !signed.is_empty() {
                 return Err(hinted(
                     Code::Failed,
@@ -470,7 +476,7 @@ impl Host<'_> {
                 let key = release::channel_key(pkg, c);
                 let (bytes, _) = store
                     .get(&key)
-                    .map_err(crate::error::store)?
+                    .map_err(store::StoreError::classify)?
                     .ok_or_else(|| self.missing(pkg, Wanted::Channel(c)))?;
                 self.check_signature(
                     pkg,
@@ -572,16 +578,18 @@ impl Host<'_> {
             state::Journal::Pending(p) => p,
             state::Journal::Unreadable(why) => match self.owed(pkg)? {
                 None => {
-                    eprintln!("warning: {why}; the switch it recorded did not happen, clearing it");
+                    plumbing::style::warning(&format!(
+                        "{why}; the switch it recorded did not happen, clearing it"
+                    ));
                     self.undo_links(pkg)?;
                     state::clear_pending(&self.layout, pkg)?;
                     return Ok(None);
                 }
                 Some(p) => {
-                    eprintln!(
-                        "warning: {why}; finishing the switch to build {} the host shows",
+                    plumbing::style::warning(&format!(
+                        "{why}; finishing the switch to build {} the host shows",
                         p.to
-                    );
+                    ));
                     p
                 }
             },
@@ -687,8 +695,8 @@ impl Host<'_> {
     pub fn install(&self, pkg: &str, target: &Target, dry_run: bool) -> Result<Report> {
         release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
         if self.config.allow_unsigned {
-            eprintln!(
-                "warning: allow_unsigned = true: records no trusted key signed are installed (for demos only)"
+            plumbing::style::warning(
+                "allow_unsigned = true: records no trusted key signed are installed (for demos only)",
             );
         }
         if dry_run {
@@ -848,7 +856,7 @@ impl Host<'_> {
             }
             format!("does not match its manifest: {}", drift.summary())
         };
-        eprintln!("warning: {} {why}; installing a fresh copy", dir.display());
+        plumbing::style::warning(&format!("{} {why}; installing a fresh copy", dir.display()));
         Ok(false)
     }
 
@@ -911,9 +919,9 @@ impl Host<'_> {
             st.save(&self.layout, pkg)?;
         }
         state::save_pending(&self.layout, pkg, &pending)?;
-        testhook::pause("before-switch");
+        plumbing::fault::pause("before-switch");
         self.switch(pkg, n)?;
-        testhook::pause("after-switch");
+        plumbing::fault::pause("after-switch");
         self.finish(pkg, &pending).map_err(|e| {
             if replaced_current {
                 crate::error::mark_changed(e)
@@ -975,13 +983,15 @@ impl Host<'_> {
         state::clear_pending(&self.layout, pkg)?;
         // The install happened; tidying up after it never fails it.
         if let Err(e) = self.unlink_stale(pkg, Some(&manifest)) {
-            eprintln!(
-                "warning: removing entry points build {} no longer has: {e:#}",
+            plumbing::style::warning(&format!(
+                "removing entry points build {} no longer has: {e:#}",
                 p.to
-            );
+            ));
         }
         if let Err(e) = self.gc(pkg, self.config.keep) {
-            eprintln!("warning: removing old builds of {pkg}: {e:#}; kiln-fetch gc tries again");
+            plumbing::style::warning(&format!(
+                "removing old builds of {pkg}: {e:#}; kiln-fetch gc tries again"
+            ));
         }
         let _ = std::fs::remove_file(
             self.layout
@@ -1022,13 +1032,13 @@ impl Host<'_> {
         let (failed, code, cause_hint) = match &failure {
             Failure::Health(f) => (f.clone(), Code::Failed, None),
             Failure::Restart(e, _) => {
-                let (code, lines, hint) = crate::error::describe(e);
-                let code = if code == Code::Env as i32 {
+                let d = plumbing::error::describe(e);
+                let code = if d.code == Code::Env as i32 {
                     Code::Env
                 } else {
                     Code::Failed
                 };
-                (lines.join(": "), code, hint)
+                (d.lines.join(": "), code, d.hint)
             }
         };
         let hint_or = |h: &str| cause_hint.clone().unwrap_or_else(|| h.to_string());
@@ -1328,10 +1338,10 @@ impl Host<'_> {
                 (false, None) => self.fetch_release(pkg, target)?,
                 (true, local) => match (self.fetch_release(pkg, target), local) {
                     (Ok(x), _) => x,
-                    (Err(e), Some(x)) if crate::error::describe(&e).0 != Code::Failed as i32 => {
-                        eprintln!(
-                            "warning: the store's record of {pkg} build {target} cannot be read ({e}); rolling back to the copy on this host, checked against its own record"
-                        );
+                    (Err(e), Some(x)) if plumbing::error::describe(&e).code != Code::Failed as i32 => {
+                        plumbing::style::warning(&format!(
+                            "the store's record of {pkg} build {target} cannot be read ({e}); rolling back to the copy on this host, checked against its own record"
+                        ));
                         x
                     }
                     (Err(e), _) => return Err(e),

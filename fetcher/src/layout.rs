@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+#[derive(Clone)]
 pub struct Layout {
     pub root: PathBuf,
 }

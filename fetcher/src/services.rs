@@ -105,7 +105,7 @@ fn run_manager(mut cmd: Command, name: &str, timeout: Duration) -> Result<()> {
                 Code::Failed,
                 format!(
                     "restarting {name}: the service manager did not finish within {}; it was stopped with everything it started",
-                    humantime::format_duration(timeout)
+                    plumbing::duration::format(timeout)
                 ),
                 "check the service by hand; raise [services] timeout in fetch.toml if its restarts are slow",
             ));
@@ -154,7 +154,7 @@ fn wait_supervised(svdir: &Path, name: &str, wait: Duration) -> Result<()> {
                 Code::Env,
                 format!(
                     "runit does not supervise {name} after waiting {}: {why}",
-                    humantime::format_duration(wait)
+                    plumbing::duration::format(wait)
                 ),
                 format!(
                     "check that runsvdir is running and watches {} and that {name} there is a service directory; on a slow host raise [services] wait in fetch.toml",
@@ -213,7 +213,7 @@ fn wait_for_check(
                 let _ = child.wait();
                 return Err(format!(
                     "it did not finish within {}",
-                    humantime::format_duration(timeout)
+                    plumbing::duration::format(timeout)
                 ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),

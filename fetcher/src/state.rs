@@ -273,5 +273,5 @@ pub fn write_atomic(layout: &Layout, path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    plumbing::fs::now_rfc3339()
 }

@@ -12,8 +12,7 @@ use release::{Digest, MANIFEST_PATH, Manifest, Release};
 
 use crate::error::{Code, Result, err, hinted};
 use crate::layout::{Layout, TMP_PREFIX};
-use crate::testhook;
-pub use archive::remove_tree;
+pub use plumbing::fs::remove_tree;
 
 pub fn install_tree(
     layout: &Layout,
@@ -53,7 +52,7 @@ pub fn install_tree(
         })?;
         check_manifest(rel, &manifest, &files)?;
         fs_err::write(tmp.join("release.json"), rel_bytes)?;
-        testhook::pause("unpack");
+        plumbing::fault::pause("unpack");
         make_read_only(&tmp)?;
         Ok(())
     })();

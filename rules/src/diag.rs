@@ -46,23 +46,9 @@ impl Diagnostic {
     }
 }
 
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    // An error at the very end (an unclosed array, say) belongs to the last line.
-    if offset == text.len() && text.ends_with('\n') {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit_once('\n')
-        .map_or(before, |(_, tail)| tail)
-        .chars()
-        .count()
-        + 1;
-    (line, col)
-}
+/// 1-based line and column (in characters) of a byte offset: the one rule, shared
+/// with kiln-fetch.
+pub use plumbing::error::line_col;
 
 #[cfg(test)]
 mod tests {

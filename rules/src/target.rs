@@ -391,7 +391,7 @@ fn env(vars: BTreeMap<String, Str>) -> Result<BTreeMap<String, String>, Diagnost
 
 fn timeout(s: Option<&Str>, default: Duration) -> Result<Duration, Diagnostic> {
     let Some(s) = s else { return Ok(default) };
-    crate::parse_duration(s.get_ref()).map_err(|e| Diagnostic::new(Some(s.span()), e))
+    plumbing::duration::parse_positive(s.get_ref()).map_err(|e| Diagnostic::new(Some(s.span()), e))
 }
 
 fn name(s: &Str) -> Result<String, Diagnostic> {

@@ -63,6 +63,28 @@ pub enum StoreError {
     Unsupported { url: String, why: String },
 }
 
+impl StoreError {
+    /// The one classification of a store error for both binaries: an unreachable store
+    /// and I/O are the environment (exit 3), a bad URL or key bad input (2), an object
+    /// kiln did not write the work failing (1).
+    pub fn classify(self) -> anyhow::Error {
+        use plumbing::error::{Code, err, hinted};
+        match self {
+            StoreError::Io { .. } | StoreError::Unreachable { .. } => {
+                err(Code::Env, self.to_string())
+            }
+            StoreError::BadUrl { .. } | StoreError::BadKey(_) | StoreError::Unsupported { .. } => {
+                err(Code::BadInput, self.to_string())
+            }
+            StoreError::TooLarge { .. } => hinted(
+                Code::Failed,
+                self.to_string(),
+                "someone wrote that object without kiln: inspect it and remove it",
+            ),
+        }
+    }
+}
+
 /// The most `get` reads: records, pointers, signatures and keys records are a few KB.
 pub const MAX_RECORD: u64 = 4 << 20;
 
@@ -162,24 +184,3 @@ pub(crate) fn check_key(key: &str) -> Result<(), StoreError> {
         Err(StoreError::BadKey(key.to_string()))
     }
 }
-
-/// For the fault tests, in builds with the `fault-injection` feature only: with
-/// `KILN_TEST_STOP_AT=<point>` the process stops itself (SIGSTOP) at that point, so a
-/// test can change the world (stop the server, win a race) before it sends SIGCONT;
-/// only the first time. Points: `s3-part` (after the first part of a multipart upload),
-/// `promote-read` (after a promote read the channel pointer). Elsewhere it does nothing.
-#[cfg(feature = "fault-injection")]
-pub fn test_stop(point: &str) {
-    static ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if std::env::var("KILN_TEST_STOP_AT").is_ok_and(|p| p == point)
-        && !ONCE.swap(true, std::sync::atomic::Ordering::Relaxed)
-    {
-        let _ =
-            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::STOP);
-    }
-}
-
-/// Without the `fault-injection` feature (every release build): nothing.
-#[cfg(not(feature = "fault-injection"))]
-#[inline(always)]
-pub fn test_stop(_point: &str) {}

@@ -20,7 +20,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use tokio::runtime::Runtime;
 
-use crate::{Condition, ETag, PutOutcome, Store, StoreError, check_key, test_stop};
+use crate::{Condition, ETag, PutOutcome, Store, StoreError, check_key};
 
 /// Objects up to this size go in one request; larger ones in parts of this size.
 const PART_SIZE: usize = 8 * 1024 * 1024;
@@ -322,7 +322,7 @@ impl S3Store {
                 self.rt.handle(),
             );
             if number == 1 {
-                test_stop("s3-part");
+                plumbing::fault::stop("s3-part");
             }
             while running.len() >= PARTS_IN_FLIGHT {
                 let r = self

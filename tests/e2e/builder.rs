@@ -180,7 +180,10 @@ fn second_build_does_nothing_and_a_change_rebuilds_only_its_dependents() {
 
     let again = ws.kiln(&["build", "--json"]).expect(0);
     again.stderr_has("nothing to do");
-    let rows = json(&again);
+    let v = json(&again);
+    assert_eq!(v["command"], "build");
+    assert_eq!(v["changed"], false, "{v}");
+    let rows = &v["bundles"];
     assert!(
         rows.as_array()
             .unwrap()
@@ -203,7 +206,10 @@ fn second_build_does_nothing_and_a_change_rebuilds_only_its_dependents() {
     ws.write("tools/hello/conf/name.txt", "world");
     let after = ws.kiln(&["build", "--json"]).expect(0);
     after.stderr_has("1 action(s) run, 0 from cache, 1 up to date");
-    for r in json(&after).as_array().unwrap() {
+    let v = json(&after);
+    assert_eq!(v["changed"], true);
+    assert_eq!(v["actions"]["ran"], 1);
+    for r in v["bundles"].as_array().unwrap() {
         let label = r["label"].as_str().unwrap();
         let changed = r["sha256"].as_str().unwrap() != before[label];
         assert_eq!(changed, label == "//tools/hello:hello", "{label}");

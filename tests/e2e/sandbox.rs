@@ -274,7 +274,7 @@ fn the_python_example_passes_is_cached_and_catches_a_broken_helper() {
     let broken = ws.kiln(&["test"]).expect(1);
     broken.stdout_has("//packages/pyhello:hello_test  FAILED in");
     broken.stdout_has("AssertionError");
-    broken.stderr_has("1 test(s) failed");
+    broken.stderr_has("1 test failed");
 
     std::fs::write(&dep, good).unwrap();
     ws.kiln(&["test"])

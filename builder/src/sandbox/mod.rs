@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Code, Result, with_hint};
+use crate::error::{Code, Result, hinted};
 
 pub use linux::entry;
 use linux::{ENTRY_PROBE, ENTRY_STAGE1};
@@ -89,7 +89,7 @@ pub fn probe() -> Result<()> {
     if out.status.success() {
         return Ok(());
     }
-    Err(with_hint(
+    Err(hinted(
         Code::Env,
         format!(
             "the Linux sandbox is not available here: {}",
@@ -151,7 +151,7 @@ pub fn run(mode: Mode, spec: &Spec, log: &Path, timeout: Duration) -> Result<Out
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     if let Ok(msg) = std::fs::read_to_string(spec.scratch.join(linux::SETUP_ERROR)) {
-        return Err(with_hint(
+        return Err(hinted(
             Code::Env,
             format!("the sandbox could not be set up: {}", msg.trim()),
             "pass --sandbox=none to run actions without isolation",

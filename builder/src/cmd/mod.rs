@@ -1,0 +1,184 @@
+//! One module per command. Each takes its parsed arguments and the [`Context`] and
+//! returns one output value (`plumbing::output::Output`) that renders both the human
+//! text and the JSON object; `main.rs` parses and dispatches, nothing more.
+
+pub mod build;
+pub mod clean;
+pub mod completions;
+pub mod fetch;
+pub mod gc;
+pub mod keygen;
+pub mod keys;
+pub mod promote;
+pub mod publish;
+pub mod query;
+pub mod releases;
+pub mod sha256;
+pub mod test;
+
+use std::path::PathBuf;
+
+use plumbing::flags::GlobalFlags;
+
+use crate::cache::Cache;
+use crate::engine::Session;
+use crate::error::{Result, bad_input};
+use crate::fetch::FetchOptions;
+use crate::load::Graph;
+use crate::ui::Ui;
+use crate::workspace::Workspace;
+
+/// The flags of the commands that build.
+#[derive(clap::Args, Clone)]
+pub struct BuildFlags {
+    /// Use only archives already in the cache (or in a --distdir).
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// A directory of archive files, looked up by file name before any download.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub distdir: Vec<PathBuf>,
+    /// How many actions run at once; default the number of cores.
+    #[arg(short = 'j', long = "jobs", global = true, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Where actions run: `linux` (namespaces; the default) or `none` (no isolation).
+    #[arg(long, global = true, value_enum, default_value = "linux")]
+    pub sandbox: crate::sandbox::Mode,
+    /// A remote build cache shared by CI workers (overrides [cache] url).
+    #[arg(long, global = true, env = "KILN_REMOTE_CACHE", value_name = "URL")]
+    pub remote_cache: Option<String>,
+    /// `read` never writes the remote cache (pull-request builds); overrides [cache] mode.
+    #[arg(
+        long,
+        global = true,
+        env = "KILN_REMOTE_CACHE_MODE",
+        value_name = "MODE"
+    )]
+    pub remote_cache_mode: Option<CacheModeArg>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum CacheModeArg {
+    Read,
+    ReadWrite,
+}
+
+/// What every command may need: where it runs, the global flags, the build flags.
+pub struct Context {
+    pub dir: Option<PathBuf>,
+    pub flags: GlobalFlags,
+    pub build: BuildFlags,
+}
+
+impl Context {
+    pub fn ui(&self) -> Ui {
+        Ui::new(&self.flags)
+    }
+
+    /// The workspace around `-C DIR` (default the current directory).
+    pub fn workspace(&self) -> Result<Workspace> {
+        let start = match &self.dir {
+            Some(d) => d.clone(),
+            None => std::env::current_dir()?,
+        };
+        Workspace::find(&start)
+    }
+
+    /// The store a `--store` flag names, else the workspace's.
+    pub fn store(&self, ws: &Workspace, flag: Option<&str>) -> Result<Box<dyn store::Store>> {
+        store::open(flag.unwrap_or(&ws.store_url), &ws.root).map_err(|e| bad_input(e.to_string()))
+    }
+
+    /// A build session: the loaded graph, the caches, the build flags.
+    pub fn session(&self, ws: Workspace) -> Result<Session> {
+        let jobs = match self.build.jobs {
+            Some(0) => return Err(bad_input("-j takes a number of at least 1")),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        Ok(Session {
+            remote: self.remote(&ws)?,
+            graph: Graph::load(ws)?,
+            cache: Cache::open()?,
+            ui: self.ui(),
+            fetch: FetchOptions {
+                offline: self.build.offline,
+                distdirs: self.build.distdir.clone(),
+            },
+            jobs,
+            sandbox: self.build.sandbox,
+        })
+    }
+
+    /// The remote cache of `--remote-cache` or `[cache]`, with its mode and keys.
+    fn remote(&self, ws: &Workspace) -> Result<Option<crate::remote::Remote>> {
+        let spec = ws.cache.as_ref();
+        let Some(url) = self
+            .build
+            .remote_cache
+            .as_deref()
+            .or(spec.map(|c| c.url.as_str()))
+        else {
+            return Ok(None);
+        };
+        let mode = match self.build.remote_cache_mode {
+            Some(CacheModeArg::Read) => rules::CacheMode::Read,
+            Some(CacheModeArg::ReadWrite) => rules::CacheMode::ReadWrite,
+            None => spec
+                .and_then(|c| c.mode)
+                .unwrap_or(rules::CacheMode::ReadWrite),
+        };
+        // A read-only build never needs the writers' key: do not even load it.
+        let signer = match mode {
+            rules::CacheMode::Read => None,
+            rules::CacheMode::ReadWrite => crate::publish::secret_key(
+                None,
+                "KILN_CACHE_SIGNING_KEY",
+                spec.and_then(|c| c.signing_key.as_deref())
+                    .map(|p| crate::workspace::key_file(&ws.root, p))
+                    .transpose()?
+                    .as_deref(),
+                "cache signing key",
+            )?,
+        };
+        self.ui()
+            .detail(format!("kiln: remote cache {url} ({mode:?})"));
+        Ok(Some(crate::remote::Remote::new(
+            store::open(url, &ws.root).map_err(|e| bad_input(format!("remote cache: {e}")))?,
+            mode,
+            signer,
+            spec.map(|c| c.trusted_keys.clone()).unwrap_or_default(),
+        )))
+    }
+}
+
+/// Patterns as given, default `//...`.
+pub fn patterns(p: &[String]) -> Vec<String> {
+    if p.is_empty() {
+        vec!["//...".into()]
+    } else {
+        p.to_vec()
+    }
+}
+
+/// A build number: a positive whole number without leading zeros.
+pub fn build_number(raw: Option<&str>) -> Result<u64> {
+    use crate::error::{Code, hinted};
+    let raw = raw.ok_or_else(|| {
+        hinted(
+            Code::BadInput,
+            "no build number",
+            "pass --build-number N or set BUILD_NUMBER (CI systems set it for you)",
+        )
+    })?;
+    match raw.parse::<u64>() {
+        Ok(n) if n > 0 && !raw.starts_with('0') => Ok(n),
+        _ => Err(bad_input(format!(
+            "build number {raw:?} is not a positive whole number"
+        ))),
+    }
+}
+
+/// `s` when `n` is not one.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,116 @@
+//! Shell completions (clap_complete) and man pages (clap_mangen) from a binary's clap
+//! definition: `kiln completions bash|zsh|fish`, `kiln man --out DIR` (the same for
+//! kiln-fetch). The pages and scripts checked in under docs/man/ and
+//! contrib/completions/ are compared with these by the tests, so they cannot drift.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::output::{Human, Output};
+
+#[derive(Clone, Copy, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// The completion script for `shell`.
+pub fn completions(mut cmd: clap::Command, shell: Shell) -> String {
+    let name = cmd.get_name().to_string();
+    let mut out = Vec::new();
+    match shell {
+        Shell::Bash => {
+            clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, name, &mut out)
+        }
+        Shell::Zsh => clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, name, &mut out),
+        Shell::Fish => {
+            clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, name, &mut out)
+        }
+    }
+    String::from_utf8(out).expect("completion scripts are UTF-8")
+}
+
+/// The man pages: `NAME.1` and one `NAME-SUB.1` per visible subcommand.
+pub fn man_pages(cmd: clap::Command) -> Vec<(String, Vec<u8>)> {
+    let mut cmd = cmd;
+    cmd.build();
+    let name = cmd.get_name().to_string();
+    let mut pages = Vec::new();
+    let mut render = |file: String, c: clap::Command| {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(c)
+            .render(&mut out)
+            .expect("rendering to memory");
+        pages.push((file, out));
+    };
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let full = format!("{name}-{}", sub.get_name());
+        render(format!("{full}.1"), sub.clone().name(full));
+    }
+    render(format!("{name}.1"), cmd);
+    pages.sort();
+    pages
+}
+
+/// `completions SHELL`'s output.
+#[derive(Serialize)]
+pub struct Completions {
+    pub shell: Shell,
+    pub script: String,
+}
+
+impl Output for Completions {
+    fn human(&self, out: &mut Human) {
+        out.raw(&self.script);
+    }
+}
+
+/// `man [--out DIR]`'s output: the pages written, or kiln.1 on stdout.
+#[derive(Serialize)]
+pub struct Man {
+    pub written: Vec<String>,
+    #[serde(skip)]
+    page: Option<String>,
+}
+
+impl Output for Man {
+    fn changed(&self) -> bool {
+        !self.written.is_empty()
+    }
+
+    fn human(&self, out: &mut Human) {
+        match &self.page {
+            Some(p) => out.raw(p),
+            None => out.status(format!("wrote {}", self.written.join(", "))),
+        }
+    }
+}
+
+/// Write every page into `dir` (atomically each), or return the top page to print.
+pub fn man(cmd: clap::Command, dir: Option<&Path>) -> crate::Result<Man> {
+    let pages = man_pages(cmd.clone());
+    let Some(dir) = dir else {
+        let top = format!("{}.1", cmd.get_name());
+        let page = pages
+            .into_iter()
+            .find(|(n, _)| *n == top)
+            .map(|(_, b)| String::from_utf8_lossy(&b).into_owned());
+        return Ok(Man {
+            written: Vec::new(),
+            page,
+        });
+    };
+    fs_err::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for (name, bytes) in pages {
+        crate::fs::write_atomic(&dir.join(&name), &bytes, false)?;
+        written.push(dir.join(name).display().to_string());
+    }
+    Ok(Man {
+        written,
+        page: None,
+    })
+}

@@ -1,0 +1,142 @@
+//! File helpers both binaries use, on fs-err (every error names its path): fresh temp
+//! names, atomic replacement, hashing, locks, and [`remove_tree`]. None of them follows
+//! a link it did not create.
+
+use fs_err::os::unix::fs::OpenOptionsExt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Code, Result, hinted};
+
+pub use crate::remove::remove_tree;
+
+/// `O_NOFOLLOW`, for `OpenOptions::custom_flags`.
+pub const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+
+/// `dir/<prefix>-<pid>-<n>`: unique among this process's names and other processes'.
+/// Nothing is created.
+pub fn temp_name(dir: &Path, prefix: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    dir.join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Whether an I/O error is a full disk (or quota).
+pub fn is_full(e: &std::io::Error) -> bool {
+    [rustix::io::Errno::NOSPC, rustix::io::Errno::DQUOT]
+        .iter()
+        .any(|n| e.raw_os_error() == Some(n.raw_os_error()))
+}
+
+/// Replace `path` with `bytes`: a temp file beside it, created exclusively (a link in
+/// its place is never followed), synced when `sync`, renamed over `path`. A `kill -9`
+/// leaves the old file or the new one, never a torn one; a failure leaves no temp file,
+/// and a full disk is named as such.
+pub fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
+    let dir = path
+        .parent()
+        .expect("an atomic write has a parent directory");
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = temp_name(dir, &format!(".tmp-{name}"));
+    let written = (|| -> std::io::Result<()> {
+        let mut f = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        if sync {
+            f.sync_all()?;
+        }
+        fs_err::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = fs_err::remove_file(&tmp);
+        if is_full(&e) {
+            return Err(hinted(
+                Code::Env,
+                format!(
+                    "the disk is full: writing {} needs {} bytes",
+                    path.display(),
+                    bytes.len()
+                ),
+                "free space there and run again",
+            ));
+        }
+        return Err(anyhow::Error::new(e));
+    }
+    Ok(())
+}
+
+/// Stream a file through sha256, never through a link: its size and digest.
+pub fn hash_file(path: &Path) -> std::io::Result<(u64, release::Digest)> {
+    let mut f = fs_err::OpenOptions::new()
+        .read(true)
+        .custom_flags(NOFOLLOW)
+        .open(path)?;
+    let mut h = release::Hasher::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok((h.len(), h.finish()))
+}
+
+/// Open (creating) a lock file, never through a link; lock it with `lock()` or
+/// `lock_shared()` on the returned file.
+pub fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    fs_err::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .custom_flags(NOFOLLOW)
+        .open(path)
+        .map(fs_err::File::into_parts)
+        .map(|(f, _)| f)
+}
+
+/// Whether an I/O error is `ELOOP`: the last component was a link under `O_NOFOLLOW`.
+pub fn is_link_refused(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
+}
+
+/// Now, as RFC 3339 in whole seconds (UTC): every timestamp kiln writes.
+pub fn now_rfc3339() -> String {
+    rfc3339(std::time::SystemTime::now())
+}
+
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// Parse an RFC 3339 timestamp.
+pub fn parse_rfc3339(s: &str) -> Result<std::time::SystemTime, String> {
+    humantime::parse_rfc3339(s).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_never_follows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("f");
+        write_atomic(&p, b"one", true).unwrap();
+        write_atomic(&p, b"two", false).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        // A link in the file's place is replaced, its target untouched.
+        let target = tmp.path().join("target");
+        std::fs::write(&target, "keep").unwrap();
+        let l = tmp.path().join("l");
+        std::os::unix::fs::symlink(&target, &l).unwrap();
+        write_atomic(&l, b"new", false).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        assert!(!std::fs::symlink_metadata(&l).unwrap().is_symlink());
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 3);
+        assert!(hash_file(&l).is_ok());
+        std::os::unix::fs::symlink(&target, tmp.path().join("l2")).unwrap();
+        assert!(hash_file(&tmp.path().join("l2")).is_err());
+        assert!(lock_file(&tmp.path().join("l2")).is_err());
+    }
+}
