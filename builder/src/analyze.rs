@@ -322,7 +322,7 @@ impl<'g> Sources<'g> {
                     .ok()
                     .and_then(|t| t.elapsed().ok())
                     .is_some_and(|age| age > RACY);
-                let unchanged = std::fs::metadata(abs).is_ok_and(|m| Stamp::of(&m) == stamp);
+                let unchanged = fs_err::metadata(abs).is_ok_and(|m| Stamp::of(&m) == stamp);
                 if settled && unchanged && size == stamp.size {
                     self.learned
                         .lock()

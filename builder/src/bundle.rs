@@ -3,7 +3,6 @@
 //! the fixed mtime, so that is its action key: a hit in the action cache restores the
 //! bytes from the CAS without packing anything.
 
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
 
@@ -18,15 +17,7 @@ use crate::error::{Code, Result, hinted};
 use crate::load::{Graph, Package};
 use crate::outdir::{OutDir, in_package};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// kiln-out already held this exact output.
-    UpToDate,
-    /// Found in the action cache; copied out of the CAS.
-    Cached,
-    /// Packed now.
-    Built,
-}
+pub use crate::action::Status;
 
 pub struct Built {
     pub label: Label,
@@ -43,6 +34,22 @@ pub struct Built {
 struct ActionResult {
     sha256: Digest,
     size: u64,
+}
+
+impl crate::action::Record for ActionResult {
+    fn blobs(&self) -> Vec<(Digest, u64)> {
+        vec![(self.sha256, self.size)]
+    }
+}
+
+/// What a bundle's action key covers: the bundle is a pure function of its manifest,
+/// the packer's format and the mtime.
+#[derive(Serialize)]
+struct KeyDoc<'a> {
+    kind: &'static str,
+    format: &'a str,
+    mtime: u64,
+    manifest: Digest,
 }
 
 /// What kiln-out held after the last build, so a no-op build need not rehash it.
@@ -62,6 +69,7 @@ pub struct BundleCtx<'a> {
     pub out: &'a OutDir,
     /// SOURCE_DATE_EPOCH, else 0.
     pub mtime: u64,
+    pub ui: crate::ui::Ui,
 }
 
 /// The shell launcher for a wrapper: finds the bundle from its own real path (through
@@ -90,6 +98,120 @@ pub fn build_bundle(
         package: pkg.name.clone(),
         name: name.to_string(),
     };
+    let (entries, mut manifest_files, binaries) = contents(ctx, files, spec);
+    manifest_files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    if let Some(health) = spec.service.as_ref().and_then(|s| s.health.as_ref())
+        && !manifest_files.iter().any(|f| &f.path == health)
+    {
+        return Err(ctx.graph.error_at(
+            pkg,
+            pkg.targets
+                .iter()
+                .find(|t| t.name == name)
+                .expect("target exists")
+                .name_span
+                .clone(),
+            format!("bundle {label}: health check {health:?} is not a file of the bundle"),
+            Some("name a path inside the bundle, such as bin/<wrapper> for a [[wrapper]] in binaries".into()),
+        ));
+    }
+    let manifest = Manifest {
+        schema: SCHEMA,
+        package: name.to_string(),
+        kind: spec.kind,
+        binaries,
+        service: spec.service.clone(),
+        inputs,
+        files: manifest_files,
+    };
+    let manifest_bytes = manifest.to_bytes();
+    let manifest_sha256 = Digest::of_bytes(&manifest_bytes);
+
+    let key = crate::action::key(&KeyDoc {
+        kind: "bundle",
+        format: archive::GZIP_FORMAT,
+        mtime: ctx.mtime,
+        manifest: manifest_sha256,
+    });
+
+    let out = in_package(&pkg.name, &format!("{name}.tar.gz"));
+    let rel_out = OutDir::display(&out);
+    let state_path = in_package(
+        &format!(".kiln/outputs/{}", pkg.name),
+        &format!("{name}.json"),
+    );
+    let built = |status, r: &ActionResult| Built {
+        label: label.clone(),
+        package: name.to_string(),
+        out: rel_out.clone(),
+        sha256: r.sha256,
+        size: r.size,
+        manifest_sha256,
+        status,
+    };
+
+    if let Some(state) = ctx
+        .out
+        .read(&state_path)
+        .and_then(|b| serde_json::from_slice::<OutputState>(&b).ok())
+        && state.key == key
+        && output_state(ctx.out, &out, &state).is_some_and(|s| s == state)
+    {
+        let r = ActionResult {
+            sha256: state.sha256,
+            size: state.size,
+        };
+        return Ok(built(Status::UpToDate, &r));
+    }
+
+    let actions = crate::action::ActionCache {
+        cache: ctx.cache,
+        remote: ctx.remote,
+        ui: ctx.ui,
+    };
+    let (result, status) =
+        match actions.lookup(&format!("bundle {label}"), &key, |_: &ActionResult| true) {
+            Some(r) => (r, Status::Cached),
+            None => {
+                let r = pack(ctx, &label, manifest_bytes, entries)?;
+                actions.record(&key, &r, true)?;
+                (r, Status::Built)
+            }
+        };
+    ctx.out.place(&ctx.cache.cas_path(&result.sha256), &out)?;
+    let mut state = OutputState {
+        key,
+        sha256: result.sha256,
+        size: result.size,
+        ino: 0,
+        mtime_ns: 0,
+    };
+    if let Some(s) = output_state(ctx.out, &out, &state) {
+        state = s;
+    }
+    ctx.out.write(&state_path, &serde_json::to_vec(&state)?)?;
+    Ok(built(status, &result))
+}
+
+/// The state `out` is in now, carrying over the key and digest from `like`.
+fn output_state(dir: &OutDir, out: &str, like: &OutputState) -> Option<OutputState> {
+    let m = dir.stat(out)?;
+    Some(OutputState {
+        key: like.key,
+        sha256: like.sha256,
+        size: m.size,
+        ino: m.ino,
+        mtime_ns: m.mtime_ns,
+    })
+}
+
+/// What a bundle holds: the pack entries (launchers, then runfiles), their manifest
+/// entries, and the names of its binaries.
+fn contents(
+    ctx: &BundleCtx,
+    files: &Files,
+    spec: &BundleSpec,
+) -> (Vec<PackEntry>, Vec<FileEntry>, Vec<String>) {
     let mut entries: Vec<PackEntry> = Vec::new();
     let mut manifest_files: Vec<FileEntry> = Vec::new();
     let mut binaries = Vec::new();
@@ -160,156 +282,39 @@ pub fn build_bundle(
             }
         }
     }
-    manifest_files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    if let Some(health) = spec.service.as_ref().and_then(|s| s.health.as_ref())
-        && !manifest_files.iter().any(|f| &f.path == health)
-    {
-        return Err(ctx.graph.error_at(
-            pkg,
-            pkg.targets
-                .iter()
-                .find(|t| t.name == name)
-                .expect("target exists")
-                .name_span
-                .clone(),
-            format!("bundle {label}: health check {health:?} is not a file of the bundle"),
-            Some("name a path inside the bundle, such as bin/<wrapper> for a [[wrapper]] in binaries".into()),
-        ));
-    }
-    let manifest = Manifest {
-        schema: SCHEMA,
-        package: name.to_string(),
-        kind: spec.kind,
-        binaries,
-        service: spec.service.clone(),
-        inputs,
-        files: manifest_files,
-    };
-    let manifest_bytes = manifest.to_bytes();
-    let manifest_sha256 = Digest::of_bytes(&manifest_bytes);
-
-    let mut h = release::Hasher::new();
-    h.update(
-        format!(
-            "kiln-action-v1\0bundle\0{}\0mtime={}\0",
-            archive::GZIP_FORMAT,
-            ctx.mtime
-        )
-        .as_bytes(),
-    );
-    h.update(&manifest_bytes);
-    let key = h.finish();
-
-    let out = in_package(&pkg.name, &format!("{name}.tar.gz"));
-    let rel_out = OutDir::display(&out);
-    let state_path = in_package(
-        &format!(".kiln/outputs/{}", pkg.name),
-        &format!("{name}.json"),
-    );
-    let built = |status, r: &ActionResult| Built {
-        label: label.clone(),
-        package: name.to_string(),
-        out: rel_out.clone(),
-        sha256: r.sha256,
-        size: r.size,
-        manifest_sha256,
-        status,
-    };
-
-    if let Some(state) = ctx
-        .out
-        .read(&state_path)
-        .and_then(|b| serde_json::from_slice::<OutputState>(&b).ok())
-        && state.key == key
-        && output_state(ctx.out, &out, &state).is_some_and(|s| s == state)
-    {
-        let r = ActionResult {
-            sha256: state.sha256,
-            size: state.size,
-        };
-        return Ok(built(Status::UpToDate, &r));
-    }
-
-    let ac = ctx.cache.ac_path(&key);
-    let in_cas = |r: &ActionResult| {
-        std::fs::metadata(ctx.cache.cas_path(&r.sha256))
-            .is_ok_and(|m| m.is_file() && m.len() == r.size)
-    };
-    let local = std::fs::read(&ac)
-        .ok()
-        .and_then(|b| crate::remote::Remote::local_record(ctx.remote, &key, b))
-        .and_then(|b| serde_json::from_slice::<ActionResult>(&b).ok())
-        .filter(in_cas);
-    let remote = || {
-        let blobs_of = |b: &[u8]| {
-            serde_json::from_slice::<ActionResult>(b)
-                .map(|r| vec![r.sha256])
-                .unwrap_or_default()
-        };
-        let (bytes, envelope) = ctx.remote?.fetch(ctx.cache, &key, blobs_of)?;
-        let r: ActionResult = serde_json::from_slice(&bytes).ok()?;
-        ctx.cache.write_small(&ac, &envelope).ok()?;
-        in_cas(&r).then_some(r)
-    };
-    let (result, status) = match local.or_else(remote) {
-        Some(r) => (r, Status::Cached),
-        None => {
-            let tmp = ctx.cache.tmp_path("bundle");
-            let file = File::create(&tmp)?;
-            let writer = HashingWriter::new(BufWriter::with_capacity(256 * 1024, file));
-            let first = PackEntry {
-                path: MANIFEST_PATH.to_string(),
-                executable: false,
-                source: PackSource::Bytes(manifest_bytes),
-            };
-            let packed = archive::pack_tar_gz(writer, first, entries, ctx.mtime);
-            let writer = match packed {
-                Ok(w) => w,
-                Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(hinted(
-                        Code::Failed,
-                        format!("packing {label} failed: {e}"),
-                        "run the build again; if a source changed while it was packed, this settles it",
-                    ));
-                }
-            };
-            let size = writer.hasher.len();
-            let sha256 = writer.hasher.finish();
-            writer.inner.into_inner().map_err(|e| e.into_error())?;
-            ctx.cache.insert_file(&tmp, &sha256)?;
-            let r = ActionResult { sha256, size };
-            let bytes = serde_json::to_vec(&r)?;
-            ctx.cache.write_small(&ac, &bytes)?;
-            if let Some(remote) = ctx.remote {
-                remote.upload(ctx.cache, &key, &bytes, &[sha256]);
-            }
-            (r, Status::Built)
-        }
-    };
-    ctx.out.place(&ctx.cache.cas_path(&result.sha256), &out)?;
-    let mut state = OutputState {
-        key,
-        sha256: result.sha256,
-        size: result.size,
-        ino: 0,
-        mtime_ns: 0,
-    };
-    if let Some(s) = output_state(ctx.out, &out, &state) {
-        state = s;
-    }
-    ctx.out.write(&state_path, &serde_json::to_vec(&state)?)?;
-    Ok(built(status, &result))
+    (entries, manifest_files, binaries)
 }
 
-/// The state `out` is in now, carrying over the key and digest from `like`.
-fn output_state(dir: &OutDir, out: &str, like: &OutputState) -> Option<OutputState> {
-    let m = dir.stat(out)?;
-    Some(OutputState {
-        key: like.key,
-        sha256: like.sha256,
-        size: m.size,
-        ino: m.ino,
-        mtime_ns: m.mtime_ns,
-    })
+/// Pack the bundle into the CAS: MANIFEST.json first, then `entries`.
+fn pack(
+    ctx: &BundleCtx,
+    label: &Label,
+    manifest_bytes: Vec<u8>,
+    entries: Vec<PackEntry>,
+) -> Result<ActionResult> {
+    let tmp = ctx.cache.tmp_path("bundle");
+    let file = fs_err::File::create(&tmp)?;
+    let writer = HashingWriter::new(BufWriter::with_capacity(256 * 1024, file));
+    let first = PackEntry {
+        path: MANIFEST_PATH.to_string(),
+        executable: false,
+        source: PackSource::Bytes(manifest_bytes),
+    };
+    let packed = archive::pack_tar_gz(writer, first, entries, ctx.mtime);
+    let writer = match packed {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = fs_err::remove_file(&tmp);
+            return Err(hinted(
+                Code::Failed,
+                format!("packing {label} failed: {e}"),
+                "run the build again; if a source changed while it was packed, this settles it",
+            ));
+        }
+    };
+    let size = writer.hasher.len();
+    let sha256 = writer.hasher.finish();
+    writer.inner.into_inner().map_err(|e| e.into_error())?;
+    ctx.cache.insert_file(&tmp, &sha256)?;
+    Ok(ActionResult { sha256, size })
 }

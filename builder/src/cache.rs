@@ -83,7 +83,7 @@ impl Cache {
     /// Move a verified temp file into the CAS under `d` (read-only from then on),
     /// synced first: archives and bundles must survive a power cut.
     pub fn insert_file(&self, tmp: &Path, d: &Digest) -> Result<PathBuf> {
-        File::open(tmp).and_then(|f| f.sync_all())?;
+        fs_err::File::open(tmp)?.sync_all()?;
         self.insert_output(tmp, d)
     }
 
@@ -94,7 +94,7 @@ impl Cache {
     /// (and replaced: see `Runner::collect_outputs`).
     pub fn insert_output(&self, tmp: &Path, d: &Digest) -> Result<PathBuf> {
         let dest = self.cas_path(d);
-        fs::set_permissions(tmp, fs::Permissions::from_mode(0o444))?;
+        fs_err::set_permissions(tmp, fs::Permissions::from_mode(0o444))?;
         fs_err::create_dir_all(dest.parent().expect("cas paths have a parent"))?;
         fs_err::rename(tmp, &dest)?;
         Ok(dest)

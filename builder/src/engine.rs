@@ -102,6 +102,7 @@ impl Session {
             mode: self.sandbox,
             out: &out,
             epoch: source_date_epoch()?,
+            ui: self.ui,
             probed: Mutex::new(false),
         };
         let bundle_ctx = BundleCtx {
@@ -110,6 +111,7 @@ impl Session {
             graph: &self.graph,
             out: &out,
             mtime: runner.epoch,
+            ui: self.ui,
         };
 
         let mut rdeps: HashMap<Label, Vec<Label>> = HashMap::new();

@@ -14,8 +14,8 @@ use release::Digest;
 use rules::{GenruleSpec, Label, TestSpec};
 use serde::{Deserialize, Serialize};
 
+use crate::action::{ActionCache, Record, Status};
 use crate::analyze::{FileRef, Files, main_path};
-use crate::bundle::Status;
 use crate::cache::{Cache, hash_file};
 use crate::error::{Code, Result, hinted};
 use crate::load::Package;
@@ -33,6 +33,8 @@ pub struct Runner<'a> {
     pub out: &'a OutDir,
     /// SOURCE_DATE_EPOCH, passed to every command.
     pub epoch: u64,
+    /// For `-v`: hits and misses.
+    pub ui: crate::ui::Ui,
     /// Whether the sandbox was found to work: checked once, when the first action runs
     /// (a build where everything is cached never starts a process).
     pub probed: std::sync::Mutex<bool>,
@@ -44,6 +46,12 @@ pub struct OutputRecord {
     pub sha256: Digest,
     pub size: u64,
     pub executable: bool,
+}
+
+impl Record for ActionRecord {
+    fn blobs(&self) -> Vec<(Digest, u64)> {
+        self.outputs.iter().map(|o| (o.sha256, o.size)).collect()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,10 +114,7 @@ impl Action<'_> {
             outs: self.outs,
             timeout_ms: self.timeout.as_millis(),
         };
-        let mut h = release::Hasher::new();
-        h.update(b"kiln-action-v2\0");
-        h.update(&serde_json::to_vec(&doc).expect("serializable"));
-        h.finish()
+        crate::action::key(&doc)
     }
 }
 
@@ -151,55 +156,27 @@ pub struct TestResult {
 }
 
 impl Runner<'_> {
-    /// The local action cache, then the remote one (whose hit is kept locally). A
-    /// record must name exactly the outputs `outs` declares, in order.
-    fn lookup(&self, key: &Digest, outs: &[String]) -> Option<ActionRecord> {
-        let declared = |rec: &ActionRecord| {
-            rec.outputs.len() == outs.len()
+    /// The action cache, local and remote.
+    fn actions(&self) -> ActionCache<'_> {
+        ActionCache {
+            cache: self.cache,
+            remote: self.remote,
+            ui: self.ui,
+        }
+    }
+
+    /// A record of this sandbox naming exactly the outputs `outs` declares, in order.
+    fn lookup(&self, what: &str, key: &Digest, outs: &[String]) -> Option<ActionRecord> {
+        self.actions().lookup(what, key, |rec: &ActionRecord| {
+            rec.sandbox == self.mode.key_name()
+                && rec.outputs.len() == outs.len()
                 && rec.outputs.iter().zip(outs).all(|(o, d)| o.path == *d)
-        };
-        let complete = |rec: &ActionRecord| {
-            rec.outputs.iter().all(|o| {
-                std::fs::metadata(self.cache.cas_path(&o.sha256))
-                    .is_ok_and(|m| m.is_file() && m.len() == o.size)
-            })
-        };
-        if let Some(rec) = std::fs::read(self.cache.ac_path(key))
-            .ok()
-            .and_then(|b| Remote::local_record(self.remote, key, b))
-            .and_then(|b| serde_json::from_slice::<ActionRecord>(&b).ok())
-            .filter(|r| declared(r))
-            .filter(complete)
-        {
-            return Some(rec);
-        }
-        let blobs_of = |b: &[u8]| {
-            serde_json::from_slice::<ActionRecord>(b)
-                .map(|r| r.outputs.iter().map(|o| o.sha256).collect())
-                .unwrap_or_default()
-        };
-        let (bytes, envelope) = self.remote?.fetch(self.cache, key, blobs_of)?;
-        let rec: ActionRecord = serde_json::from_slice(&bytes).ok()?;
-        if rec.sandbox != self.mode.key_name() || !declared(&rec) || !complete(&rec) {
-            return None;
-        }
-        self.cache
-            .write_small(&self.cache.ac_path(key), &envelope)
-            .ok()?;
-        Some(rec)
+        })
     }
 
     /// Record a result locally, and remotely when it came from the real sandbox.
     fn record(&self, key: &Digest, rec: &ActionRecord) -> Result<()> {
-        let bytes = serde_json::to_vec(rec)?;
-        self.cache.write_small(&self.cache.ac_path(key), &bytes)?;
-        if let Some(remote) = self.remote
-            && self.mode == Mode::Linux
-        {
-            let blobs: Vec<Digest> = rec.outputs.iter().map(|o| o.sha256).collect();
-            remote.upload(self.cache, key, &bytes, &blobs);
-        }
-        Ok(())
+        self.actions().record(key, rec, self.mode == Mode::Linux)
     }
 
     /// The environment every command starts from, plus what the target declares.
@@ -264,7 +241,7 @@ impl Runner<'_> {
             let dest = runfiles.join(rel);
             fs_err::create_dir_all(dest.parent().expect("runfiles paths have a parent"))?;
             match f {
-                FileRef::Link { target } => std::os::unix::fs::symlink(target, &dest)?,
+                FileRef::Link { target } => fs_err::os::unix::fs::symlink(target, &dest)?,
                 FileRef::File {
                     abs, executable, ..
                 } => {
@@ -274,11 +251,11 @@ impl Runner<'_> {
                     // already has that mode (CAS blobs, extracted trees); otherwise, and
                     // always without the sandbox, the command gets a copy.
                     let mode = if *executable { 0o555 } else { 0o444 };
-                    let same_mode = std::fs::metadata(abs)
+                    let same_mode = fs_err::metadata(abs)
                         .is_ok_and(|m| m.permissions().mode() & 0o7777 == mode);
                     let linked = self.mode == Mode::Linux
                         && same_mode
-                        && std::fs::hard_link(abs, &dest).is_ok();
+                        && fs_err::hard_link(abs, &dest).is_ok();
                     if !linked {
                         fs_err::copy(abs, &dest)?;
                         fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(mode))?;
@@ -307,7 +284,10 @@ impl Runner<'_> {
             parent: std::process::id(),
         }
     }
+}
 
+/// Genrules: look the action up, else run it in the sandbox and collect its outputs.
+impl Runner<'_> {
     /// Run a genrule (or take it from the cache). Returns its outputs as runfiles.
     pub fn genrule(
         &self,
@@ -336,7 +316,8 @@ impl Runner<'_> {
             timeout: g.timeout,
         }
         .key();
-        let (record, mut status, took) = match self.lookup(&key, &outs) {
+        let (record, mut status, took) = match self.lookup(&format!("genrule {label}"), &key, &outs)
+        {
             Some(r) => (r, Status::UpToDate, Duration::ZERO),
             None => {
                 let scratch = self.scratch(inputs)?;
@@ -488,7 +469,7 @@ impl Runner<'_> {
             let executable = fs_err::metadata(&path)?.permissions().mode() & 0o111 != 0;
             let (size, sha256) = hash_file(&path)?;
             // Replace a blob a power cut left short.
-            if !std::fs::metadata(self.cache.cas_path(&sha256)).is_ok_and(|m| m.len() == size) {
+            if !fs_err::metadata(self.cache.cas_path(&sha256)).is_ok_and(|m| m.len() == size) {
                 self.cache.insert_output(&path, &sha256)?;
             }
             outputs.push(OutputRecord {
@@ -503,7 +484,10 @@ impl Runner<'_> {
             outputs,
         })
     }
+}
 
+/// Tests: run once per key; a passing result is cached, a failing one never is.
+impl Runner<'_> {
     /// Run a test (or take its earlier pass from the cache).
     pub fn test(
         &self,
@@ -536,7 +520,7 @@ impl Runner<'_> {
             &format!("{name}/test.log"),
         );
         let log_rel = OutDir::display(&log_in_out);
-        if let Some(rec) = self.lookup(&key, &["test.log".to_string()])
+        if let Some(rec) = self.lookup(&format!("test {label}"), &key, &["test.log".to_string()])
             && let Some(log) = rec.outputs.first()
         {
             self.out
@@ -561,7 +545,7 @@ impl Runner<'_> {
             cancelled()?;
             let status = if outcome.timed_out {
                 use std::io::Write;
-                let _ = std::fs::OpenOptions::new()
+                let _ = fs_err::OpenOptions::new()
                     .append(true)
                     .open(&log)
                     .and_then(|mut f| {
@@ -636,7 +620,7 @@ fn human(d: Duration) -> String {
 
 /// The last lines of a log, indented.
 pub fn tail(log: &Path) -> String {
-    let text = std::fs::read(log).unwrap_or_default();
+    let text = fs_err::read(log).unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(LOG_TAIL_LINES);
@@ -664,6 +648,7 @@ mod tests {
 
     /// Every field the command can observe changes the key: one change at a time.
     #[test]
+    // Long: one case per observable field, each a line or two; a table reads best whole.
     fn every_observable_field_is_in_the_key() {
         let file = |b: &[u8], executable| FileRef::File {
             abs: PathBuf::from("/x"),

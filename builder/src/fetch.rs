@@ -3,7 +3,7 @@
 //! to `tmp/<sha256>.partial` (resumed with a Range request) and enters the CAS only
 //! once its sha256 matches the pin.
 
-use std::fs::{File, OpenOptions};
+use fs_err::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -155,7 +155,7 @@ impl<'a> Fetcher<'a> {
         if actual == a.sha256 {
             Ok(None)
         } else {
-            let _ = std::fs::remove_file(partial);
+            let _ = fs_err::remove_file(partial);
             Ok(Some(actual))
         }
     }
@@ -185,7 +185,7 @@ impl<'a> Fetcher<'a> {
                 Err(Failure::Transient(e)) => last = e,
                 Err(Failure::Mismatch { actual }) => {
                     // A resumed download may have continued stale bytes: try once afresh.
-                    let _ = std::fs::remove_file(partial);
+                    let _ = fs_err::remove_file(partial);
                     if restarted {
                         return Err(Failure::Mismatch { actual });
                     }
@@ -193,7 +193,7 @@ impl<'a> Fetcher<'a> {
                     match self.http_once(url, partial, a) {
                         Ok(()) => return Ok(()),
                         Err(Failure::Mismatch { actual }) => {
-                            let _ = std::fs::remove_file(partial);
+                            let _ = fs_err::remove_file(partial);
                             return Err(Failure::Mismatch { actual });
                         }
                         Err(Failure::Transient(e)) => last = e,
@@ -254,7 +254,7 @@ pub fn hash_url(cache: &Cache, url: &str, ui: Ui) -> Result<Digest> {
             Err(Failure::Mismatch { actual }) => last = format!("unexpected digest {actual}"),
         }
     }
-    let _ = std::fs::remove_file(&partial);
+    let _ = fs_err::remove_file(&partial);
     Err(hinted(
         Code::Env,
         format!("could not download {url}: {last}"),

@@ -27,7 +27,7 @@ pub fn list_package_files(dir: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> Resul
         .filter_entry(|e| {
             e.depth() == 0
                 || !e.file_type().is_dir()
-                || !(e.path().join(crate::load::BUILD_FILE).exists() || skip_dir(e.path()))
+                || !(e.path().join(rules::BUILD_FILE).exists() || skip_dir(e.path()))
         });
     for entry in walker {
         let entry = entry.map_err(|e| anyhow::anyhow!("walking {}: {e}", dir.display()))?;

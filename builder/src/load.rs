@@ -10,7 +10,7 @@ use walkdir::WalkDir;
 use crate::error::{Code, Result, at, bad_input, hinted};
 use crate::workspace::Workspace;
 
-pub const BUILD_FILE: &str = "BUILD.toml";
+pub use rules::BUILD_FILE;
 
 pub struct Package {
     /// `packages/solr`, or "" for the workspace root.
@@ -135,7 +135,10 @@ impl Graph {
             })
             .collect()
     }
+}
 
+/// The checks a graph passes before anything is built: outputs, labels, cycles.
+impl Graph {
     fn check(&self) -> Result<()> {
         for (pkg, t) in self.all_targets() {
             for (label, span) in self.deps(t) {
@@ -328,7 +331,10 @@ impl Graph {
         }
         Ok(())
     }
+}
 
+/// Questions asked of a loaded graph: patterns, closures, reverse dependencies.
+impl Graph {
     /// The targets the patterns name, in label order.
     pub fn expand(&self, patterns: &[String]) -> Result<Vec<Label>> {
         let mut out = BTreeSet::new();

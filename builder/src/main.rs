@@ -1,5 +1,6 @@
 //! `kiln`: build hermetic bundles from a workspace and publish them by build number.
 
+mod action;
 mod analyze;
 mod bundle;
 mod cache;

@@ -359,6 +359,8 @@ fn put_new(store: &dyn Store, sig_key: &str, sig: &[u8]) -> Result<()> {
 /// (signed, chained to the previous entry, create-only: whoever writes sequence N owns
 /// it), then the pointer, by compare-and-swap. The next sequence is one past the
 /// highest this key signed, pointer or history; nothing unsigned decides it.
+// Long: the protocol's steps in order (read, decide the sequence, write history
+// create-only, swap the pointer), each a few lines; split up, the order is hidden.
 pub fn promote(
     store: &dyn Store,
     package: &str,
@@ -370,8 +372,9 @@ pub fn promote(
     release::validate_package_name(package).map_err(bad_input)?;
     release::validate_package_name(channel).map_err(|e| bad_input(format!("channel: {e}")))?;
     let Some((rel, rel_bytes)) = get_release(store, package, build)? else {
+        // An unknown build is bad input, as it is to kiln-fetch.
         return Err(hinted(
-            Code::Failed,
+            Code::BadInput,
             format!("build {build} of {package} is not in {}", store.url()),
             format!("publish it first, or pick a published build: `kiln releases {package}`"),
         ));
@@ -653,7 +656,7 @@ pub fn releases(store: &dyn Store, package: &str) -> Result<Releases> {
     }
     if rows.is_empty() {
         return Err(hinted(
-            Code::Failed,
+            Code::BadInput,
             format!("no releases of {package} in {}", store.url()),
             "check the package name (a bundle's name) and --store",
         ));
@@ -685,7 +688,7 @@ pub fn secret_key(
     // Where a key came from is named, never the value given: a key pasted where a
     // file name belongs must not reach a log.
     let read = |p: &std::path::Path, from: String| {
-        std::fs::read_to_string(p).map_err(|e| {
+        fs_err::read_to_string(p).map_err(|e| {
             hinted(
                 Code::BadInput,
                 format!("{what}: cannot read {from}: {}", e.kind()),
@@ -719,12 +722,12 @@ pub fn secret_key(
 
 /// Write a new key pair: FILE (secret, mode 0600, never overwritten) and FILE.pub.
 pub fn keygen(out: &std::path::Path) -> Result<release::PublicKey> {
+    use fs_err::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| env_failed(format!("no randomness: {e}")))?;
     let key = SecretKey::from_seed(seed);
-    let mut f = std::fs::OpenOptions::new()
+    let mut f = fs_err::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
@@ -849,6 +852,7 @@ pub struct Verification {
 /// `package` is signed by one of `trusted`, and that each channel's history is a whole
 /// chain: entries 1..N, each signed, each carrying the sha256 of the one before, the
 /// pointer signed and equal to the newest entry. The first break is the error.
+// Long: the checks in the order a reader of the store must make them, each a few lines.
 pub fn verify(
     store: &dyn Store,
     package: &str,
@@ -1015,7 +1019,7 @@ pub fn verify(
     }
     if builds.is_empty() {
         return Err(hinted(
-            Code::Failed,
+            Code::BadInput,
             format!("no releases of {package} in {url}"),
             "check the package name (a bundle's name) and --store",
         ));

@@ -178,11 +178,11 @@ impl Remote {
             .open(&release::cache_blob_key(d))?
             .ok_or_else(|| anyhow::anyhow!("blob {d} is missing"))?;
         let tmp = cache.tmp_path("remote");
-        let mut out = HashingWriter::new(std::fs::File::create(&tmp)?);
+        let mut out = HashingWriter::new(fs_err::File::create(&tmp)?);
         std::io::copy(&mut body, &mut out)?;
         out.flush()?;
         if out.hasher.finish() != *d {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = fs_err::remove_file(&tmp);
             anyhow::bail!("blob {d} does not match its digest");
         }
         cache.insert_file(&tmp, d)?;
@@ -212,7 +212,7 @@ impl Remote {
         let envelope = serde_json::to_vec(&envelope).expect("serializable");
         let result = (|| -> anyhow::Result<()> {
             for d in blobs {
-                let mut f = std::fs::File::open(cache.cas_path(d))?;
+                let mut f = fs_err::File::open(cache.cas_path(d))?;
                 self.store
                     .put(&release::cache_blob_key(d), &mut f, Condition::IfAbsent)?;
             }

@@ -45,7 +45,7 @@ pub fn ensure_tree(
         max_entries: a.limits.max_entries,
         max_bytes: a.limits.max_bytes.min(by_ratio),
     };
-    if let Ok(bytes) = std::fs::read(&listing) {
+    if let Ok(bytes) = fs_err::read(&listing) {
         let files: Vec<FileEntry> = serde_json::from_slice(&bytes)?;
         // Extracted under other limits, perhaps: this pin's limits hold all the same.
         // Counted so as never to exceed what extraction counted (it also counts
@@ -84,7 +84,7 @@ pub fn ensure_tree(
     let written = match result {
         Ok(w) => w,
         Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
+            let _ = fs_err::remove_dir_all(&tmp);
             return Err(unpack_error(ws, a, e, packed));
         }
     };
@@ -124,9 +124,9 @@ pub fn ensure_tree(
         .collect();
     fs_err::write(tmp.join("files.json"), serde_json::to_vec(&files)?)?;
     fs_err::create_dir_all(dir.parent().expect("tree dirs have a parent"))?;
-    if let Err(e) = std::fs::rename(&tmp, &dir) {
+    if let Err(e) = fs_err::rename(&tmp, &dir) {
         // Another kiln finished the same tree first: theirs is as good as ours.
-        let _ = std::fs::remove_dir_all(&tmp);
+        let _ = fs_err::remove_dir_all(&tmp);
         if !listing.is_file() {
             return Err(e.into());
         }

@@ -7,7 +7,7 @@ use rules::Diagnostic;
 
 use crate::error::{Code, Result, at, bad_input, hinted};
 
-pub const WORKSPACE_FILE: &str = "WORKSPACE.toml";
+pub use rules::WORKSPACE_FILE;
 pub const DEFAULT_STORE: &str = "file://.kiln/store";
 
 /// A pinned archive, as WORKSPACE.toml declares it.
@@ -99,7 +99,7 @@ pub fn key_file(root: &Path, rel: &str) -> Result<PathBuf> {
     let path = root.join(rel);
     let inside = !Path::new(rel).is_absolute()
         && !rel.split('/').any(|c| c == "..")
-        && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        && fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file());
     if !inside {
         return Err(hinted(
             Code::BadInput,

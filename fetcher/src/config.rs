@@ -113,7 +113,7 @@ impl Config {
     /// Read the config: `explicit` must exist; the default path may be missing.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
         let path = explicit.unwrap_or(Path::new(DEFAULT_CONFIG));
-        let text = match std::fs::read_to_string(path) {
+        let text = match fs_err::read_to_string(path) {
             Ok(t) => Some(t),
             Err(e) if explicit.is_none() && e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {

@@ -2,9 +2,9 @@
 //! where it stopped), checking size and sha256 while streaming, then renamed to
 //! `<sha256>.tar.gz` only when both match the release record.
 
-use std::fs::OpenOptions;
+use fs_err::OpenOptions;
+use fs_err::os::unix::fs::OpenOptionsExt;
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use release::{Hasher, Release};
@@ -25,8 +25,8 @@ pub fn bundle(
     let done = dir.join(format!("{sha}.tar.gz"));
     // A whole download left by an earlier run is used only if it still has the bytes
     // the release record names; anything else there is thrown away.
-    if std::fs::symlink_metadata(&done).is_ok() {
-        if std::fs::symlink_metadata(&done).is_ok_and(|m| m.is_file() && m.len() == rel.bundle.size)
+    if fs_err::symlink_metadata(&done).is_ok() {
+        if fs_err::symlink_metadata(&done).is_ok_and(|m| m.is_file() && m.len() == rel.bundle.size)
             && hash_file(&done).ok() == Some(sha)
         {
             return Ok(done);
@@ -34,7 +34,7 @@ pub fn bundle(
         crate::unpack::remove_tree(&done)?;
     }
     let partial = dir.join(format!("{sha}.partial"));
-    let resumed = std::fs::metadata(&partial).is_ok_and(|m| m.len() > 0);
+    let resumed = fs_err::metadata(&partial).is_ok_and(|m| m.len() > 0);
     let mut result = download(store, rel, &partial, &done, show);
     // A mismatch is the one failure that discards the partial file (a full disk does
     // too, but is not `Failed`).
@@ -52,8 +52,8 @@ pub fn bundle(
         result = download(store, rel, &partial, &done, show);
     }
     // A download that failed before it wrote a byte leaves nothing to resume.
-    if result.is_err() && std::fs::metadata(&partial).is_ok_and(|m| m.len() == 0) {
-        let _ = std::fs::remove_file(&partial);
+    if result.is_err() && fs_err::metadata(&partial).is_ok_and(|m| m.len() == 0) {
+        let _ = fs_err::remove_file(&partial);
     }
     result
 }
@@ -80,7 +80,7 @@ fn download(
     let sha = rel.bundle.sha256;
     // Only a regular file kiln-fetch wrote is resumed; a link in its place is removed,
     // never followed.
-    if std::fs::symlink_metadata(partial).is_ok_and(|m| !m.is_file()) {
+    if fs_err::symlink_metadata(partial).is_ok_and(|m| !m.is_file()) {
         fs_err::remove_file(partial)?;
     }
     let mut file = OpenOptions::new()
@@ -137,7 +137,7 @@ fn download(
         };
         if hasher.len() + n as u64 > rel.bundle.size {
             drop(file);
-            let _ = std::fs::remove_file(partial);
+            let _ = fs_err::remove_file(partial);
             return Err(tampered(
                 &key,
                 format!(
@@ -149,8 +149,8 @@ fn download(
         if let Err(e) = file.write_all(&buf[..n]) {
             drop(file);
             // What was written cannot be finished without the space it holds.
-            let _ = std::fs::remove_file(partial);
-            return Err(if e.raw_os_error() == Some(28) {
+            let _ = fs_err::remove_file(partial);
+            return Err(if plumbing::fs::is_full(&e) {
                 disk_full(partial, rel.bundle.size - hasher.len(), rel.bundle.size)
             } else {
                 anyhow::Error::new(e).context(partial.display().to_string())
@@ -166,8 +166,8 @@ fn download(
     }
     if let Err(e) = file.sync_all() {
         drop(file);
-        let _ = std::fs::remove_file(partial);
-        return Err(if e.raw_os_error() == Some(28) {
+        let _ = fs_err::remove_file(partial);
+        return Err(if plumbing::fs::is_full(&e) {
             disk_full(partial, rel.bundle.size, rel.bundle.size)
         } else {
             anyhow::Error::new(e).context(partial.display().to_string())
@@ -176,7 +176,7 @@ fn download(
     drop(file);
     let (size, actual) = (hasher.len(), hasher.finish());
     if size != rel.bundle.size || actual != sha {
-        let _ = std::fs::remove_file(partial);
+        let _ = fs_err::remove_file(partial);
         return Err(tampered(
             &key,
             format!(
@@ -232,7 +232,7 @@ pub fn clean_cache(layout: &Layout) -> Result<Option<(u64, u64)>> {
         if e.file_name() == ".lock" {
             continue;
         }
-        let meta = std::fs::symlink_metadata(e.path())?;
+        let meta = fs_err::symlink_metadata(e.path())?;
         crate::unpack::remove_tree(&e.path())?;
         files += 1;
         bytes += meta.len();

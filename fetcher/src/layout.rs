@@ -45,12 +45,12 @@ pub fn own_dir(layout: &Layout, dir: &Path) -> crate::error::Result<()> {
     };
     fs_err::create_dir_all(chain[0].parent().expect("below the root"))?;
     for p in chain {
-        match std::fs::create_dir(&p) {
+        match fs_err::create_dir(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(anyhow::Error::new(e).context(p.display().to_string())),
         }
-        if !std::fs::symlink_metadata(&p)?.is_dir() {
+        if !fs_err::symlink_metadata(&p)?.is_dir() {
             return Err(not_ours(&p));
         }
     }
@@ -76,7 +76,7 @@ pub fn is_own_dir(layout: &Layout, dir: &Path) -> bool {
         None => dir.is_dir(),
         Some(chain) => chain
             .iter()
-            .all(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())),
+            .all(|p| fs_err::symlink_metadata(p).is_ok_and(|m| m.is_dir())),
     }
 }
 
@@ -131,13 +131,13 @@ impl Layout {
 
     /// The build `current` points at, if any.
     pub fn current(&self, pkg: &str) -> Option<u64> {
-        let target = std::fs::read_link(self.current_link(pkg)).ok()?;
+        let target = fs_err::read_link(self.current_link(pkg)).ok()?;
         target.to_str()?.parse().ok()
     }
 
     /// Installed builds, ascending.
     pub fn installed(&self, pkg: &str) -> Vec<u64> {
-        let mut out: Vec<u64> = std::fs::read_dir(self.package_dir(pkg))
+        let mut out: Vec<u64> = fs_err::read_dir(self.package_dir(pkg))
             .into_iter()
             .flatten()
             .flatten()
@@ -152,7 +152,7 @@ impl Layout {
     /// (and links so named, which every command then refuses); anything else there
     /// (`lost+found`, a README) is not one.
     pub fn packages(&self) -> Vec<String> {
-        let mut out: Vec<String> = std::fs::read_dir(self.packages_dir())
+        let mut out: Vec<String> = fs_err::read_dir(self.packages_dir())
             .into_iter()
             .flatten()
             .flatten()

@@ -92,7 +92,7 @@ impl Drift {
 /// Re-hash every file of the current build against its manifest.
 pub fn verify(layout: &Layout, pkg: &str) -> Result<Drift> {
     let dir = layout.package_dir(pkg);
-    if std::fs::symlink_metadata(&dir).is_ok() && !crate::layout::is_own_dir(layout, &dir) {
+    if fs_err::symlink_metadata(&dir).is_ok() && !crate::layout::is_own_dir(layout, &dir) {
         return Err(crate::layout::not_ours(&dir));
     }
     let build = layout.current(pkg).ok_or_else(|| {
@@ -115,12 +115,12 @@ pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
     };
     // The build itself swapped for a link (or anything but the directory kiln-fetch
     // made) is drift, whatever it points at.
-    if !std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+    if !fs_err::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
         drift.changed.push(".".into());
         return Ok(drift);
     }
-    let manifest_bytes = std::fs::read(dir.join(MANIFEST_PATH)).unwrap_or_default();
-    let rel_ok = std::fs::read(dir.join("release.json"))
+    let manifest_bytes = fs_err::read(dir.join(MANIFEST_PATH)).unwrap_or_default();
+    let rel_ok = fs_err::read(dir.join("release.json"))
         .ok()
         .and_then(|b| Release::from_bytes(&b).ok())
         .is_some_and(|r| r.manifest_sha256 == Digest::of_bytes(&manifest_bytes));
@@ -133,12 +133,12 @@ pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
     for f in &manifest.files {
         expected.insert(f.path.clone());
         let path = dir.join(&f.path);
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        let Ok(meta) = fs_err::symlink_metadata(&path) else {
             drift.missing.push(f.path.clone());
             continue;
         };
         let same = match &f.target {
-            Some(t) => std::fs::read_link(&path).is_ok_and(|l| l == Path::new(t)),
+            Some(t) => fs_err::read_link(&path).is_ok_and(|l| l == Path::new(t)),
             None => {
                 // Installed read-only: 0555 if executable, else 0444.
                 let mode = if f.mode & 0o111 != 0 { 0o555 } else { 0o444 };
@@ -152,7 +152,7 @@ pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
             drift.changed.push(f.path.clone());
         }
     }
-    if std::fs::symlink_metadata(dir)?.permissions().mode() & 0o7777 != 0o555 {
+    if fs_err::symlink_metadata(dir)?.permissions().mode() & 0o7777 != 0o555 {
         drift.changed.push("./".into());
     }
     let mut stack = vec![dir.to_path_buf()];
@@ -202,8 +202,8 @@ impl Drift {
 
 fn hash(path: &Path) -> std::io::Result<Digest> {
     let mut h = release::Hasher::new();
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
+    use fs_err::os::unix::fs::OpenOptionsExt;
+    let mut f = fs_err::OpenOptions::new()
         .read(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(path)?;

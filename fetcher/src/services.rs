@@ -128,11 +128,11 @@ fn run_manager(mut cmd: Command, name: &str, timeout: Duration) -> Result<()> {
 /// does only while a runsv reads it. A new service directory is picked up by runsvdir
 /// within about 5 s; `wait` bounds how long that may take.
 fn wait_supervised(svdir: &Path, name: &str, wait: Duration) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
+    use fs_err::os::unix::fs::OpenOptionsExt;
     let ok = svdir.join(name).join("supervise/ok");
     let deadline = Instant::now() + wait;
     loop {
-        let opened = std::fs::OpenOptions::new()
+        let opened = fs_err::OpenOptions::new()
             .write(true)
             .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
             .open(&ok);
@@ -141,7 +141,7 @@ fn wait_supervised(svdir: &Path, name: &str, wait: Duration) -> Result<()> {
             Err(e) => e,
         };
         if Instant::now() >= deadline {
-            let why = match e.raw_os_error() {
+            let why = match plumbing::fs::errno(&e) {
                 Some(2) => format!(
                     "{} does not exist: runsvdir has not picked up {}",
                     ok.display(),

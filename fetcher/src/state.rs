@@ -3,8 +3,7 @@
 //! that has not finished (so the next run can finish it), and the lock that serializes
 //! runs. Every file is replaced by temp file + rename, never edited in place.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use fs_err::OpenOptions;
 use std::path::Path;
 
 use release::Digest;
@@ -155,8 +154,8 @@ pub fn load_pending(layout: &Layout, pkg: &str) -> Result<Journal> {
 /// A state file's bytes (None if there is none), read without following a link and
 /// bounded: state is small, and anything else in its place is refused.
 pub fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>> {
+    use fs_err::os::unix::fs::OpenOptionsExt;
     use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
     const MAX_STATE: u64 = 16 << 20;
     let file = OpenOptions::new()
         .read(true)
@@ -201,7 +200,7 @@ pub fn save_pending(layout: &Layout, pkg: &str, p: &Pending) -> Result<()> {
 }
 
 pub fn clear_pending(layout: &Layout, pkg: &str) -> Result<()> {
-    match std::fs::remove_file(layout.state_dir(pkg).join("pending.json")) {
+    match fs_err::remove_file(layout.state_dir(pkg).join("pending.json")) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e.into()),
@@ -209,7 +208,7 @@ pub fn clear_pending(layout: &Layout, pkg: &str) -> Result<()> {
 }
 
 /// Hold the package's lock until the returned file is dropped.
-pub fn lock(layout: &Layout, pkg: &str) -> Result<File> {
+pub fn lock(layout: &Layout, pkg: &str) -> Result<std::fs::File> {
     let dir = layout.state_dir(pkg);
     crate::layout::own_dir(layout, &dir)?;
     let f = lock_file(&dir.join("lock"))?;
@@ -218,21 +217,14 @@ pub fn lock(layout: &Layout, pkg: &str) -> Result<File> {
 }
 
 /// Open (creating) a lock file in a directory kiln-fetch owns, never through a link.
-pub fn lock_file(path: &Path) -> Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-                crate::layout::not_ours(path)
-            } else {
-                anyhow::Error::new(e).context(path.display().to_string())
-            }
-        })
+pub fn lock_file(path: &Path) -> Result<std::fs::File> {
+    plumbing::fs::lock_file(path).map_err(|e| {
+        if plumbing::fs::is_link_refused(&e) {
+            crate::layout::not_ours(path)
+        } else {
+            anyhow::Error::new(e)
+        }
+    })
 }
 
 /// Replace `path` (in a directory kiln-fetch owns) with `bytes` by temp file, fsync
@@ -247,16 +239,9 @@ pub fn write_atomic(layout: &Layout, path: &Path, bytes: &[u8]) -> Result<()> {
     ));
     // A stale temp of a killed run with our pid is removed; the new one is created
     // exclusively, so a link in its place is never followed.
-    let _ = std::fs::remove_file(&tmp);
-    let written = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
+    let _ = fs_err::remove_file(&tmp);
+    if let Err(e) = plumbing::fs::write_via(&tmp, path, bytes, true) {
+        if plumbing::fs::is_full(&e) {
             return Err(hinted(
                 Code::Env,
                 format!(
@@ -267,7 +252,7 @@ pub fn write_atomic(layout: &Layout, path: &Path, bytes: &[u8]) -> Result<()> {
                 "free space there (kiln-fetch gc removes old builds and cached downloads) and run again",
             ));
         }
-        return Err(anyhow::Error::new(e).context(format!("writing {}", path.display())));
+        return Err(anyhow::Error::new(e));
     }
     Ok(())
 }

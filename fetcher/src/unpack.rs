@@ -31,10 +31,10 @@ pub fn install_tree(
     let result = (|| {
         let (manifest, limits) = read_manifest(blob, rel)?;
         let files = archive::unpack(blob, &tmp, None, limits).map_err(|e| {
-            let full = matches!(&e, UnpackError::Write { source, .. } if source.raw_os_error() == Some(28));
+            let full = matches!(&e, UnpackError::Write { source, .. } if plumbing::fs::is_full(source));
             if full {
                 // The whole download is no use without the space to unpack it.
-                let _ = std::fs::remove_file(blob);
+                let _ = fs_err::remove_file(blob);
                 return hinted(
                     Code::Env,
                     format!(
@@ -60,7 +60,7 @@ pub fn install_tree(
         let _ = remove_tree(&tmp);
         return Err(e);
     }
-    if std::fs::symlink_metadata(&dest).is_ok() {
+    if fs_err::symlink_metadata(&dest).is_ok() {
         // A copy that failed its check (or anything else in the way, a link included):
         // swapped for the fresh tree in one step, so the build number never goes
         // missing under a `current` that points at it, then removed.
@@ -79,7 +79,7 @@ pub fn install_tree(
     } else {
         fs_err::rename(&tmp, &dest)?;
     }
-    if let Ok(d) = std::fs::File::open(layout.package_dir(&rel.package)) {
+    if let Ok(d) = fs_err::File::open(layout.package_dir(&rel.package)) {
         let _ = d.sync_all();
     }
     Ok(dest)
@@ -202,7 +202,7 @@ fn check_manifest(rel: &Release, manifest: &Manifest, files: &[archive::TreeFile
 fn make_read_only(dir: &Path) -> Result<()> {
     let mut dirs = Vec::new();
     for entry in walk(dir)? {
-        let meta = std::fs::symlink_metadata(&entry)?;
+        let meta = fs_err::symlink_metadata(&entry)?;
         if meta.file_type().is_symlink() {
             continue;
         }
@@ -210,13 +210,13 @@ fn make_read_only(dir: &Path) -> Result<()> {
             dirs.push(entry);
         } else {
             let mode = meta.permissions().mode() & 0o555;
-            std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(mode))?;
+            fs_err::set_permissions(&entry, std::fs::Permissions::from_mode(mode))?;
         }
     }
     for d in dirs.iter().rev() {
-        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o555))?;
+        fs_err::set_permissions(d, std::fs::Permissions::from_mode(0o555))?;
     }
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555))?;
+    fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o555))?;
     Ok(())
 }
 
@@ -225,7 +225,7 @@ fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)? {
+        for e in fs_err::read_dir(&d)? {
             let e = e?;
             let p = e.path();
             if e.file_type()?.is_dir() {

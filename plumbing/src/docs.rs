@@ -33,26 +33,49 @@ pub fn completions(mut cmd: clap::Command, shell: Shell) -> String {
     String::from_utf8(out).expect("completion scripts are UTF-8")
 }
 
-/// The man pages: `NAME.1` and one `NAME-SUB.1` per visible subcommand.
+/// The man page, `NAME.1`: one page per binary, holding every visible subcommand's
+/// synopsis, options, examples and exit codes (`kiln-fetch(1)` is the host tool, so
+/// `kiln fetch` cannot have a page of that name: no subcommand has a page of its own).
 pub fn man_pages(cmd: clap::Command) -> Vec<(String, Vec<u8>)> {
-    let mut cmd = cmd;
+    let mut cmd = cmd.disable_help_subcommand(true);
     cmd.build();
     let name = cmd.get_name().to_string();
-    let mut pages = Vec::new();
-    let mut render = |file: String, c: clap::Command| {
-        let mut out = Vec::new();
-        clap_mangen::Man::new(c)
-            .render(&mut out)
-            .expect("rendering to memory");
-        pages.push((file, out));
+    let top = clap_mangen::Man::new(cmd.clone());
+    let mut out = Vec::new();
+    let sections = |m: &clap_mangen::Man, w: &mut Vec<u8>, sub: bool| -> std::io::Result<()> {
+        if !sub {
+            m.render_title(w)?;
+            m.render_name_section(w)?;
+        }
+        m.render_synopsis_section(w)?;
+        m.render_description_section(w)?;
+        m.render_options_section(w)?;
+        m.render_extra_section(w)
     };
+    sections(&top, &mut out, false).expect("rendering to memory");
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let full = format!("{name}-{}", sub.get_name());
-        render(format!("{full}.1"), sub.clone().name(full));
+        let full = format!("{name} {}", sub.get_name());
+        out.extend_from_slice(format!(".SH \"{}\"\n", full.to_uppercase()).as_bytes());
+        let mut part = Vec::new();
+        // The global flags are in the page's own OPTIONS once, not under every command.
+        let sub = sub
+            .clone()
+            .bin_name(full)
+            .mut_args(|a| if a.is_global_set() { a.hide(true) } else { a });
+        let m = clap_mangen::Man::new(sub);
+        sections(&m, &mut part, true).expect("rendering to memory");
+        // Each subcommand's sections are subsections of its own.
+        for line in String::from_utf8_lossy(&part).lines() {
+            let line = line
+                .strip_prefix(".SH ")
+                .map_or(line.to_string(), |rest| format!(".SS {rest}"));
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
     }
-    render(format!("{name}.1"), cmd);
-    pages.sort();
-    pages
+    top.render_version_section(&mut out)
+        .expect("rendering to memory");
+    vec![(format!("{name}.1"), out)]
 }
 
 /// `completions SHELL`'s output.

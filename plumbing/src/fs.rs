@@ -25,11 +25,23 @@ pub fn temp_name(dir: &Path, prefix: &str) -> PathBuf {
     ))
 }
 
+/// The OS error number of an I/O error, also through fs-err's wrapper (which names
+/// the path and hides the number from `raw_os_error`).
+#[allow(clippy::disallowed_methods)] // the one place that reads it
+pub fn errno(e: &std::io::Error) -> Option<i32> {
+    e.raw_os_error().or_else(|| {
+        let inner = e.get_ref()?;
+        std::error::Error::source(inner)?
+            .downcast_ref::<std::io::Error>()?
+            .raw_os_error()
+    })
+}
+
 /// Whether an I/O error is a full disk (or quota).
 pub fn is_full(e: &std::io::Error) -> bool {
     [rustix::io::Errno::NOSPC, rustix::io::Errno::DQUOT]
         .iter()
-        .any(|n| e.raw_os_error() == Some(n.raw_os_error()))
+        .any(|n| errno(e) == Some(n.raw_os_error()))
 }
 
 /// Replace `path` with `bytes`: a temp file beside it, created exclusively (a link in
@@ -42,19 +54,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         .expect("an atomic write has a parent directory");
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = temp_name(dir, &format!(".tmp-{name}"));
-    let written = (|| -> std::io::Result<()> {
-        let mut f = fs_err::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        if sync {
-            f.sync_all()?;
-        }
-        fs_err::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = fs_err::remove_file(&tmp);
+    if let Err(e) = write_via(&tmp, path, bytes, sync) {
         if is_full(&e) {
             return Err(hinted(
                 Code::Env,
@@ -69,6 +69,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         return Err(anyhow::Error::new(e));
     }
     Ok(())
+}
+
+/// [`write_atomic`] through the temp file `tmp` (beside `path`), for callers whose
+/// crash recovery knows their temp names: the raw I/O error, the temp file removed.
+pub fn write_via(tmp: &Path, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+    let written = (|| -> std::io::Result<()> {
+        let mut f = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)?;
+        f.write_all(bytes)?;
+        if sync {
+            f.sync_all()?;
+        }
+        fs_err::rename(tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs_err::remove_file(tmp);
+    }
+    written
 }
 
 /// Stream a file through sha256, never through a link: its size and digest.
@@ -97,7 +117,7 @@ pub fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Whether an I/O error is `ELOOP`: the last component was a link under `O_NOFOLLOW`.
 pub fn is_link_refused(e: &std::io::Error) -> bool {
-    e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
+    errno(e) == Some(rustix::io::Errno::LOOP.raw_os_error())
 }
 
 /// Now, as RFC 3339 in whole seconds (UTC): every timestamp kiln writes.
@@ -124,18 +144,18 @@ mod tests {
         let p = tmp.path().join("f");
         write_atomic(&p, b"one", true).unwrap();
         write_atomic(&p, b"two", false).unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs_err::read(&p).unwrap(), b"two");
         // A link in the file's place is replaced, its target untouched.
         let target = tmp.path().join("target");
-        std::fs::write(&target, "keep").unwrap();
+        fs_err::write(&target, "keep").unwrap();
         let l = tmp.path().join("l");
-        std::os::unix::fs::symlink(&target, &l).unwrap();
+        fs_err::os::unix::fs::symlink(&target, &l).unwrap();
         write_atomic(&l, b"new", false).unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
-        assert!(!std::fs::symlink_metadata(&l).unwrap().is_symlink());
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 3);
+        assert_eq!(fs_err::read(&target).unwrap(), b"keep");
+        assert!(!fs_err::symlink_metadata(&l).unwrap().is_symlink());
+        assert_eq!(fs_err::read_dir(tmp.path()).unwrap().count(), 3);
         assert!(hash_file(&l).is_ok());
-        std::os::unix::fs::symlink(&target, tmp.path().join("l2")).unwrap();
+        fs_err::os::unix::fs::symlink(&target, tmp.path().join("l2")).unwrap();
         assert!(hash_file(&tmp.path().join("l2")).is_err());
         assert!(lock_file(&tmp.path().join("l2")).is_err());
     }

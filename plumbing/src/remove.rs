@@ -13,18 +13,18 @@ use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags};
 /// Remove `path` and everything below it. A link is removed as a link; a missing path
 /// is not an error.
 pub fn remove_tree(path: &Path) -> io::Result<()> {
-    let meta = match std::fs::symlink_metadata(path) {
+    let meta = match fs_err::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
     if !meta.is_dir() {
-        return std::fs::remove_file(path);
+        return fs_err::remove_file(path);
     }
     let fd = rustix::fs::openat(CWD, path, dir_flags(), Mode::empty())?;
     empty(&fd)?;
     drop(fd);
-    std::fs::remove_dir(path)
+    fs_err::remove_dir(path)
 }
 
 fn dir_flags() -> OFlags {
@@ -69,24 +69,24 @@ mod tests {
     fn read_only_trees_go_and_link_targets_stay() {
         let tmp = tempfile::tempdir().unwrap();
         let outside = tmp.path().join("outside");
-        std::fs::create_dir_all(outside.join("keep")).unwrap();
-        std::fs::write(outside.join("keep/file"), "x").unwrap();
-        std::fs::set_permissions(outside.join("keep"), PermissionsExt::from_mode(0o555)).unwrap();
+        fs_err::create_dir_all(outside.join("keep")).unwrap();
+        fs_err::write(outside.join("keep/file"), "x").unwrap();
+        fs_err::set_permissions(outside.join("keep"), PermissionsExt::from_mode(0o555)).unwrap();
         let tree = tmp.path().join("tree");
-        std::fs::create_dir_all(tree.join("a/b")).unwrap();
-        std::fs::write(tree.join("a/b/f"), "y").unwrap();
-        std::os::unix::fs::symlink(&outside, tree.join("a/link")).unwrap();
+        fs_err::create_dir_all(tree.join("a/b")).unwrap();
+        fs_err::write(tree.join("a/b/f"), "y").unwrap();
+        fs_err::os::unix::fs::symlink(&outside, tree.join("a/link")).unwrap();
         for d in ["a/b", "a", ""] {
-            std::fs::set_permissions(tree.join(d), PermissionsExt::from_mode(0o555)).unwrap();
+            fs_err::set_permissions(tree.join(d), PermissionsExt::from_mode(0o555)).unwrap();
         }
         super::remove_tree(&tree).unwrap();
         assert!(!tree.exists());
         // The tree itself a link: only the link goes.
         let link = tmp.path().join("linked");
-        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        fs_err::os::unix::fs::symlink(&outside, &link).unwrap();
         super::remove_tree(&link).unwrap();
-        assert!(std::fs::symlink_metadata(&link).is_err());
-        let mode = std::fs::metadata(outside.join("keep"))
+        assert!(fs_err::symlink_metadata(&link).is_err());
+        let mode = fs_err::metadata(outside.join("keep"))
             .unwrap()
             .permissions()
             .mode();

@@ -2,6 +2,11 @@
 //! plans from. Pure: this crate reads strings and returns values; it never touches the
 //! disk, the network or a process.
 
+/// The file that makes a directory a package.
+pub const BUILD_FILE: &str = "BUILD.toml";
+/// The file at a workspace's root.
+pub const WORKSPACE_FILE: &str = "WORKSPACE.toml";
+
 mod diag;
 mod label;
 mod target;

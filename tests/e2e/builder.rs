@@ -538,7 +538,7 @@ fn publish_promote_and_releases_on_the_file_store() {
             .unwrap();
     assert_eq!((pointer.build, pointer.sequence), (2, 2));
     ws.kiln(&["promote", "hello", "9", "--channel", "prod"])
-        .expect(1)
+        .expect(2)
         .stderr_has("build 9 of hello is not in");
 
     let rel = ws.kiln(&["releases", "hello", "--json"]).expect(0);
@@ -549,7 +549,7 @@ fn publish_promote_and_releases_on_the_file_store() {
         builds[1]["channels"],
         serde_json::json!(["prod", "staging"])
     );
-    ws.kiln(&["releases", "nope"]).expect(1);
+    ws.kiln(&["releases", "nope"]).expect(2);
 
     // A store given on the command line, as a path.
     let other = tmp.path().join("other-store");

@@ -168,7 +168,7 @@ fn publish_promote_and_install_checked_by_an_independent_client() {
             &store,
         ],
     )
-    .expect(1)
+    .expect(2)
     .stderr_has("build 7 of big is not in");
     let r = releases(&ws, &s3, &store, "big");
     let history = r["history"].as_array().unwrap();

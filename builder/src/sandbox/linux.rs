@@ -17,8 +17,6 @@
 //! The network namespace is empty (its loopback is down): nothing can be reached, not
 //! even 127.0.0.1 on the host. Nothing here may ever weaken those walls.
 
-use std::fs;
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -83,13 +81,13 @@ fn ctx<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, String
 }
 
 fn read_spec(path: &Path) -> Result<Spec, String> {
-    let bytes = ctx("reading the sandbox spec", fs::read(path))?;
+    let bytes = ctx("reading the sandbox spec", fs_err::read(path))?;
     ctx("parsing the sandbox spec", serde_json::from_slice(&bytes))
 }
 
 /// Record a setup failure where kiln looks for it.
 fn setup_failed(spec: &Spec, msg: String) -> String {
-    let _ = fs::write(spec.scratch.join(SETUP_ERROR), &msg);
+    let _ = fs_err::write(spec.scratch.join(SETUP_ERROR), &msg);
     msg
 }
 
@@ -114,15 +112,15 @@ fn enter_namespaces() -> Result<(), String> {
     })?;
     ctx(
         "writing setgroups",
-        fs::write("/proc/self/setgroups", "deny"),
+        fs_err::write("/proc/self/setgroups", "deny"),
     )?;
     ctx(
         "writing uid_map",
-        fs::write("/proc/self/uid_map", format!("{uid} {uid} 1")),
+        fs_err::write("/proc/self/uid_map", format!("{uid} {uid} 1")),
     )?;
     ctx(
         "writing gid_map",
-        fs::write("/proc/self/gid_map", format!("{gid} {gid} 1")),
+        fs_err::write("/proc/self/gid_map", format!("{gid} {gid} 1")),
     )?;
     ctx("sethostname", sethostname("kiln"))?;
     ctx(
@@ -234,7 +232,7 @@ fn drop_all_capabilities() -> Result<(), String> {
 fn build_root(spec: &Spec) -> Result<(), String> {
     enter_namespaces()?;
     let root = spec.scratch.join("root");
-    ctx("creating the root", fs::create_dir_all(&root))?;
+    ctx("creating the root", fs_err::create_dir_all(&root))?;
     ctx(
         "mounting the root tmpfs",
         mount(
@@ -248,16 +246,16 @@ fn build_root(spec: &Spec) -> Result<(), String> {
     for dir in BASE_DIRS {
         mirror(Path::new(dir), &root)?;
     }
-    ctx("creating /etc", fs::create_dir_all(root.join("etc")))?;
+    ctx("creating /etc", fs_err::create_dir_all(root.join("etc")))?;
     for f in ETC_FILES {
         mirror(Path::new(f), &root)?;
     }
     let dev = root.join("dev");
-    ctx("creating /dev", fs::create_dir_all(&dev))?;
+    ctx("creating /dev", fs_err::create_dir_all(&dev))?;
     for node in DEV_NODES {
         let host = Path::new("/dev").join(node);
         if host.exists() {
-            ctx("creating a /dev node", fs::write(dev.join(node), b""))?;
+            ctx("creating a /dev node", fs_err::write(dev.join(node), b""))?;
             bind(&host, &dev.join(node), false)?;
         }
     }
@@ -267,11 +265,14 @@ fn build_root(spec: &Spec) -> Result<(), String> {
         ("stdout", "/proc/self/fd/1"),
         ("stderr", "/proc/self/fd/2"),
     ] {
-        ctx("linking /dev", symlink(target, dev.join(name)))?;
+        ctx(
+            "linking /dev",
+            fs_err::os::unix::fs::symlink(target, dev.join(name)),
+        )?;
     }
     for tmp in ["tmp", "dev/shm"] {
         let t = root.join(tmp);
-        ctx("creating a tmpfs dir", fs::create_dir_all(&t))?;
+        ctx("creating a tmpfs dir", fs_err::create_dir_all(&t))?;
         ctx(
             "mounting a private /tmp",
             mount(
@@ -283,16 +284,19 @@ fn build_root(spec: &Spec) -> Result<(), String> {
             ),
         )?;
     }
-    ctx("creating /proc", fs::create_dir_all(root.join("proc")))?;
+    ctx("creating /proc", fs_err::create_dir_all(root.join("proc")))?;
     let runfiles = root.join(RUNFILES.trim_start_matches('/'));
     ctx(
         "creating the runfiles mount point",
-        fs::create_dir_all(&runfiles),
+        fs_err::create_dir_all(&runfiles),
     )?;
     bind(&spec.runfiles, &runfiles, true)?;
     if let Some(out) = &spec.out {
         let o = root.join(OUT.trim_start_matches('/'));
-        ctx("creating the outputs mount point", fs::create_dir_all(&o))?;
+        ctx(
+            "creating the outputs mount point",
+            fs_err::create_dir_all(&o),
+        )?;
         bind(out, &o, false)?;
     }
     Ok(())
@@ -301,18 +305,21 @@ fn build_root(spec: &Spec) -> Result<(), String> {
 /// Reproduce a host path inside the new root: symlinks as symlinks, directories and
 /// files as read-only bind mounts. Missing paths are skipped.
 fn mirror(host: &Path, root: &Path) -> Result<(), String> {
-    let Ok(meta) = fs::symlink_metadata(host) else {
+    let Ok(meta) = fs_err::symlink_metadata(host) else {
         return Ok(());
     };
     let inside = root.join(host.strip_prefix("/").expect("absolute"));
     if meta.file_type().is_symlink() {
-        let target = ctx("reading a symlink", fs::read_link(host))?;
-        return ctx("creating a symlink", symlink(target, &inside));
+        let target = ctx("reading a symlink", fs_err::read_link(host))?;
+        return ctx(
+            "creating a symlink",
+            fs_err::os::unix::fs::symlink(target, &inside),
+        );
     }
     if meta.is_dir() {
-        ctx("creating a mount point", fs::create_dir_all(&inside))?;
+        ctx("creating a mount point", fs_err::create_dir_all(&inside))?;
     } else {
-        ctx("creating a mount point", fs::write(&inside, b""))?;
+        ctx("creating a mount point", fs_err::write(&inside, b""))?;
     }
     bind(host, &inside, true)
 }
@@ -406,7 +413,7 @@ fn enter_root(spec: &Spec) -> Result<(), String> {
     let old = root.join(".old-root");
     ctx(
         "creating the old-root mount point",
-        fs::create_dir_all(&old),
+        fs_err::create_dir_all(&old),
     )?;
     ctx("pivot_root", pivot_root(&root, &old))?;
     ctx("chdir /", std::env::set_current_dir("/"))?;
@@ -416,7 +423,7 @@ fn enter_root(spec: &Spec) -> Result<(), String> {
     )?;
     ctx(
         "removing the old-root mount point",
-        fs::remove_dir("/.old-root"),
+        fs_err::remove_dir("/.old-root"),
     )?;
     remount_read_only(Path::new("/"))
 }

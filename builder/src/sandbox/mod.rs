@@ -5,7 +5,6 @@
 
 mod linux;
 
-use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -101,7 +100,7 @@ pub fn probe() -> Result<()> {
 
 /// Run `spec` with output to `log`, killing everything it started after `timeout`.
 pub fn run(mode: Mode, spec: &Spec, log: &Path, timeout: Duration) -> Result<Outcome> {
-    let log_file = File::create(log)?;
+    let log_file = fs_err::File::create(log)?.into_parts().0;
     let mut cmd = match mode {
         Mode::Linux => {
             let spec_path = spec.scratch.join("spec.json");
@@ -150,7 +149,7 @@ pub fn run(mode: Mode, spec: &Spec, log: &Path, timeout: Duration) -> Result<Out
     let code = status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-    if let Ok(msg) = std::fs::read_to_string(spec.scratch.join(linux::SETUP_ERROR)) {
+    if let Ok(msg) = fs_err::read_to_string(spec.scratch.join(linux::SETUP_ERROR)) {
         return Err(hinted(
             Code::Env,
             format!("the sandbox could not be set up: {}", msg.trim()),
