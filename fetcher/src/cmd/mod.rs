@@ -117,6 +117,7 @@ impl Env {
             restart: opts.restart,
             progress: &self.bar,
             keys: Default::default(),
+            warned: Default::default(),
         }
     }
 }

@@ -69,6 +69,8 @@ pub struct Host<'a> {
     pub progress: &'a dyn plumbing::progress::Reporter,
     /// The store's keys record, once read and checked (hosts with `trusted_root`).
     pub keys: std::sync::OnceLock<release::KeysRecord>,
+    /// The warnings already given (each once a run).
+    pub warned: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 #[derive(Serialize, Debug)]

@@ -149,9 +149,17 @@ impl Host<'_> {
             return Ok(());
         };
         if self.config.allow_unsigned {
-            plumbing::style::warning(&format!(
-                "{why}; installing anyway because allow_unsigned = true"
-            ));
+            // Once per record: a package new to the host is resolved twice.
+            if self
+                .warned
+                .lock()
+                .expect("not poisoned")
+                .insert(why.clone())
+            {
+                plumbing::style::warning(&format!(
+                    "{why}; installing anyway because allow_unsigned = true"
+                ));
+            }
             return Ok(());
         }
         Err(hinted(Code::Failed, format!("{why}; refusing it"), hint))
