@@ -15,8 +15,6 @@ use crate::error::{Code, Result, env_failed, hinted};
 use crate::ui::Ui;
 use crate::workspace::{Archive, Workspace, local_path};
 
-const ATTEMPTS_PER_URL: u32 = 3;
-
 pub struct FetchOptions {
     pub offline: bool,
     pub distdirs: Vec<PathBuf>,
@@ -174,38 +172,33 @@ impl<'a> Fetcher<'a> {
                 Err(e) => Err(Failure::Permanent(e.to_string())),
             };
         }
-        let mut last = String::new();
+        use plumbing::retry::{Attempt, GaveUp, retry};
         let mut restarted = false;
-        for attempt in 0..ATTEMPTS_PER_URL {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(250 << (attempt - 1)));
-            }
-            match self.http_once(url, partial, a) {
-                Ok(()) => return Ok(()),
-                Err(Failure::Transient(e)) => last = e,
-                Err(Failure::Mismatch { actual }) => {
-                    // A resumed download may have continued stale bytes: try once afresh.
-                    let _ = fs_err::remove_file(partial);
-                    if restarted {
-                        return Err(Failure::Mismatch { actual });
-                    }
-                    restarted = true;
-                    match self.http_once(url, partial, a) {
-                        Ok(()) => return Ok(()),
-                        Err(Failure::Mismatch { actual }) => {
-                            let _ = fs_err::remove_file(partial);
-                            return Err(Failure::Mismatch { actual });
-                        }
-                        Err(Failure::Transient(e)) => last = e,
-                        Err(p @ Failure::Permanent(_)) => return Err(p),
-                    }
+        let as_attempt = |r: Result<(), Failure>| match r {
+            Ok(()) => Attempt::Done(()),
+            Err(Failure::Transient(e)) => Attempt::Transient(e),
+            Err(f) => Attempt::Fatal(f),
+        };
+        retry(|| match self.http_once(url, partial, a) {
+            Err(Failure::Mismatch { actual }) => {
+                // A resumed download may have continued stale bytes: try once afresh.
+                let _ = fs_err::remove_file(partial);
+                if restarted {
+                    return Attempt::Fatal(Failure::Mismatch { actual });
                 }
-                Err(p @ Failure::Permanent(_)) => return Err(p),
+                restarted = true;
+                let again = self.http_once(url, partial, a);
+                if matches!(again, Err(Failure::Mismatch { .. })) {
+                    let _ = fs_err::remove_file(partial);
+                }
+                as_attempt(again)
             }
-        }
-        Err(Failure::Transient(format!(
-            "{last} (after {ATTEMPTS_PER_URL} attempts)"
-        )))
+            r => as_attempt(r),
+        })
+        .map_err(|g| match g {
+            GaveUp::Fatal(f) => f,
+            GaveUp::Exhausted(why) => Failure::Transient(why),
+        })
     }
 
     /// One GET of a pinned archive.
@@ -235,25 +228,23 @@ fn http_client() -> Result<reqwest::blocking::Client, Failure> {
 /// the digest to pin, so the build that follows finds the archive cached.
 pub fn hash_url(cache: &Cache, url: &str, ui: Ui) -> Result<Digest> {
     let client = http_client().map_err(|_| env_failed("cannot set up HTTP"))?;
+    use plumbing::retry::{Attempt, GaveUp, retry};
     let partial = cache.tmp_path("download");
-    let mut last = String::new();
-    for attempt in 0..ATTEMPTS_PER_URL {
-        if attempt > 0 {
-            std::thread::sleep(Duration::from_millis(250 << (attempt - 1)));
+    let got = retry(|| match download(&client, url, &partial, url, ui) {
+        Ok(d) => Attempt::Done(d),
+        Err(Failure::Transient(e)) => Attempt::Transient(e),
+        Err(Failure::Permanent(e)) => Attempt::Fatal(e),
+        Err(Failure::Mismatch { actual }) => {
+            Attempt::Transient(format!("unexpected digest {actual}"))
         }
-        match download(&client, url, &partial, url, ui) {
-            Ok(d) => {
-                cache.insert_file(&partial, &d)?;
-                return Ok(d);
-            }
-            Err(Failure::Transient(e)) => last = e,
-            Err(Failure::Permanent(e)) => {
-                last = e;
-                break;
-            }
-            Err(Failure::Mismatch { actual }) => last = format!("unexpected digest {actual}"),
+    });
+    let last = match got {
+        Ok(d) => {
+            cache.insert_file(&partial, &d)?;
+            return Ok(d);
         }
-    }
+        Err(GaveUp::Fatal(why) | GaveUp::Exhausted(why)) => why,
+    };
     let _ = fs_err::remove_file(&partial);
     Err(hinted(
         Code::Env,

@@ -27,7 +27,7 @@ pub fn bundle(
     // the release record names; anything else there is thrown away.
     if fs_err::symlink_metadata(&done).is_ok() {
         if fs_err::symlink_metadata(&done).is_ok_and(|m| m.is_file() && m.len() == rel.bundle.size)
-            && hash_file(&done).ok() == Some(sha)
+            && plumbing::fs::hash_file(&done).ok().map(|(_, d)| d) == Some(sha)
         {
             return Ok(done);
         }
@@ -56,16 +56,6 @@ pub fn bundle(
         let _ = fs_err::remove_file(&partial);
     }
     result
-}
-
-fn hash_file(path: &std::path::Path) -> std::io::Result<release::Digest> {
-    let mut h = Hasher::new();
-    let mut f = OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(path)?;
-    std::io::copy(&mut f, &mut h)?;
-    Ok(h.finish())
 }
 
 /// Download to `partial` (resuming what it holds), checking size and sha256 while

@@ -240,21 +240,13 @@ pub fn write_atomic(layout: &Layout, path: &Path, bytes: &[u8]) -> Result<()> {
     // A stale temp of a killed run with our pid is removed; the new one is created
     // exclusively, so a link in its place is never followed.
     let _ = fs_err::remove_file(&tmp);
-    if let Err(e) = plumbing::fs::write_via(&tmp, path, bytes, true) {
-        if plumbing::fs::is_full(&e) {
-            return Err(hinted(
-                Code::Env,
-                format!(
-                    "the disk is full: writing {} needs {} bytes",
-                    path.display(),
-                    bytes.len()
-                ),
-                "free space there (kiln-fetch gc removes old builds and cached downloads) and run again",
-            ));
-        }
-        return Err(anyhow::Error::new(e));
-    }
-    Ok(())
+    plumbing::fs::write_atomic_via(
+        &tmp,
+        path,
+        bytes,
+        true,
+        "free space there (kiln-fetch gc removes old builds and cached downloads) and run again",
+    )
 }
 
 pub fn now() -> String {

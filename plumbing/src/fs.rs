@@ -54,26 +54,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         .expect("an atomic write has a parent directory");
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = temp_name(dir, &format!(".tmp-{name}"));
-    if let Err(e) = write_via(&tmp, path, bytes, sync) {
-        if is_full(&e) {
-            return Err(hinted(
-                Code::Env,
-                format!(
-                    "the disk is full: writing {} needs {} bytes",
-                    path.display(),
-                    bytes.len()
-                ),
-                "free space there and run again",
-            ));
-        }
-        return Err(anyhow::Error::new(e));
-    }
-    Ok(())
+    write_atomic_via(&tmp, path, bytes, sync, "free space there and run again")
 }
 
 /// [`write_atomic`] through the temp file `tmp` (beside `path`), for callers whose
-/// crash recovery knows their temp names: the raw I/O error, the temp file removed.
-pub fn write_via(tmp: &Path, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+/// crash recovery knows their temp names; `full_hint` says what to do about a full disk.
+pub fn write_atomic_via(
+    tmp: &Path,
+    path: &Path,
+    bytes: &[u8],
+    sync: bool,
+    full_hint: &str,
+) -> Result<()> {
+    match write_via(tmp, path, bytes, sync) {
+        Ok(()) => Ok(()),
+        Err(e) if is_full(&e) => Err(hinted(
+            Code::Env,
+            format!(
+                "the disk is full: writing {} needs {} bytes",
+                path.display(),
+                bytes.len()
+            ),
+            full_hint,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Write `tmp` exclusively, sync it when `sync`, rename it over `path`; on failure the
+/// temp file is removed.
+fn write_via(tmp: &Path, path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let written = (|| -> std::io::Result<()> {
         let mut f = fs_err::OpenOptions::new()
             .write(true)

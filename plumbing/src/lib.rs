@@ -16,6 +16,7 @@ pub mod fs;
 pub mod output;
 pub mod progress;
 mod remove;
+pub mod retry;
 pub mod size;
 pub mod style;
 

@@ -158,14 +158,19 @@ pub fn usage_failure(json: bool, program: &str, error: &str) -> ExitCode {
     crate::style::error(error);
     crate::style::hint(&format!("see {program} --help"));
     if json {
-        let mut v = object("", false, Map::new(), None);
-        v["failed"] = true.into();
-        v["error"] = error.into();
-        v["hint"] = format!("see {program} --help").into();
-        v["exit_code"] = 2.into();
-        print_object(&v);
+        print_object(&usage_object(program, error));
     }
     ExitCode::from(2)
+}
+
+/// The object of a usage error: no command was understood.
+fn usage_object(program: &str, error: &str) -> Value {
+    let mut v = object("", false, Map::new(), None);
+    v["failed"] = true.into();
+    v["error"] = error.into();
+    v["hint"] = format!("see {program} --help").into();
+    v["exit_code"] = 2.into();
+    v
 }
 
 /// Parse the command line: on a usage error, exit 2 (one JSON object with `--json`);
@@ -184,12 +189,7 @@ pub fn parse<C: clap::Parser>(program: &str) -> Result<C, ExitCode> {
             let first = first.strip_prefix("error: ").unwrap_or(first);
             // clap's full text (with its usage line) for people, then the object.
             let _ = e.print();
-            let mut v = object("", false, Map::new(), None);
-            v["failed"] = true.into();
-            v["error"] = first.into();
-            v["hint"] = format!("see {program} --help").into();
-            v["exit_code"] = 2.into();
-            print_object(&v);
+            print_object(&usage_object(program, first));
             Err(ExitCode::from(2))
         }
         Err(e) if json => {

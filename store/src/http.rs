@@ -11,8 +11,6 @@ use reqwest::blocking::{Client, Response};
 
 use crate::{Condition, ETag, PutOutcome, Store, StoreError, check_key};
 
-const ATTEMPTS: u32 = 3;
-
 pub struct HttpStore {
     base: String,
     client: Client,
@@ -42,37 +40,31 @@ impl HttpStore {
 
     /// GET with retries; None for 404.
     fn get_response(&self, key: &str, offset: u64) -> Result<Option<Response>, StoreError> {
+        use plumbing::retry::{Attempt, GaveUp, retry};
         let url = self.url_of(key)?;
-        let mut last = String::new();
-        for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(250 << (attempt - 1)));
-            }
+        retry(|| {
             let mut req = self.client.get(&url);
             if offset > 0 {
                 req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
             }
             match req.send() {
-                Ok(r) if r.status() == StatusCode::NOT_FOUND => return Ok(None),
-                Ok(r) if r.status().is_success() => return Ok(Some(r)),
+                Ok(r) if r.status() == StatusCode::NOT_FOUND => Attempt::Done(None),
+                Ok(r) if r.status().is_success() => Attempt::Done(Some(r)),
                 Ok(r)
                     if r.status().is_server_error()
                         || r.status() == StatusCode::TOO_MANY_REQUESTS =>
                 {
-                    last = format!("HTTP {}", r.status());
+                    Attempt::Transient(format!("HTTP {}", r.status()))
                 }
-                Ok(r) => {
-                    return Err(StoreError::Unreachable {
-                        url,
-                        why: format!("HTTP {}", r.status()),
-                    });
-                }
-                Err(e) => last = describe(e),
+                Ok(r) => Attempt::Fatal(format!("HTTP {}", r.status())),
+                Err(e) => Attempt::Transient(describe(e)),
             }
-        }
-        Err(StoreError::Unreachable {
-            url,
-            why: format!("{last} (after {ATTEMPTS} attempts)"),
+        })
+        .map_err(|g| StoreError::Unreachable {
+            url: url.clone(),
+            why: match g {
+                GaveUp::Fatal(why) | GaveUp::Exhausted(why) => why,
+            },
         })
     }
 }

@@ -403,11 +403,8 @@ impl Store for S3Store {
         let full = self.full(key)?;
         // A body cut off mid-stream (an object replaced while we read it, a dropped
         // connection) is read again, a bounded number of times.
-        let mut last = String::new();
-        for attempt in 0..3u32 {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(100 << attempt));
-            }
+        use plumbing::retry::{Attempt, GaveUp, retry};
+        let got = retry(|| {
             let r = self.rt.block_on(
                 self.client
                     .get_object()
@@ -418,14 +415,14 @@ impl Store for S3Store {
             let out = match r {
                 Ok(o) => o,
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                    return Ok(None);
+                    return Attempt::Done(None);
                 }
-                Err(e) => return Err(self.fail(&format!("GET {full}"), e)),
+                Err(e) => return Attempt::Fatal(self.fail(&format!("GET {full}"), e)),
             };
             let tag = ETag(out.e_tag().unwrap_or_default().to_string());
             let size = out.content_length().unwrap_or(0).max(0) as u64;
             if size > crate::MAX_RECORD {
-                return Err(StoreError::TooLarge {
+                return Attempt::Fatal(StoreError::TooLarge {
                     url: self.url.clone(),
                     key: key.to_string(),
                     size,
@@ -433,13 +430,16 @@ impl Store for S3Store {
                 });
             }
             match self.rt.block_on(out.body.collect()) {
-                Ok(b) => return Ok(Some((b.into_bytes().to_vec(), tag))),
-                Err(e) => last = e.to_string(),
+                Ok(b) => Attempt::Done(Some((b.into_bytes().to_vec(), tag))),
+                Err(e) => Attempt::Transient(e.to_string()),
             }
-        }
-        Err(StoreError::Unreachable {
-            url: self.url.clone(),
-            why: format!("reading {full}: {last} (after 3 attempts)"),
+        });
+        got.map_err(|g| match g {
+            GaveUp::Fatal(e) => e,
+            GaveUp::Exhausted(why) => StoreError::Unreachable {
+                url: self.url.clone(),
+                why: format!("reading {full}: {why}"),
+            },
         })
     }
 
