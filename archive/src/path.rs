@@ -1,26 +1,8 @@
 //! Archive entry paths, normalized and checked lexically before anything touches disk.
 
-/// Turn an archive entry name into a relative `a/b/c` path.
-///
-/// Leading `./`, empty and `.` components are dropped. Absolute paths and `..`
-/// components are refused: the error says why. An empty result means the root.
-pub fn normalize_entry_path(raw: &str) -> Result<String, &'static str> {
-    if raw.starts_with('/') {
-        return Err("absolute path");
-    }
-    if raw.contains('\0') || raw.contains('\\') {
-        return Err("NUL or backslash in path");
-    }
-    let mut parts = Vec::new();
-    for part in raw.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return Err("'..' component"),
-            p => parts.push(p),
-        }
-    }
-    Ok(parts.join("/"))
-}
+/// Turn an archive entry name into a relative `a/b/c` path: the one normalizer,
+/// `release::normalize_relative`.
+pub use release::normalize_relative as normalize_entry_path;
 
 /// Resolve a symlink `target` found at entry `link` (both relative to the root) and
 /// return the path it points to, or `None` when it leaves the root.

@@ -174,6 +174,22 @@ impl Cache {
     /// with the lock held exclusively ([`Cache::open_exclusive`]). A removed blob that
     /// an action record names is a cache miss later (every hit checks its blobs).
     pub fn gc(&self, max: Option<u64>) -> Result<Swept> {
+        // The directories kiln made are walked only if they still are directories: a
+        // link in one's place (kiln never makes one) is not followed, and nothing is
+        // removed.
+        for dir in ["tmp", "cas", "cas/sha256", "ac", "trees"] {
+            let path = self.root.join(dir);
+            if fs_err::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(crate::error::hinted(
+                    crate::error::Code::Env,
+                    format!(
+                        "{} is a symbolic link, not the directory kiln made; kiln gc does not follow it and removed nothing",
+                        path.display()
+                    ),
+                    "remove the link (kiln makes the directory again), or point KILN_CACHE at the real cache",
+                ));
+            }
+        }
         let mut swept = Swept::default();
         for e in fs_err::read_dir(self.tmp_dir())? {
             let e = e?;

@@ -101,7 +101,11 @@ impl<'a> Fetcher<'a> {
         let mut errors = Vec::new();
         for url in &a.urls {
             match self.fetch_url(url, &partial, a) {
-                Ok(()) => return self.cache.insert_file(&partial, &a.sha256),
+                Ok(()) => {
+                    self.ui
+                        .detail(format!("kiln: fetched @{} from {url}", a.name));
+                    return self.cache.insert_file(&partial, &a.sha256);
+                }
                 Err(Failure::Mismatch { actual }) => return Err(self.mismatch(a, url, &actual)),
                 Err(Failure::Transient(e) | Failure::Permanent(e)) => {
                     self.ui.detail(format!("{url}: {e}"));

@@ -65,7 +65,21 @@ impl Graph {
                 .to_string_lossy()
                 .into_owned();
             let file = Path::new(&name).join(BUILD_FILE);
-            let text = fs_err::read_to_string(entry.path())?;
+            // A package no label can name (`a:b`, `@x`, a space) is refused here, not
+            // listed by `kiln query` and then refused when named.
+            if !name.is_empty()
+                && let Err(e) = rules::parse_label(&format!("//{name}:x"), "")
+            {
+                return Err(hinted(
+                    Code::BadInput,
+                    format!(
+                        "{}: package //{name} cannot be named in a label: {e}",
+                        file.display()
+                    ),
+                    "rename the directory (letters, digits, '-', '_', '.'), or remove its BUILD.toml",
+                ));
+            }
+            let text = plumbing::fs::read_text(entry.path())?;
             let targets =
                 rules::parse_build_file(&text, &name).map_err(|d| at(&file, &text, &d))?;
             packages.insert(
@@ -390,7 +404,7 @@ impl Graph {
                 }
                 Pattern::Label(label) => {
                     return Err(bad_input(format!(
-                        "{label}: archive exports are not targets to build; use kiln fetch to prefetch archives"
+                        "{label}: an archive export is not a target; name the targets that use it (kiln fetch //... fetches every archive the workspace uses)"
                     )));
                 }
             }

@@ -52,8 +52,13 @@ Exit codes: 0 success, 1 the work failed (a build or test, a checksum, a signatu
 store, credentials, disk). With --json, one object on stdout either way (docs/json.md).";
 
 #[derive(Parser)]
-#[command(name = "kiln", version, about = "Hermetic builds and deterministic bundles, published by build number.", after_help = EXAMPLES)]
+// Our own -V/--version: clap's would print the version and exit 0 for `kiln -V build`,
+// and CI would record a build that never ran.
+#[command(name = "kiln", version, disable_version_flag = true, about = "Hermetic builds and deterministic bundles, published by build number.", after_help = EXAMPLES)]
 struct Cli {
+    /// Print the version (alone: with a command it is an error).
+    #[arg(short = 'V', long = "version")]
+    print_version: bool,
     /// Run as if started in DIR.
     #[arg(short = 'C', global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -62,7 +67,7 @@ struct Cli {
     #[command(flatten)]
     build: cmd::BuildFlags,
     #[command(subcommand)]
-    cmd: Cmd,
+    cmd: Option<Cmd>,
 }
 
 #[derive(Subcommand)]
@@ -114,6 +119,31 @@ fn main() -> ExitCode {
         }
         eprintln!("kiln: interrupted; stopping running actions (Ctrl-C again to quit at once)");
     });
+    let json = cli.flags.json;
+    let cmd = match (cli.print_version, cli.cmd) {
+        (true, Some(_)) => {
+            return plumbing::output::usage_failure(
+                json,
+                "kiln",
+                "-V prints the version and takes no command: drop -V",
+            );
+        }
+        (true, None) => {
+            let v = plumbing::output::Version {
+                program: "kiln",
+                version: env!("CARGO_PKG_VERSION"),
+            };
+            return finish(&cli.flags, "version", Map::new(), Ok(v));
+        }
+        (false, None) => {
+            return plumbing::output::usage_failure(
+                json,
+                "kiln",
+                "a command is required (build, test, publish, ...; see kiln --help)",
+            );
+        }
+        (false, Some(c)) => c,
+    };
     let mut ctx = Context {
         dir: cli.dir,
         flags: cli.flags,
@@ -121,7 +151,7 @@ fn main() -> ExitCode {
     };
     let none = Map::new;
     let f = ctx.flags.clone();
-    match cli.cmd {
+    match cmd {
         Cmd::Build(a) => finish(&f, "build", none(), cmd::build::run(&ctx, a)),
         Cmd::Test(a) => finish(&f, "test", none(), cmd::test::run(&ctx, a)),
         Cmd::Fetch(a) => finish(&f, "fetch", none(), cmd::fetch::run(&ctx, a)),
@@ -167,4 +197,17 @@ fn package(p: &str) -> Map<String, serde_json::Value> {
     let mut m = Map::new();
     m.insert("package".into(), p.into());
     m
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_argument_has_help_text() {
+        use clap::CommandFactory;
+        let missing = plumbing::docs::args_without_help(super::Cli::command());
+        assert!(
+            missing.is_empty(),
+            "arguments without help text: {missing:?}"
+        );
+    }
 }

@@ -727,24 +727,37 @@ pub fn keygen(out: &std::path::Path) -> Result<release::PublicKey> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| env_failed(format!("no randomness: {e}")))?;
     let key = SecretKey::from_seed(seed);
-    let mut f = fs_err::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(out)
-        .map_err(|e| {
-            hinted(
-                Code::BadInput,
-                format!("{}: {e}", out.display()),
-                "kiln keygen never overwrites a key; choose another --out",
-            )
-        })?;
+    let mut pub_path = out.as_os_str().to_owned();
+    pub_path.push(".pub");
+    let pub_path = std::path::PathBuf::from(pub_path);
+    // Both files are created, never overwritten nor written through a link.
+    let create = |path: &std::path::Path, mode: u32| {
+        fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(path)
+            .map_err(|e| {
+                hinted(
+                    Code::BadInput,
+                    e.to_string(),
+                    "kiln keygen never overwrites a key (nor its .pub); choose another --out",
+                )
+            })
+    };
+    let mut f = create(out, 0o600)?;
+    let mut p = match create(&pub_path, 0o644) {
+        Ok(p) => p,
+        Err(e) => {
+            drop(f);
+            let _ = fs_err::remove_file(out);
+            return Err(e);
+        }
+    };
     f.write_all(key.to_text().as_bytes())?;
     f.sync_all()?;
     let public = key.public();
-    let mut pub_path = out.as_os_str().to_owned();
-    pub_path.push(".pub");
-    fs_err::write(std::path::PathBuf::from(pub_path), format!("{public}\n"))?;
+    p.write_all(format!("{public}\n").as_bytes())?;
     Ok(public)
 }
 

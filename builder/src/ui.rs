@@ -65,21 +65,6 @@ impl Ui {
 
     /// A byte-counting bar on a terminal; hidden otherwise.
     pub fn bytes_bar(&self, what: &str, total: Option<u64>) -> ProgressBar {
-        if !self.progress {
-            return ProgressBar::hidden();
-        }
-        let bar = match total {
-            Some(t) => ProgressBar::new(t),
-            None => ProgressBar::new_spinner(),
-        };
-        let style = ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> ");
-        bar.set_style(style);
-        bar.set_message(what.to_string());
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
+        plumbing::progress::bytes_bar(self.progress, what, total)
     }
 }

@@ -61,7 +61,7 @@ impl Workspace {
                 "replace the link by the file itself",
             ));
         }
-        let text = fs_err::read_to_string(&path)?;
+        let text = plumbing::fs::read_text(&path)?;
         let rel = PathBuf::from(WORKSPACE_FILE);
         let spec = rules::parse_workspace_file(&text).map_err(|d| at(&rel, &text, &d))?;
         // Export globs need the glob engine: checked here, pointing at their line.

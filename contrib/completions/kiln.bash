@@ -137,7 +137,7 @@ _kiln() {
 
     case "${cmd}" in
         kiln)
-            opts="-C -q -v -j -h -V --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help --version build test fetch query publish promote releases clean gc sha256 keygen keys completions man help"
+            opts="-V -C -q -v -j -h --version --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help build test fetch query publish promote releases clean gc sha256 keygen keys completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kiln_global_optspecs
-    string join \n C= q/quiet v/verbose json no-progress offline distdir= j/jobs= sandbox= remote-cache= remote-cache-mode= h/help V/version
+    string join \n V/version C= q/quiet v/verbose json no-progress offline distdir= j/jobs= sandbox= remote-cache= remote-cache-mode= h/help
 end
 
 function __fish_kiln_needs_command
@@ -32,13 +32,13 @@ none\t'No isolation; results are marked and never shared through a remote cache'
 complete -c kiln -n "__fish_kiln_needs_command" -l remote-cache -d 'A remote build cache shared by CI workers (overrides [cache] url)' -r
 complete -c kiln -n "__fish_kiln_needs_command" -l remote-cache-mode -d '`read` never writes the remote cache (pull-request builds); overrides [cache] mode' -r -f -a "read\t''
 read-write\t''"
+complete -c kiln -n "__fish_kiln_needs_command" -s V -l version -d 'Print the version (alone: with a command it is an error)'
 complete -c kiln -n "__fish_kiln_needs_command" -s q -l quiet -d 'Print only errors and results'
 complete -c kiln -n "__fish_kiln_needs_command" -s v -l verbose -d 'Say more: which mirror, cache hits and misses (repeatable)'
 complete -c kiln -n "__fish_kiln_needs_command" -l json -d 'Print exactly one JSON object on stdout, failures included (docs/json.md)'
 complete -c kiln -n "__fish_kiln_needs_command" -l no-progress -d 'Never draw progress bars (they are drawn only on a terminal anyway)'
 complete -c kiln -n "__fish_kiln_needs_command" -l offline -d 'Use only archives already in the cache (or in a --distdir)'
 complete -c kiln -n "__fish_kiln_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kiln -n "__fish_kiln_needs_command" -s V -l version -d 'Print version'
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "build" -d 'Build targets; prints each bundle\'s label, path and sha256'
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "test" -d 'Run tests; passing results are cached and print "(cached) PASSED"'
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "fetch" -d 'Download and extract the archives the targets use, into the cache'

@@ -83,6 +83,9 @@ pub fn is_own_dir(layout: &Layout, dir: &Path) -> bool {
 /// Temp entries beside their target start with this; a build number never does.
 pub const TMP_PREFIX: &str = ".tmp-";
 
+/// The name of a build's release record, beside its MANIFEST.json.
+pub const RELEASE_FILE: &str = "release.json";
+
 impl Layout {
     pub fn new(root: PathBuf) -> Layout {
         Layout { root }
@@ -110,10 +113,22 @@ impl Layout {
 
     /// What a tool's entry point in usr/local/bin points at.
     pub fn bin_target(pkg: &str, binary: &str) -> PathBuf {
+        Layout::bin_targets(pkg).join(binary)
+    }
+
+    /// Where every entry point of `pkg` points into: `../../../opt/kiln/<pkg>/current/bin`.
+    pub fn bin_targets(pkg: &str) -> PathBuf {
+        Layout::from_bin().join(pkg).join("current/bin")
+    }
+
+    /// `opt/kiln` as seen from usr/local/bin.
+    pub fn from_bin() -> &'static Path {
         Path::new("../../../opt/kiln")
-            .join(pkg)
-            .join("current/bin")
-            .join(binary)
+    }
+
+    /// A build's copy of its signed release record.
+    pub fn release_file(build_dir: &Path) -> PathBuf {
+        build_dir.join(RELEASE_FILE)
     }
 
     pub fn state_dir(&self, pkg: &str) -> PathBuf {

@@ -20,7 +20,6 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use plumbing::flags::GlobalFlags;
 use plumbing::output::{finish, usage_failure};
-use serde::Serialize;
 use serde_json::Map;
 
 const EXAMPLES: &str = concat!(
@@ -84,6 +83,7 @@ enum Cmd {
 
 Exit codes: 0.")]
     Completions {
+        /// The shell to complete for.
         #[arg(value_enum)]
         shell: plumbing::docs::Shell,
     },
@@ -98,17 +98,6 @@ Exit codes: 0, 3 the directory cannot be written.")]
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-}
-
-#[derive(Serialize)]
-struct Version {
-    version: &'static str,
-}
-
-impl plumbing::output::Output for Version {
-    fn human(&self, out: &mut plumbing::output::Human) {
-        out.result(format!("kiln-fetch {}", self.version));
-    }
 }
 
 fn main() -> ExitCode {
@@ -176,7 +165,8 @@ fn main() -> ExitCode {
             f,
             "version",
             Map::new(),
-            Ok(Version {
+            Ok(plumbing::output::Version {
+                program: "kiln-fetch",
                 version: env!("CARGO_PKG_VERSION"),
             }),
         ),
@@ -191,5 +181,18 @@ fn main() -> ExitCode {
             Map::new(),
             plumbing::docs::man(Cli::command(), out.as_deref()),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_argument_has_help_text() {
+        use clap::CommandFactory;
+        let missing = plumbing::docs::args_without_help(super::Cli::command());
+        assert!(
+            missing.is_empty(),
+            "arguments without help text: {missing:?}"
+        );
     }
 }

@@ -120,7 +120,7 @@ pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
         return Ok(drift);
     }
     let manifest_bytes = fs_err::read(dir.join(MANIFEST_PATH)).unwrap_or_default();
-    let rel_ok = fs_err::read(dir.join("release.json"))
+    let rel_ok = fs_err::read(Layout::release_file(dir))
         .ok()
         .and_then(|b| Release::from_bytes(&b).ok())
         .is_some_and(|r| r.manifest_sha256 == Digest::of_bytes(&manifest_bytes));
@@ -170,7 +170,10 @@ pub fn check_tree(dir: &Path, pkg: &str, build: u64) -> Result<Drift> {
                     drift.changed.push(format!("{rel}/"));
                 }
                 stack.push(e.path());
-            } else if !expected.contains(&rel) && rel != MANIFEST_PATH && rel != "release.json" {
+            } else if !expected.contains(&rel)
+                && rel != MANIFEST_PATH
+                && rel != crate::layout::RELEASE_FILE
+            {
                 drift.extra.push(rel);
             }
         }

@@ -51,7 +51,7 @@ pub fn install_tree(
             unpack_error(rel, e)
         })?;
         check_manifest(rel, &manifest, &files)?;
-        fs_err::write(tmp.join("release.json"), rel_bytes)?;
+        fs_err::write(Layout::release_file(&tmp), rel_bytes)?;
         plumbing::fault::pause("unpack");
         make_read_only(&tmp)?;
         Ok(())

@@ -107,6 +107,7 @@ impl Output for Man {
     fn human(&self, out: &mut Human) {
         match &self.page {
             Some(p) => out.raw(p),
+            None if self.written.is_empty() => out.status("every page is current"),
             None => out.status(format!("wrote {}", self.written.join(", "))),
         }
     }
@@ -129,11 +130,39 @@ pub fn man(cmd: clap::Command, dir: Option<&Path>) -> crate::Result<Man> {
     fs_err::create_dir_all(dir)?;
     let mut written = Vec::new();
     for (name, bytes) in pages {
-        crate::fs::write_atomic(&dir.join(&name), &bytes, false)?;
-        written.push(dir.join(name).display().to_string());
+        let path = dir.join(&name);
+        // Only what differs is written, so `changed` says whether a page changed (the
+        // old one is read without following a link: a link there is replaced).
+        let same = fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+            && fs_err::read(&path).is_ok_and(|old| old == bytes);
+        if !same {
+            crate::fs::write_atomic(&path, &bytes, false)?;
+            written.push(path.display().to_string());
+        }
     }
     Ok(Man {
         written,
         page: None,
     })
+}
+
+/// Every argument of `cmd` and its subcommands that has no help text, as
+/// `"kiln promote package"`: the binaries' tests require none.
+pub fn args_without_help(cmd: clap::Command) -> Vec<String> {
+    fn walk(c: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for a in c.get_arguments() {
+            let builtin = matches!(a.get_id().as_str(), "help" | "version");
+            if a.get_help().is_none() && a.get_long_help().is_none() && !builtin {
+                out.push(format!("{path} {}", a.get_id()));
+            }
+        }
+        for s in c.get_subcommands() {
+            walk(s, &format!("{path} {}", s.get_name()), out);
+        }
+    }
+    let mut cmd = cmd;
+    cmd.build();
+    let mut out = Vec::new();
+    walk(&cmd, cmd.get_name(), &mut out);
+    out
 }

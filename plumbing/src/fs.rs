@@ -25,15 +25,20 @@ pub fn temp_name(dir: &Path, prefix: &str) -> PathBuf {
     ))
 }
 
-/// The OS error number of an I/O error, also through fs-err's wrapper (which names
-/// the path and hides the number from `raw_os_error`).
+/// The OS error number of an I/O error, also through fs-err's wrapper. fs-err names
+/// the path and keeps the OS error's message (std's `... (os error N)`) but hides the
+/// number from `raw_os_error`; exposing it (its `expose_original_error` feature) would
+/// drop the cause from every message that formats the error, so the number is read
+/// back from the message here, in the one place that needs it.
 #[allow(clippy::disallowed_methods)] // the one place that reads it
 pub fn errno(e: &std::io::Error) -> Option<i32> {
     e.raw_os_error().or_else(|| {
-        let inner = e.get_ref()?;
-        std::error::Error::source(inner)?
-            .downcast_ref::<std::io::Error>()?
-            .raw_os_error()
+        let text = e.to_string();
+        let at = text.rfind("(os error ")?;
+        text[at + "(os error ".len()..]
+            .strip_suffix(')')?
+            .parse()
+            .ok()
     })
 }
 
@@ -99,6 +104,25 @@ fn write_via(tmp: &Path, path: &Path, bytes: &[u8], sync: bool) -> std::io::Resu
         let _ = fs_err::remove_file(tmp);
     }
     written
+}
+
+/// A text file kiln reads (BUILD.toml, WORKSPACE.toml, fetch.toml): its bytes must be
+/// UTF-8, else the error is bad input naming the file, the line and the byte.
+pub fn read_text(path: &Path) -> Result<String> {
+    let bytes = fs_err::read(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let good = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+        let (line, col) = crate::error::line_col(&good, at);
+        hinted(
+            Code::BadInput,
+            format!(
+                "{}:{line}:{col}: not UTF-8 text (byte {at} is not part of a UTF-8 character)",
+                path.display()
+            ),
+            "save the file as UTF-8",
+        )
+    })
 }
 
 /// Stream a file through sha256, never through a link: its size and digest.
@@ -167,6 +191,11 @@ mod tests {
         assert!(hash_file(&l).is_ok());
         fs_err::os::unix::fs::symlink(&target, tmp.path().join("l2")).unwrap();
         assert!(hash_file(&tmp.path().join("l2")).is_err());
-        assert!(lock_file(&tmp.path().join("l2")).is_err());
+        let refused = lock_file(&tmp.path().join("l2")).unwrap_err();
+        assert!(is_link_refused(&refused), "{refused}");
+        assert!(
+            refused.to_string().contains("l2"),
+            "the path is named: {refused}"
+        );
     }
 }

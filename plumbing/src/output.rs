@@ -13,20 +13,24 @@ use crate::flags::GlobalFlags;
 pub const SCHEMA: u64 = 1;
 
 /// Where a command's human text goes: results on stdout (always), notes on stdout
-/// unless `-q`, status lines on stderr unless `-q`.
+/// unless `-q`, status lines on stderr unless `-q`. With `--json` stdout holds only
+/// the object, and the status lines still go to stderr for people.
 pub struct Human {
     quiet: bool,
+    json: bool,
 }
 
 impl Human {
     /// A result line (a label and its sha256, a table row): printed even with `-q`.
     pub fn result(&mut self, line: impl AsRef<str>) {
-        println!("{}", line.as_ref());
+        if !self.json {
+            println!("{}", line.as_ref());
+        }
     }
 
     /// A sentence about what happened, on stdout; silent with `-q`.
     pub fn say(&mut self, line: impl AsRef<str>) {
-        if !self.quiet {
+        if !self.quiet && !self.json {
             println!("{}", line.as_ref());
         }
     }
@@ -40,7 +44,9 @@ impl Human {
 
     /// Raw text on stdout (a test's log tail).
     pub fn raw(&mut self, text: &str) {
-        print!("{text}");
+        if !self.json {
+            print!("{text}");
+        }
     }
 }
 
@@ -118,9 +124,10 @@ pub fn finish<T: Output>(
     match outcome {
         Ok(out) => {
             let failures = out.failures();
-            if !flags.json {
-                out.human(&mut Human { quiet: flags.quiet });
-            }
+            out.human(&mut Human {
+                quiet: flags.quiet,
+                json: flags.json,
+            });
             let code = failures
                 .iter()
                 .map(|e| crate::error::show(e))
@@ -150,6 +157,20 @@ pub fn fail(json: bool, command: &str, context: Map<String, Value>, e: &anyhow::
         print_object(&object(command, false, context, Some(e)));
     }
     ExitCode::from(code as u8)
+}
+
+/// `version`'s output (and `-V`'s).
+#[derive(serde::Serialize)]
+pub struct Version {
+    #[serde(skip)]
+    pub program: &'static str,
+    pub version: &'static str,
+}
+
+impl Output for Version {
+    fn human(&self, out: &mut Human) {
+        out.result(format!("{} {}", self.program, self.version));
+    }
 }
 
 /// A usage error (clap's, before any command was understood): exit 2 and, with
@@ -184,12 +205,19 @@ pub fn parse<C: clap::Parser>(program: &str) -> Result<C, ExitCode> {
     match C::try_parse() {
         Ok(c) => Ok(c),
         Err(e) if json && e.use_stderr() => {
+            // The error line and the lines indented under it (the arguments missing),
+            // without clap's usage text.
             let msg = e.to_string();
-            let first = msg.lines().next().unwrap_or("bad usage");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let mut lines = msg.lines();
+            let first = lines.next().unwrap_or("bad usage");
+            let mut error = first.strip_prefix("error: ").unwrap_or(first).to_string();
+            for more in lines.take_while(|l| l.starts_with(' ')) {
+                error.push(' ');
+                error.push_str(more.trim());
+            }
             // clap's full text (with its usage line) for people, then the object.
             let _ = e.print();
-            print_object(&usage_object(program, first));
+            print_object(&usage_object(program, &error));
             Err(ExitCode::from(2))
         }
         Err(e) if json => {

@@ -19,22 +19,34 @@ pub struct Bar {
     verbose: bool,
 }
 
+/// The one byte-counting bar both binaries draw: `what [=====>   ] 12 MiB/40 MiB 8 MiB/s`
+/// (a spinner when the total is unknown); hidden unless `on`.
+pub fn bytes_bar(on: bool, what: &str, total: Option<u64>) -> indicatif::ProgressBar {
+    if !on {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(t) => indicatif::ProgressBar::new(t),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 impl Bar {
     pub fn new(on: bool, verbose: bool) -> Bar {
-        let bar = if on {
-            let b = indicatif::ProgressBar::new(0);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
-            );
-            b
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
-        Bar { bar, verbose }
+        Bar {
+            bar: bytes_bar(on, "", Some(0)),
+            verbose,
+        }
     }
 
     /// Take the bar off the screen.

@@ -6,6 +6,7 @@ mod digest;
 pub mod fields;
 mod keys;
 mod manifest;
+mod path;
 mod record;
 mod sign;
 
@@ -16,6 +17,7 @@ pub use keys::{
     release_legacy_sig_key, release_sig_key, validate_package_name,
 };
 pub use manifest::{FileEntry, Input, Kind, MANIFEST_PATH, Manifest, Service};
+pub use path::normalize_relative;
 pub use record::{BundleRef, Channel, ChannelMove, KeyGrant, KeysRecord, Release, Source};
 pub use sign::{PublicKey, SecretKey, Signature, VerifyError, redact_secrets};
 

@@ -167,22 +167,6 @@ fn cache_spec(c: CacheSection) -> Result<CacheSpec, Diagnostic> {
     })
 }
 
-/// A relative path with `.` and empty segments dropped; absolute paths and `..` refused.
-fn normalize(p: &str) -> Result<String, &'static str> {
-    if p.starts_with('/') {
-        return Err("absolute path");
-    }
-    let mut parts = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => return Err("'..' component"),
-            s => parts.push(s),
-        }
-    }
-    Ok(parts.join("/"))
-}
-
 pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
     let def: WorkspaceDef = toml::from_str(text).map_err(|e| Diagnostic::from_toml(&e))?;
     let err = |span: Range<usize>, msg: String| Diagnostic::new(Some(span), msg);
@@ -227,7 +211,7 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
         }
         let strip_prefix = match a.strip_prefix {
             Some(p) => Some(
-                normalize(p.get_ref())
+                release::normalize_relative(p.get_ref())
                     .map_err(|why| err(p.span(), format!("strip_prefix: {why}")))?,
             )
             .filter(|p| !p.is_empty()),

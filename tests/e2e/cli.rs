@@ -298,14 +298,23 @@ fn gc_removes_nothing_while_a_build_uses_the_cache() {
         .args(["sleep", "30"])
         .spawn()
         .unwrap();
+    // Wait until it holds the lock: an exclusive try then fails.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let run = loop {
-        let run = ws.kiln(&["gc", "--max-size", "0", "--json"]);
-        if run.code != 0 || std::time::Instant::now() > deadline {
-            break run;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    while std::process::Command::new("flock")
+        .args(["-n", "-x"])
+        .arg(&lock)
+        .arg("true")
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "flock never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run = ws.kiln(&["gc", "--max-size", "0", "--json"]);
     let _ = holder.kill();
     let _ = holder.wait();
     let run = run.expect(3);
@@ -478,4 +487,164 @@ fn every_subcommand_help_has_examples_and_exit_codes() {
             );
         }
     }
+}
+
+#[test]
+fn verbose_says_which_mirror_and_cache_hits_and_misses() {
+    let ws = small();
+    let tarball = e2e::archives::tool_tar_gz("greet-1.0", "hi");
+    ws.write("third_party/greet.tar.gz", &tarball);
+    ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"cli\"\n\n[[archive]]\nname = \"greet\"\nurls = [\"file://third_party/missing.tar.gz\", \"file://third_party/greet.tar.gz\"]\nsha256 = \"{}\"\nstrip_prefix = \"greet-1.0\"\n",
+            e2e::sha256_hex(&tarball)
+        ),
+    );
+    ws.write(
+        "tools/b/BUILD.toml",
+        "[[genrule]]\nname = \"g\"\nsrcs = [\"@greet//:files\"]\nouts = [\"n.txt\"]\ncmd = \"ls $SRCS | wc -l > $OUTS\"\n",
+    );
+    let first = ws.kiln(&["build", "-v", "//tools/b:g"]).expect(0);
+    first.stderr_has("fetched @greet from file://third_party/greet.tar.gz");
+    first.stderr_has("genrule //tools/b:g: action cache miss");
+    ws.kiln(&["clean"]).expect(0);
+    let again = ws.kiln(&["build", "-v", "//tools/b:g"]).expect(0);
+    again.stderr_has("genrule //tools/b:g: action cache hit");
+    assert!(!again.stderr.contains("fetched @greet"), "{}", again.stderr);
+    // Without -v, none of it.
+    ws.kiln(&["clean"]).expect(0);
+    let quiet = ws.kiln(&["build", "//tools/b:g"]).expect(0);
+    assert!(!quiet.stderr.contains("cache hit"), "{}", quiet.stderr);
+}
+
+/// A directory of the cache that is a link (planted by someone else) is never
+/// followed by `kiln gc`: the files it points at survive, and gc says why it stops.
+#[test]
+fn gc_never_follows_a_link_planted_in_place_of_a_cache_directory() {
+    for dir in ["tmp", "ac", "trees", "cas/sha256", "cas"] {
+        let ws = small();
+        ws.kiln(&["build"]).expect(0);
+        let victim = ws.tmp.path().join("victim");
+        std::fs::create_dir_all(victim.join("ab")).unwrap();
+        std::fs::write(victim.join("f"), "keep").unwrap();
+        std::fs::write(victim.join(".tmp-x"), "keep").unwrap();
+        std::fs::write(victim.join("ab/cafe"), "keep").unwrap();
+        let planted = ws.cache.join("v1").join(dir);
+        let _ = std::fs::remove_dir_all(&planted);
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        for args in [&["gc"][..], &["gc", "--max-size", "0"][..]] {
+            let mut a = args.to_vec();
+            a.push("--json");
+            let run = ws.kiln(&a);
+            for f in ["f", ".tmp-x", "ab/cafe"] {
+                assert!(
+                    victim.join(f).is_file(),
+                    "{dir}: gc {args:?} removed {f}\n{}",
+                    run.stderr
+                );
+            }
+            let run = run.expect(3);
+            run.stderr_has("is a symbolic link");
+            json(&run);
+        }
+        assert!(std::fs::symlink_metadata(&planted).unwrap().is_symlink());
+    }
+}
+
+/// What an outside review of the CLI found, each checked against the binary.
+#[test]
+fn cli_edges_an_outside_review_found() {
+    let ws = small();
+    let tarball = e2e::archives::tool_tar_gz("greet-1.0", "hi");
+    ws.write("third_party/greet.tar.gz", &tarball);
+    ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"cli\"\n\n[[archive]]\nname = \"ar\"\nurls = [\"file://third_party/greet.tar.gz\"]\nsha256 = \"{}\"\nstrip_prefix = \"greet-1.0\"\n",
+            e2e::sha256_hex(&tarball)
+        ),
+    );
+    // An unknown archive export is an unknown label.
+    for q in ["deps", "rdeps"] {
+        let run = ws.kiln(&["query", q, "@ar//:nope", "--json"]).expect(2);
+        run.stderr_has("has no export \"nope\"");
+        json(&run);
+    }
+    ws.kiln(&["query", "rdeps", "@ar//:files"]).expect(0);
+    // JSON edges name only labels it lists, or the root it says.
+    let v = json(
+        &ws.kiln(&["query", "deps", "//tools/a:a", "--json"])
+            .expect(0),
+    );
+    assert_eq!(v["root"], "//tools/a:a");
+    let listed: Vec<&str> = v["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["label"].as_str().unwrap())
+        .chain(v["root"].as_str())
+        .collect();
+    for e in v["edges"].as_array().unwrap() {
+        for end in [&e[0], &e[1]] {
+            assert!(listed.contains(&end.as_str().unwrap()), "{e} in {v}");
+        }
+    }
+    // A missing argument is named in the JSON error, not only on stderr.
+    let v = json(&ws.kiln(&["--json", "sha256"]).expect(2));
+    assert!(v["error"].as_str().unwrap().contains("<INPUTS>"), "{v}");
+    // -V is the version object; with a command it is an error, never a silent exit 0.
+    let v = json(&ws.kiln(&["--json", "-V"]).expect(0));
+    assert_eq!(v["command"], "version");
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    ws.kiln(&["-V", "build"]).expect(2);
+    ws.kiln(&["build", "-V"]).expect(2);
+    assert!(!ws.path("kiln-out").exists(), "nothing was built");
+    // man --out: changed only when a page changed.
+    let man = ws.tmp.path().join("man");
+    let m = man.to_str().unwrap();
+    assert_eq!(
+        json(&ws.kiln(&["man", "--out", m, "--json"]).expect(0))["changed"],
+        true
+    );
+    assert_eq!(
+        json(&ws.kiln(&["man", "--out", m, "--json"]).expect(0))["changed"],
+        false
+    );
+    // Status lines still reach people on stderr with --json.
+    ws.kiln(&["build"]).expect(0);
+    ws.kiln(&["clean", "--json"])
+        .expect(0)
+        .stderr_has("removed kiln-out/");
+    // keygen never writes through a link planted at FILE.pub, and leaves no secret.
+    let target = ws.tmp.path().join("target");
+    std::fs::write(&target, "keep").unwrap();
+    let key = ws.tmp.path().join("k.key");
+    std::os::unix::fs::symlink(&target, ws.tmp.path().join("k.key.pub")).unwrap();
+    ws.kiln(&["keygen", "--out", key.to_str().unwrap()])
+        .expect(2);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    assert!(!key.exists(), "no secret left without its .pub");
+}
+
+#[test]
+fn a_file_kiln_cannot_read_as_text_or_a_package_no_label_can_name_is_bad_input() {
+    let ws = small();
+    ws.write("tools/bad/BUILD.toml", b"[[filegroup]]\nname = \"x\xff\"\n");
+    let run = ws.kiln(&["build", "--json"]).expect(2);
+    run.stderr_has("tools/bad/BUILD.toml:2:");
+    run.stderr_has("not UTF-8");
+    json(&run);
+    std::fs::remove_dir_all(ws.path("tools/bad")).unwrap();
+    ws.write(
+        "tools/a:b/BUILD.toml",
+        "[[filegroup]]\nname = \"f\"\nsrcs = []\n",
+    );
+    let run = ws.kiln(&["query", "//..."]).expect(2);
+    run.stderr_has("package //tools/a:b cannot be named in a label");
+    std::fs::remove_dir_all(ws.path("tools/a:b")).unwrap();
+    ws.write("WORKSPACE.toml", b"[workspace]\nname = \"\xfe\"\n");
+    ws.kiln(&["build"])
+        .expect(2)
+        .stderr_has("WORKSPACE.toml:2:");
 }

@@ -12,6 +12,7 @@ use plumbing::docs::Shell;
 
 Exit codes: 0.")]
 pub struct Args {
+    /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: Shell,
 }

@@ -19,6 +19,7 @@ Every move is signed and appended to the channel's history (kiln releases shows 
 Exit codes: 0 moved (or already there), 1 refused (a signed channel without a key), 2 bad
 input (no such build or package), 3 the store.")]
 pub struct Args {
+    /// The package (a bundle's name in the store).
     pub package: String,
     /// The build number to point the channel at.
     pub build: String,

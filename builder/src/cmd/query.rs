@@ -36,9 +36,15 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 pub enum Query {
     /// Everything LABEL depends on, directly or not.
-    Deps { label: String },
+    Deps {
+        /// A target (//pkg:name) or an archive export (@name//:files).
+        label: String,
+    },
     /// Every target that depends on LABEL, directly or not.
-    Rdeps { label: String },
+    Rdeps {
+        /// A target (//pkg:name) or an archive export (@name//:files).
+        label: String,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,8 +63,11 @@ pub struct Node {
 
 #[derive(Serialize)]
 pub struct Report {
+    /// The label `deps` or `rdeps` asked about (not among `labels`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
     pub labels: Vec<Node>,
-    /// Direct dependencies between the labels listed (and the queried label): `[from, to]`.
+    /// Direct dependencies among the labels listed and `root`: `[from, to]`.
     pub edges: Vec<[String; 2]>,
     #[serde(skip)]
     format: Format,
@@ -121,12 +130,20 @@ pub fn run(ctx: &Context, args: Args) -> Result<Report> {
                 Label::Target { .. } => {
                     graph.expand(std::slice::from_ref(raw))?;
                 }
-                Label::Archive { archive, .. } if !graph.ws.archives.contains_key(archive) => {
-                    return Err(bad_input(format!(
-                        "{raw}: no archive @{archive} in WORKSPACE.toml"
-                    )));
+                Label::Archive { archive, export } => {
+                    let Some(a) = graph.ws.archives.get(archive) else {
+                        return Err(bad_input(format!(
+                            "unknown label {raw}: no archive @{archive} in WORKSPACE.toml"
+                        )));
+                    };
+                    if !a.exports.contains_key(export) {
+                        let has: Vec<&str> = a.exports.keys().map(String::as_str).collect();
+                        return Err(bad_input(format!(
+                            "unknown label {raw}: archive {archive:?} has no export {export:?} (it has: {})",
+                            has.join(", ")
+                        )));
+                    }
                 }
-                Label::Archive { .. } => {}
             }
             let set = if matches!(args.query, Some(Query::Rdeps { .. })) {
                 graph.rdeps(&label)
@@ -167,6 +184,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<Report> {
         );
     }
     Ok(Report {
+        root: root.as_ref().map(Label::to_string),
         labels,
         edges,
         format: args.output,

@@ -19,6 +19,7 @@ use crate::publish::Releases;
 Exit codes: 0, 1 --verify found a bad signature or a broken chain, 2 bad input (no such
 package), 3 the store.")]
 pub struct Args {
+    /// The package (a bundle's name in the store).
     pub package: String,
     /// Store URL or path; default [store] url in WORKSPACE.toml.
     #[arg(long, env = "KILN_STORE", value_name = "URL")]

@@ -1,8 +1,6 @@
 //! Step 6: the entry points in `usr/local/bin`, linked through `current`; a link that is
 //! not kiln-fetch's is never replaced.
 
-use std::path::Path;
-
 use release::{Kind, Manifest};
 
 use super::*;
@@ -29,7 +27,7 @@ impl Host<'_> {
             }
             let owner = target
                 .as_ref()
-                .and_then(|t| t.strip_prefix("../../../opt/kiln").ok())
+                .and_then(|t| t.strip_prefix(Layout::from_bin()).ok())
                 .and_then(|rest| rest.components().next())
                 .map(|c| c.as_os_str().to_string_lossy().into_owned());
             return Err(match owner {
@@ -75,7 +73,7 @@ impl Host<'_> {
     /// Remove entry points of ours that the current build (`m`; none: every one) no
     /// longer has.
     pub(super) fn unlink_stale(&self, pkg: &str, m: Option<&Manifest>) -> Result<()> {
-        let prefix = Path::new("../../../opt/kiln").join(pkg).join("current/bin");
+        let prefix = Layout::bin_targets(pkg);
         for e in fs_err::read_dir(self.layout.bin_dir())
             .into_iter()
             .flatten()

@@ -157,7 +157,7 @@ impl Host<'_> {
     pub(super) fn on_host(&self, pkg: &str, n: u64) -> bool {
         let dir = self.layout.build_dir(pkg, n);
         fs_err::symlink_metadata(&dir).is_ok_and(|m| m.is_dir())
-            && dir.join("release.json").is_file()
+            && Layout::release_file(&dir).is_file()
     }
 
     pub fn install(&self, pkg: &str, target: &Target, dry_run: bool) -> Result<Report> {
@@ -236,7 +236,7 @@ impl Host<'_> {
         let r = self.resolve(pkg, target)?;
         let n = r.rel.build;
         let on_disk =
-            !self.reinstall && self.layout.build_dir(pkg, n).join("release.json").is_file();
+            !self.reinstall && Layout::release_file(&self.layout.build_dir(pkg, n)).is_file();
         let cache = self.layout.cache_dir();
         let sha = r.rel.bundle.sha256;
         let download_bytes = if on_disk
@@ -287,12 +287,12 @@ impl Host<'_> {
 }
 
 fn release_sha(dir: &Path) -> Result<release::Digest> {
-    let bytes = fs_err::read(dir.join("release.json"))?;
+    let bytes = fs_err::read(Layout::release_file(dir))?;
     Ok(Release::from_bytes(&bytes)
         .map_err(|e| {
             err(
                 Code::Failed,
-                format!("{}: {e}", dir.join("release.json").display()),
+                format!("{}: {e}", Layout::release_file(dir).display()),
             )
         })?
         .bundle

@@ -54,7 +54,7 @@ impl Host<'_> {
                 }
             }
         }
-        let into_opt = Path::new("../../../opt/kiln").join(pkg);
+        let into_opt = Layout::from_bin().join(pkg);
         for (rest, kind, path) in temps(&self.layout.bin_dir()) {
             let ours = kind.is_symlink()
                 && numbered(&rest, &|t: &str| !t.is_empty())

@@ -51,7 +51,10 @@ impl Host<'_> {
         for k in &keys {
             let parts: Vec<&str> = k.split('/').collect();
             match parts[..] {
-                [p, n, "release.json"] if n.parse::<u64>().is_ok() => {
+                [p, n, _]
+                    if n.parse::<u64>()
+                        .is_ok_and(|b| *k == release::release_key(p, b)) =>
+                {
                     packages.insert(p.to_string());
                     if p == pkg {
                         builds.push(n.parse::<u64>().unwrap_or_default());
@@ -301,7 +304,7 @@ impl Host<'_> {
         }
         let why = if !meta.is_dir() {
             "is not a directory kiln-fetch made".to_string()
-        } else if fs_err::read(dir.join("release.json")).ok().as_deref() != Some(bytes) {
+        } else if fs_err::read(Layout::release_file(&dir)).ok().as_deref() != Some(bytes) {
             "does not hold the store's release record".to_string()
         } else {
             let drift = ops::check_tree(&dir, pkg, n)?;

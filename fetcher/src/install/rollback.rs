@@ -46,7 +46,7 @@ impl Host<'_> {
             let dir = self.layout.build_dir(pkg, target);
             let local = self
                 .on_host(pkg, target)
-                .then(|| fs_err::read(dir.join("release.json")).ok())
+                .then(|| fs_err::read(Layout::release_file(&dir)).ok())
                 .flatten()
                 .and_then(|b| {
                     let r = Release::from_bytes(&b).ok()?;
