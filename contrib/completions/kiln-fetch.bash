@@ -34,6 +34,9 @@ _kiln__fetch() {
             kiln__fetch,man)
                 cmd="kiln__fetch__subcmd__man"
                 ;;
+            kiln__fetch,remove)
+                cmd="kiln__fetch__subcmd__remove"
+                ;;
             kiln__fetch,rollback)
                 cmd="kiln__fetch__subcmd__rollback"
                 ;;
@@ -61,6 +64,9 @@ _kiln__fetch() {
             kiln__fetch__subcmd__help,man)
                 cmd="kiln__fetch__subcmd__help__subcmd__man"
                 ;;
+            kiln__fetch__subcmd__help,remove)
+                cmd="kiln__fetch__subcmd__help__subcmd__remove"
+                ;;
             kiln__fetch__subcmd__help,rollback)
                 cmd="kiln__fetch__subcmd__help__subcmd__rollback"
                 ;;
@@ -77,7 +83,7 @@ _kiln__fetch() {
 
     case "${cmd}" in
         kiln__fetch)
-            opts="-V -q -v -h --config --root --store --quiet --verbose --json --no-progress --help install rollback list verify gc version completions man help"
+            opts="-V -q -v -h --config --root --store --quiet --verbose --json --no-progress --help install rollback list verify remove gc version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,7 +165,7 @@ _kiln__fetch() {
             return 0
             ;;
         kiln__subcmd__fetch__subcmd__help)
-            opts="install rollback list verify gc version completions man help"
+            opts="install rollback list verify remove gc version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +249,20 @@ _kiln__fetch() {
             return 0
             ;;
         kiln__subcmd__fetch__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiln__subcmd__fetch__subcmd__help__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -373,6 +393,32 @@ _kiln__fetch() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiln__subcmd__fetch__subcmd__remove)
+            opts="-q -v -h --dry-run --config --root --store --quiet --verbose --json --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -71,6 +71,8 @@ enum Cmd {
     List(cmd::list::Args),
     /// Re-hash the current build's files; exit 1 on any drift.
     Verify(cmd::verify::Args),
+    /// Take a package off the host: its entry points, `current` and every build.
+    Remove(cmd::remove::Args),
     /// Remove old builds (never current nor the rollback target).
     Gc(cmd::gc::Args),
     /// Print kiln-fetch's version.
@@ -124,7 +126,7 @@ fn main() -> ExitCode {
             return usage_failure(
                 json,
                 "kiln-fetch",
-                "a command is required (install, rollback, list, verify, gc, version)",
+                "a command is required (install, rollback, remove, list, verify, gc, version)",
             );
         }
         (false, Some(c)) => c,
@@ -159,6 +161,10 @@ fn main() -> ExitCode {
         Cmd::Verify(a) => {
             let pkg = package(Some(&a.package));
             finish(f, "verify", pkg, cmd::verify::run(&ctx, a))
+        }
+        Cmd::Remove(a) => {
+            let pkg = package(Some(&a.package));
+            finish(f, "remove", pkg, cmd::remove::run(&ctx, a))
         }
         Cmd::Gc(a) => finish(f, "gc", Map::new(), cmd::gc::run(&ctx, a)),
         Cmd::Version => finish(

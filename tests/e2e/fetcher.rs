@@ -3032,3 +3032,65 @@ fn every_command_help_has_examples_and_exit_codes() {
         );
     }
 }
+
+/// `remove` takes a package off the host: its entry points, `current`, every build;
+/// a second run changes nothing, --dry-run touches nothing, a link that is not ours is
+/// left alone, the channel sequences seen are kept, and the package installs again.
+#[test]
+fn remove_takes_a_package_off_the_host_and_keeps_what_it_has_seen() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.promote("greet", 2, "prod");
+    let store = b.store().display().to_string();
+    let host = Host::new(&store, &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    // Someone else's link in usr/local/bin stays.
+    let theirs = host.root.join("usr/local/bin/theirs");
+    std::os::unix::fs::symlink("/bin/true", &theirs).unwrap();
+
+    let dry = host.json(&["remove", "greet", "--dry-run"]);
+    assert_eq!(dry["changed"], true);
+    assert_eq!(dry["removed"], serde_json::json!([1, 2]));
+    assert!(
+        host.root.join("usr/local/bin/greet-tool").exists(),
+        "dry run touched nothing"
+    );
+    assert_eq!(host.current("greet").as_deref(), Some("2"));
+
+    let v = host.json(&["remove", "greet"]);
+    assert_eq!(
+        (v["changed"].clone(), v["previous"].clone()),
+        (true.into(), 2.into()),
+        "{v}"
+    );
+    assert_eq!(v["removed"], serde_json::json!([1, 2]));
+    assert!(std::fs::symlink_metadata(host.root.join("usr/local/bin/greet-tool")).is_err());
+    assert!(!host.root.join("opt/kiln/greet").exists());
+    assert!(std::fs::symlink_metadata(&theirs).is_ok(), "not ours: kept");
+    let list = host.json(&["list"]);
+    assert_eq!(list["packages"], serde_json::json!([]), "{list}");
+    let state = std::fs::read_to_string(host.root.join("var/lib/kiln/greet/state.json")).unwrap();
+    assert!(
+        state.contains("\"prod\""),
+        "the channel sequence seen is kept: {state}"
+    );
+
+    let again = host.json(&["remove", "greet"]);
+    assert_eq!(again["changed"], false);
+    let never = host.json(&["remove", "never-installed"]);
+    assert_eq!(never["changed"], false);
+    assert!(!host.root.join("opt/kiln/never-installed").exists());
+    host.fetch(&["remove", "../etc"]).expect(2);
+
+    // It installs again, from scratch.
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    let out = std::process::Command::new(host.root.join("usr/local/bin/greet-tool"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "two\n");
+}

@@ -5,6 +5,7 @@
 pub mod gc;
 pub mod install;
 pub mod list;
+pub mod remove;
 pub mod rollback;
 pub mod verify;
 

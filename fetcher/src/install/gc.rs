@@ -54,20 +54,25 @@ impl Host<'_> {
             if !kept.contains(&b) {
                 // Renamed to a temp name first, so a removal that fails half way never
                 // leaves half a build visible (the next run removes the rest).
-                let dir = self.layout.build_dir(pkg, b);
-                let tmp = self
-                    .layout
-                    .package_dir(pkg)
-                    .join(format!("{TMP_PREFIX}{b}-{}", std::process::id()));
-                fs_err::rename(&dir, &tmp)
-                    .and_then(|()| remove_tree(&tmp))
-                    .map_err(|e| {
-                        anyhow::Error::new(e)
-                            .context(format!("removing build {b} ({})", dir.display()))
-                    })?;
+                self.remove_build(pkg, b)?;
                 removed.push(b);
             }
         }
         Ok(removed)
+    }
+
+    /// Remove build `b`, renamed to a temp name first, so a removal that fails half way
+    /// never leaves half a build visible (the next run removes the rest).
+    pub(super) fn remove_build(&self, pkg: &str, b: u64) -> Result<()> {
+        let dir = self.layout.build_dir(pkg, b);
+        let tmp = self
+            .layout
+            .package_dir(pkg)
+            .join(format!("{TMP_PREFIX}{b}-{}", std::process::id()));
+        fs_err::rename(&dir, &tmp)
+            .and_then(|()| remove_tree(&tmp))
+            .map_err(|e| {
+                anyhow::Error::new(e).context(format!("removing build {b} ({})", dir.display()))
+            })
     }
 }

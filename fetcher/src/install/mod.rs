@@ -27,9 +27,13 @@
 //! 9. record the history, clear the pending switch; then, only warning on failure,
 //!    remove stale entry points ([`links`]) and keep N builds ([`gc`]).
 //!
-//! [`rollback`] is the same path from step 2 on, to a build already chosen.
+//! [`rollback`] is the same path from step 2 on, to a build already chosen; [`remove`]
+//! takes the package off the host under the same lock.
 
 mod gc;
+mod remove;
+
+pub use remove::Removed;
 mod health;
 mod links;
 mod recover;
@@ -122,11 +126,11 @@ impl Host<'_> {
     /// Run `work` under the package's lock, after removing what a crash left and
     /// finishing an install it interrupted. A run that finished an interrupted install
     /// and then fails says so, and that it changed the host.
-    pub(super) fn locked(
+    pub(super) fn locked<T>(
         &self,
         pkg: &str,
-        work: impl FnOnce(Option<Report>) -> Result<Report>,
-    ) -> Result<Report> {
+        work: impl FnOnce(Option<Report>) -> Result<T>,
+    ) -> Result<T> {
         release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
         let lock = state::lock(&self.layout, pkg)?;
         let result = (|| {

@@ -1,0 +1,6 @@
+name 'kiln'
+maintainer 'kiln developers'
+license 'Apache-2.0'
+description 'The kiln_tool resource: install kiln bundles with kiln-fetch'
+version '0.1.0'
+chef_version '>= 16.0'
