@@ -3,7 +3,8 @@
 //! ci/test checks with `strings` that the variable names are not in such a binary).
 //!
 //! - `pause(step)`: with `KILN_FETCH_PAUSE_AT=<step>`, say so on stderr and wait (at
-//!   most a minute) to be killed by the test.
+//!   most a minute) to be killed by the test. Steps: download, unpack, before-switch,
+//!   after-switch (install), remove-current, remove-builds (remove).
 //! - `stop(point)`: with `KILN_TEST_STOP_AT=<point>`, stop the process with SIGSTOP the
 //!   first time the point is reached, so a test can change the world (stop the server,
 //!   win a race) before it sends SIGCONT. Points: `s3-part` (after the first part of a

@@ -3094,3 +3094,52 @@ fn remove_takes_a_package_off_the_host_and_keeps_what_it_has_seen() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "two\n");
 }
+
+/// A `remove` killed at any step leaves a host that `remove` finishes and `install`
+/// repairs; no half-removed build is ever visible.
+#[test]
+fn kill_9_during_remove_leaves_a_host_that_remove_finishes_or_install_repairs() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    let store = b.store().display().to_string();
+    for step in ["remove-current", "remove-builds"] {
+        for then in ["remove", "install"] {
+            let host = Host::new(&store, &b.public, "unused");
+            host.fetch(&["install", "greet", "--version", "1"])
+                .expect(0);
+            host.fetch(&["install", "greet", "--version", "2"])
+                .expect(0);
+            kill_at(&host, &["remove", "greet"], step);
+            // Whatever is visible is whole: every build directory has its record.
+            for e in std::fs::read_dir(host.root.join("opt/kiln/greet"))
+                .unwrap()
+                .flatten()
+            {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.parse::<u64>().is_ok() {
+                    assert!(
+                        e.path().join("release.json").is_file(),
+                        "{step}: build {name} half removed"
+                    );
+                }
+            }
+            if then == "remove" {
+                let v = host.json(&["remove", "greet"]);
+                assert_eq!(v["changed"], true, "{step}: {v}");
+                assert!(!host.root.join("opt/kiln/greet").exists(), "{step}");
+                assert!(
+                    std::fs::symlink_metadata(host.root.join("usr/local/bin/greet-tool")).is_err()
+                );
+            } else {
+                host.fetch(&["install", "greet", "--version", "2"])
+                    .expect(0);
+                let out = std::process::Command::new(host.root.join("usr/local/bin/greet-tool"))
+                    .output()
+                    .unwrap();
+                assert_eq!(String::from_utf8_lossy(&out.stdout), "two\n", "{step}");
+                host.fetch(&["verify", "greet"]).expect(0);
+            }
+        }
+    }
+}

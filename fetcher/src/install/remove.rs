@@ -1,6 +1,6 @@
 //! `kiln-fetch remove`: take a package off the host, under its lock, in an order a
-//! `kill -9` at any point leaves safe to run again: entry points first, then `current`,
-//! then the state (which keeps the channel sequences the host has seen, so a
+//! `kill -9` at any point leaves safe to run again (or for `install` to repair):
+//! `current` first, then the entry points, then the state (which keeps the channel sequences the host has seen, so a
 //! reinstall still refuses a replayed pointer), then each build renamed away before it
 //! is removed. Services are config management's: stop a service before removing its
 //! package (kiln-fetch restarts nothing here).
@@ -61,17 +61,22 @@ impl Host<'_> {
             if self.dry_run {
                 return Ok(done(true, installed));
             }
-            self.unlink_stale(pkg, None)?;
+            // `current` first: an install after a kill from here on sees no current
+            // build and installs (and links) again, and the entry points dangle at
+            // worst until then.
             let current = self.layout.current_link(pkg);
             if fs_err::symlink_metadata(&current).is_ok() {
                 fs_err::remove_file(&current)?;
             }
+            plumbing::fault::pause("remove-current");
+            self.unlink_stale(pkg, None)?;
             let mut st = State::load(&self.layout, pkg)?;
             st.history.clear();
             st.channel = None;
             st.sequence = None;
             st.unfinished = None;
             st.save(&self.layout, pkg)?;
+            plumbing::fault::pause("remove-builds");
             for b in &installed {
                 self.remove_build(pkg, *b)?;
             }
