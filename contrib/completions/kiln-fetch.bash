@@ -19,6 +19,9 @@ _kiln__fetch() {
             kiln__fetch,completions)
                 cmd="kiln__fetch__subcmd__completions"
                 ;;
+            kiln__fetch,follow)
+                cmd="kiln__fetch__subcmd__follow"
+                ;;
             kiln__fetch,gc)
                 cmd="kiln__fetch__subcmd__gc"
                 ;;
@@ -48,6 +51,9 @@ _kiln__fetch() {
                 ;;
             kiln__fetch__subcmd__help,completions)
                 cmd="kiln__fetch__subcmd__help__subcmd__completions"
+                ;;
+            kiln__fetch__subcmd__help,follow)
+                cmd="kiln__fetch__subcmd__help__subcmd__follow"
                 ;;
             kiln__fetch__subcmd__help,gc)
                 cmd="kiln__fetch__subcmd__help__subcmd__gc"
@@ -83,7 +89,7 @@ _kiln__fetch() {
 
     case "${cmd}" in
         kiln__fetch)
-            opts="-V -q -v -h --config --root --store --quiet --verbose --json --no-progress --help install rollback list verify remove gc version completions man help"
+            opts="-V -q -v -h --config --root --store --quiet --verbose --json --no-progress --help install rollback list verify remove follow gc version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +140,40 @@ _kiln__fetch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiln__subcmd__fetch__subcmd__follow)
+            opts="-q -v -h --channel --interval --once --no-restart --config --root --store --quiet --verbose --json --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiln__subcmd__fetch__subcmd__gc)
             opts="-q -v -h --keep --config --root --store --quiet --verbose --json --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -165,7 +205,7 @@ _kiln__fetch() {
             return 0
             ;;
         kiln__subcmd__fetch__subcmd__help)
-            opts="install rollback list verify remove gc version completions man help"
+            opts="install rollback list verify remove follow gc version completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,6 +219,20 @@ _kiln__fetch() {
             return 0
             ;;
         kiln__subcmd__fetch__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiln__subcmd__fetch__subcmd__help__subcmd__follow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

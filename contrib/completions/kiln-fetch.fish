@@ -38,6 +38,7 @@ complete -c kiln-fetch -n "__fish_kiln_fetch_needs_command" -f -a "rollback" -d 
 complete -c kiln-fetch -n "__fish_kiln_fetch_needs_command" -f -a "list" -d 'Installed builds, current, and the channel last followed'
 complete -c kiln-fetch -n "__fish_kiln_fetch_needs_command" -f -a "verify" -d 'Re-hash the current build\'s files; exit 1 on any drift'
 complete -c kiln-fetch -n "__fish_kiln_fetch_needs_command" -f -a "remove" -d 'Take a package off the host: its entry points, `current` and every build'
+complete -c kiln-fetch -n "__fish_kiln_fetch_needs_command" -f -a "follow" -d 'Keep a package at a channel\'s build: poll its pointer, install when it moves'
 complete -c kiln-fetch -n "__fish_kiln_fetch_needs_command" -f -a "gc" -d 'Remove old builds (never current nor the rollback target)'
 complete -c kiln-fetch -n "__fish_kiln_fetch_needs_command" -f -a "version" -d 'Print kiln-fetch\'s version'
 complete -c kiln-fetch -n "__fish_kiln_fetch_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -92,6 +93,18 @@ complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand remove" -s v -l ve
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand remove" -l json -d 'Print exactly one JSON object on stdout, failures included (docs/json.md)'
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand remove" -l no-progress -d 'Never draw progress bars (they are drawn only on a terminal anyway)'
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand remove" -s h -l help -d 'Print help'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l channel -d 'The channel to follow' -r
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l interval -d 'Time between polls (with 10% jitter), e.g. 30s, 5m' -r
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l config -d 'Config file; default /etc/kiln/fetch.toml (optional when --store is given)' -r -F
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l root -d 'Put the whole host layout under DIR (default the config\'s root, else /)' -r -F
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l store -d 'Store URL or path (overrides the config\'s store)' -r
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l once -d 'Poll once and exit (for a timer)'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l no-restart -d 'Do not restart services'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -s q -l quiet -d 'Print only errors and results'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -s v -l verbose -d 'Say more: which mirror, cache hits and misses (repeatable)'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l json -d 'Print exactly one JSON object on stdout, failures included (docs/json.md)'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -l no-progress -d 'Never draw progress bars (they are drawn only on a terminal anyway)'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand follow" -s h -l help -d 'Print help'
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand gc" -l keep -d 'Builds to keep per package (current and the rollback target are always kept); default the config\'s `keep`' -r
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand gc" -l config -d 'Config file; default /etc/kiln/fetch.toml (optional when --store is given)' -r -F
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand gc" -l root -d 'Put the whole host layout under DIR (default the config\'s root, else /)' -r -F
@@ -126,13 +139,14 @@ complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand man" -s v -l verbo
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand man" -l json -d 'Print exactly one JSON object on stdout, failures included (docs/json.md)'
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand man" -l no-progress -d 'Never draw progress bars (they are drawn only on a terminal anyway)'
 complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand man" -s h -l help -d 'Print help'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "install" -d 'Install a build by number or by channel, and make it current'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "rollback" -d 'Switch back to the previous build (or --to N)'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "list" -d 'Installed builds, current, and the channel last followed'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "verify" -d 'Re-hash the current build\'s files; exit 1 on any drift'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "remove" -d 'Take a package off the host: its entry points, `current` and every build'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "gc" -d 'Remove old builds (never current nor the rollback target)'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "version" -d 'Print kiln-fetch\'s version'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "man" -d 'Print kiln-fetch\'s man page, or write every page into a directory'
-complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove gc version completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "install" -d 'Install a build by number or by channel, and make it current'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "rollback" -d 'Switch back to the previous build (or --to N)'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "list" -d 'Installed builds, current, and the channel last followed'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "verify" -d 'Re-hash the current build\'s files; exit 1 on any drift'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "remove" -d 'Take a package off the host: its entry points, `current` and every build'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "follow" -d 'Keep a package at a channel\'s build: poll its pointer, install when it moves'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "gc" -d 'Remove old builds (never current nor the rollback target)'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "version" -d 'Print kiln-fetch\'s version'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "man" -d 'Print kiln-fetch\'s man page, or write every page into a directory'
+complete -c kiln-fetch -n "__fish_kiln_fetch_using_subcommand help; and not __fish_seen_subcommand_from install rollback list verify remove follow gc version completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -73,6 +73,8 @@ enum Cmd {
     Verify(cmd::verify::Args),
     /// Take a package off the host: its entry points, `current` and every build.
     Remove(cmd::remove::Args),
+    /// Keep a package at a channel's build: poll its pointer, install when it moves.
+    Follow(cmd::follow::Args),
     /// Remove old builds (never current nor the rollback target).
     Gc(cmd::gc::Args),
     /// Print kiln-fetch's version.
@@ -126,7 +128,7 @@ fn main() -> ExitCode {
             return usage_failure(
                 json,
                 "kiln-fetch",
-                "a command is required (install, rollback, remove, list, verify, gc, version)",
+                "a command is required (install, rollback, remove, follow, list, verify, gc, version)",
             );
         }
         (false, Some(c)) => c,
@@ -165,6 +167,16 @@ fn main() -> ExitCode {
         Cmd::Remove(a) => {
             let pkg = package(Some(&a.package));
             finish(f, "remove", pkg, cmd::remove::run(&ctx, a))
+        }
+        Cmd::Follow(a) if a.once => {
+            let pkg = package(Some(&a.package));
+            finish(f, "follow", pkg, cmd::follow::once(&ctx, &a))
+        }
+        Cmd::Follow(a) => {
+            let pkg = package(Some(&a.package));
+            match cmd::follow::run(&ctx, a) {
+                Err(e) => plumbing::output::fail(f.json, "follow", pkg, &e),
+            }
         }
         Cmd::Gc(a) => finish(f, "gc", Map::new(), cmd::gc::run(&ctx, a)),
         Cmd::Version => finish(

@@ -40,6 +40,17 @@ impl HttpStore {
 
     /// GET with retries; None for 404.
     fn get_response(&self, key: &str, offset: u64) -> Result<Option<Response>, StoreError> {
+        self.get_if(key, offset, None)
+    }
+
+    /// GET with retries, conditional on `if_none_match` (a 304 is returned as is);
+    /// None for 404.
+    fn get_if(
+        &self,
+        key: &str,
+        offset: u64,
+        if_none_match: Option<&ETag>,
+    ) -> Result<Option<Response>, StoreError> {
         use plumbing::retry::{Attempt, GaveUp, retry};
         let url = self.url_of(key)?;
         retry(|| {
@@ -47,8 +58,12 @@ impl HttpStore {
             if offset > 0 {
                 req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
             }
+            if let Some(tag) = if_none_match {
+                req = req.header(reqwest::header::IF_NONE_MATCH, &tag.0);
+            }
             match req.send() {
                 Ok(r) if r.status() == StatusCode::NOT_FOUND => Attempt::Done(None),
+                Ok(r) if r.status() == StatusCode::NOT_MODIFIED => Attempt::Done(Some(r)),
                 Ok(r) if r.status().is_success() => Attempt::Done(Some(r)),
                 Ok(r)
                     if r.status().is_server_error()
@@ -100,6 +115,28 @@ impl Store for HttpStore {
             .to_string();
         let body = crate::read_record(&mut resp, &self.base, key)?;
         Ok(Some((body, ETag(tag))))
+    }
+
+    fn poll(&self, key: &str, known: Option<&ETag>) -> Result<crate::Poll, StoreError> {
+        let known = known.filter(|t| !t.0.is_empty());
+        let Some(mut resp) = self.get_if(key, 0, known)? else {
+            return Ok(crate::Poll::Missing);
+        };
+        if resp.status() == StatusCode::NOT_MODIFIED {
+            return Ok(crate::Poll::Unchanged);
+        }
+        let tag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        // A server that ignores If-None-Match still sends the same tag.
+        if known.is_some_and(|k| k.0 == tag) {
+            return Ok(crate::Poll::Unchanged);
+        }
+        let body = crate::read_record(&mut resp, &self.base, key)?;
+        Ok(crate::Poll::Changed(body, ETag(tag)))
     }
 
     fn open_at(&self, key: &str, offset: u64) -> Result<Option<Box<dyn Read + Send>>, StoreError> {

@@ -30,6 +30,15 @@ pub enum Condition {
     IfMatch(ETag),
 }
 
+/// What a conditional read ([`Store::poll`]) found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll {
+    /// Still the object of the tag given: nothing was transferred.
+    Unchanged,
+    Changed(Vec<u8>, ETag),
+    Missing,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PutOutcome {
     Written,
@@ -124,6 +133,17 @@ pub trait Store: Send + Sync {
     /// A small object and its tag, or None when absent; one larger than [`MAX_RECORD`]
     /// is an error, never read whole.
     fn get(&self, key: &str) -> Result<Option<(Vec<u8>, ETag)>, StoreError>;
+
+    /// Read a small object unless it still has the tag `known`: a conditional GET
+    /// (If-None-Match) where the backend has one, so an idle poll moves no body. The
+    /// default reads it and compares tags.
+    fn poll(&self, key: &str, known: Option<&ETag>) -> Result<Poll, StoreError> {
+        Ok(match self.get(key)? {
+            None => Poll::Missing,
+            Some((_, tag)) if Some(&tag) == known => Poll::Unchanged,
+            Some((bytes, tag)) => Poll::Changed(bytes, tag),
+        })
+    }
 
     /// A streaming reader over an object, or None when absent.
     fn open(&self, key: &str) -> Result<Option<Box<dyn Read + Send>>, StoreError> {

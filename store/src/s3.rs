@@ -135,6 +135,55 @@ impl S3Store {
         Ok(format!("{}{key}", self.prefix))
     }
 
+    /// GET, conditional on `known` (If-None-Match): a 304 is `Unchanged`.
+    fn get_if(&self, key: &str, known: Option<&ETag>) -> Result<crate::Poll, StoreError> {
+        let full = self.full(key)?;
+        // A body cut off mid-stream (an object replaced while we read it, a dropped
+        // connection) is read again, a bounded number of times.
+        use plumbing::retry::{Attempt, GaveUp, retry};
+        let got = retry(|| {
+            let r = self.rt.block_on(
+                self.client
+                    .get_object()
+                    .bucket(&self.bucket)
+                    .key(&full)
+                    .set_if_none_match(known.map(|t| t.0.clone()))
+                    .send(),
+            );
+            let out = match r {
+                Ok(o) => o,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                    return Attempt::Done(crate::Poll::Missing);
+                }
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) => {
+                    return Attempt::Done(crate::Poll::Unchanged);
+                }
+                Err(e) => return Attempt::Fatal(self.fail(&format!("GET {full}"), e)),
+            };
+            let tag = ETag(out.e_tag().unwrap_or_default().to_string());
+            let size = out.content_length().unwrap_or(0).max(0) as u64;
+            if size > crate::MAX_RECORD {
+                return Attempt::Fatal(StoreError::TooLarge {
+                    url: self.url.clone(),
+                    key: key.to_string(),
+                    size,
+                    limit: crate::MAX_RECORD,
+                });
+            }
+            match self.rt.block_on(out.body.collect()) {
+                Ok(b) => Attempt::Done(crate::Poll::Changed(b.into_bytes().to_vec(), tag)),
+                Err(e) => Attempt::Transient(e.to_string()),
+            }
+        });
+        got.map_err(|g| match g {
+            GaveUp::Fatal(e) => e,
+            GaveUp::Exhausted(why) => StoreError::Unreachable {
+                url: self.url.clone(),
+                why: format!("reading {full}: {why}"),
+            },
+        })
+    }
+
     fn fail<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
         &self,
         what: &str,
@@ -400,46 +449,18 @@ impl Store for S3Store {
     }
 
     fn get(&self, key: &str) -> Result<Option<(Vec<u8>, ETag)>, StoreError> {
-        let full = self.full(key)?;
-        // A body cut off mid-stream (an object replaced while we read it, a dropped
-        // connection) is read again, a bounded number of times.
-        use plumbing::retry::{Attempt, GaveUp, retry};
-        let got = retry(|| {
-            let r = self.rt.block_on(
-                self.client
-                    .get_object()
-                    .bucket(&self.bucket)
-                    .key(&full)
-                    .send(),
-            );
-            let out = match r {
-                Ok(o) => o,
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                    return Attempt::Done(None);
-                }
-                Err(e) => return Attempt::Fatal(self.fail(&format!("GET {full}"), e)),
-            };
-            let tag = ETag(out.e_tag().unwrap_or_default().to_string());
-            let size = out.content_length().unwrap_or(0).max(0) as u64;
-            if size > crate::MAX_RECORD {
-                return Attempt::Fatal(StoreError::TooLarge {
-                    url: self.url.clone(),
-                    key: key.to_string(),
-                    size,
-                    limit: crate::MAX_RECORD,
-                });
-            }
-            match self.rt.block_on(out.body.collect()) {
-                Ok(b) => Attempt::Done(Some((b.into_bytes().to_vec(), tag))),
-                Err(e) => Attempt::Transient(e.to_string()),
-            }
-        });
-        got.map_err(|g| match g {
-            GaveUp::Fatal(e) => e,
-            GaveUp::Exhausted(why) => StoreError::Unreachable {
-                url: self.url.clone(),
-                why: format!("reading {full}: {why}"),
-            },
+        Ok(match self.get_if(key, None)? {
+            crate::Poll::Changed(b, t) => Some((b, t)),
+            crate::Poll::Missing | crate::Poll::Unchanged => None,
+        })
+    }
+
+    fn poll(&self, key: &str, known: Option<&ETag>) -> Result<crate::Poll, StoreError> {
+        let known = known.filter(|t| !t.0.is_empty());
+        // A server that ignores If-None-Match still sends the same tag.
+        Ok(match self.get_if(key, known)? {
+            crate::Poll::Changed(_, tag) if Some(&tag) == known => crate::Poll::Unchanged,
+            p => p,
         })
     }
 

@@ -461,6 +461,7 @@ fn every_subcommand_help_has_examples_and_exit_codes() {
                 "install",
                 "rollback",
                 "remove",
+                "follow",
                 "list",
                 "verify",
                 "gc",

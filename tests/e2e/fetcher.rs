@@ -3143,3 +3143,126 @@ fn kill_9_during_remove_leaves_a_host_that_remove_finishes_or_install_repairs() 
         }
     }
 }
+
+/// `follow --once` over https: the first poll installs the channel's build, an idle
+/// poll is a conditional GET answered 304 that installs nothing, a promote is
+/// installed at the next poll; the pointer's tag is remembered only after an install
+/// that worked.
+#[test]
+fn follow_once_polls_conditionally_and_installs_only_when_the_channel_moves() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.promote("greet", 1, "prod");
+    let server = HttpServer::start(b.ws.tmp.path().join("http.log"));
+    server.serve_dir(&b.store());
+    let host = Host::new(&server.url(""), &b.public, "unused");
+    let poll = || host.json(&["follow", "greet", "--channel", "prod", "--once"]);
+    let pointer = "greet/channels/prod.json";
+
+    let first = poll();
+    assert_eq!(
+        (first["changed"].clone(), first["build"].clone()),
+        (true.into(), 1.into()),
+        "{first}"
+    );
+    assert_eq!(first["pointer_unchanged"], false);
+    assert_eq!(host.current("greet").as_deref(), Some("1"));
+    let seen = server.conditional_requests(pointer).len();
+
+    for _ in 0..3 {
+        let idle = poll();
+        assert_eq!(idle["changed"], false, "{idle}");
+        assert_eq!(idle["pointer_unchanged"], true, "{idle}");
+    }
+    let idle: Vec<_> = server.conditional_requests(pointer)[seen..].to_vec();
+    assert_eq!(idle.len(), 3, "one request per idle poll: {idle:?}");
+    assert!(
+        idle.iter()
+            .all(|(inm, status)| inm.is_some() && *status == 304),
+        "idle polls are conditional and move no body: {idle:?}"
+    );
+    let state = std::fs::read_to_string(host.root.join("var/lib/kiln/greet/state.json")).unwrap();
+    assert_eq!(
+        state.matches("\"install\"").count(),
+        1,
+        "no install on an idle poll"
+    );
+
+    b.promote("greet", 2, "prod");
+    let moved = poll();
+    assert_eq!(
+        (moved["changed"].clone(), moved["build"].clone()),
+        (true.into(), 2.into()),
+        "{moved}"
+    );
+    assert_eq!(host.current("greet").as_deref(), Some("2"));
+    assert_eq!(poll()["pointer_unchanged"], true);
+
+    // A long-running follower prints no JSON stream: --json needs --once.
+    let run = host
+        .fetch(&["--json", "follow", "greet", "--channel", "prod"])
+        .expect(2);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["failed"], true);
+    // A channel that does not exist is the install's error.
+    host.fetch(&["follow", "greet", "--channel", "nope", "--once"])
+        .expect(2);
+}
+
+/// A running follower installs a promote within an interval and keeps the current
+/// build running while the store is unreachable.
+#[test]
+fn a_follower_installs_a_promote_within_an_interval_and_survives_the_store_going_away() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.greet(3, "three");
+    b.promote("greet", 1, "prod");
+    let server = HttpServer::start(b.ws.tmp.path().join("http.log"));
+    server.serve_dir(&b.store());
+    let host = Host::new(&server.url(""), &b.public, "unused");
+    let log = std::fs::File::create(host.tmp.path().join("follow.log")).unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _follower = Kill(
+        host.command(&[
+            "follow",
+            "greet",
+            "--channel",
+            "prod",
+            "--interval",
+            "300ms",
+        ])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap(),
+    );
+    let at = |build: &str| {
+        wait_for(Duration::from_secs(20), || {
+            host.current("greet").as_deref() == Some(build)
+        })
+    };
+    assert!(at("1"), "the follower installed the channel's build");
+    b.promote("greet", 2, "prod");
+    assert!(at("2"), "a promote is installed at the next poll");
+    // The store goes away: the build keeps running, and the follower picks up the next
+    // promote when the store is back.
+    let away = b.ws.path(".kiln/store-away");
+    std::fs::rename(b.store(), &away).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(host.current("greet").as_deref(), Some("2"));
+    std::fs::rename(&away, b.store()).unwrap();
+    b.promote("greet", 3, "prod");
+    assert!(
+        at("3"),
+        "{}",
+        std::fs::read_to_string(host.tmp.path().join("follow.log")).unwrap()
+    );
+}

@@ -207,6 +207,46 @@ fn publish_promote_and_install_checked_by_an_independent_client() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&tool.stdout), "TWO\n");
+
+    // `follow --once` on S3: the first poll remembers the pointer's ETag, the next is a
+    // conditional GET that s3s-fs answers 304 (nothing installed).
+    let follow = || {
+        let out = Command::new(e2e::bin("kiln-fetch"))
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "--root",
+                host.to_str().unwrap(),
+            ])
+            .args([
+                "--store",
+                &store,
+                "--json",
+                "follow",
+                "big",
+                "--channel",
+                "prod",
+                "--once",
+            ])
+            .envs(s3.env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = follow();
+    assert_eq!(
+        (first["changed"].clone(), first["pointer_unchanged"].clone()),
+        (false.into(), false.into()),
+        "{first}"
+    );
+    let idle = follow();
+    assert_eq!(idle["pointer_unchanged"], true, "{idle}");
+    assert_eq!(idle["changed"], false);
 }
 
 /// Publish builds 1..=n of `big` to `store`.

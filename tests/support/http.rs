@@ -1,5 +1,6 @@
 //! A real HTTP/1.1 server on 127.0.0.1 with a free port, serving registered paths with
-//! Range support and scripted faults (an error status, a connection cut mid-body).
+//! Range support, ETags (the body's sha256; `If-None-Match` that matches is a 304) and
+//! scripted faults (an error status, a connection cut mid-body).
 //! Stopped by its guard on drop; requests are logged to a file, never to stdout.
 
 use std::collections::{HashMap, VecDeque};
@@ -33,6 +34,8 @@ struct State {
     dir: Option<PathBuf>,
     /// (path, range header) of every request, in order.
     log: Vec<(String, Option<String>)>,
+    /// (path, If-None-Match header, status) of every request, in order.
+    conditional: Vec<(String, Option<String>, u16)>,
 }
 
 pub struct HttpServer {
@@ -115,6 +118,19 @@ impl HttpServer {
             .range = false;
     }
 
+    /// Requests seen for `path`: the If-None-Match header of each and the status sent.
+    pub fn conditional_requests(&self, path: &str) -> Vec<(Option<String>, u16)> {
+        let want = format!("/{}", path.trim_start_matches('/'));
+        self.state
+            .lock()
+            .unwrap()
+            .conditional
+            .iter()
+            .filter(|(p, _, _)| *p == want)
+            .map(|(_, h, s)| (h.clone(), *s))
+            .collect()
+    }
+
     /// Requests seen for `path`: the Range header of each (None when absent).
     pub fn requests(&self, path: &str) -> Vec<Option<String>> {
         let want = format!("/{}", path.trim_start_matches('/'));
@@ -146,15 +162,18 @@ fn serve(conn: TcpStream, state: &Mutex<State>, log: &PathBuf) -> std::io::Resul
     reader.read_line(&mut line)?;
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let mut range = None;
+    let mut if_none_match = None;
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" {
             break;
         }
-        if let Some((k, v)) = h.split_once(':')
-            && k.eq_ignore_ascii_case("range")
-        {
-            range = Some(v.trim().to_string());
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("range") {
+                range = Some(v.trim().to_string());
+            } else if k.eq_ignore_ascii_case("if-none-match") {
+                if_none_match = Some(v.trim().to_string());
+            }
         }
     }
     let (body, fault, honour_range) = {
@@ -188,7 +207,15 @@ fn serve(conn: TcpStream, state: &Mutex<State>, log: &PathBuf) -> std::io::Resul
         .append(true)
         .open(log)
         .and_then(|mut f| writeln!(f, "GET {path} range={range:?} fault={fault:?}"));
+    let record = |status: u16| {
+        state
+            .lock()
+            .unwrap()
+            .conditional
+            .push((path.clone(), if_none_match.clone(), status));
+    };
     let Some(body) = body else {
+        record(404);
         write!(
             out,
             "{}Content-Length: 0\r\nConnection: close\r\n\r\n",
@@ -196,7 +223,17 @@ fn serve(conn: TcpStream, state: &Mutex<State>, log: &PathBuf) -> std::io::Resul
         )?;
         return Ok(());
     };
+    let etag = format!("\"{}\"", crate::sha256_hex(&body));
+    if fault.is_none() && if_none_match.as_deref() == Some(etag.as_str()) {
+        record(304);
+        write!(
+            out,
+            "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )?;
+        return Ok(());
+    }
     if let Some(Fault::Status(code)) = fault {
+        record(code);
         write!(
             out,
             "{}Content-Length: 0\r\nConnection: close\r\n\r\n",
@@ -211,7 +248,7 @@ fn serve(conn: TcpStream, state: &Mutex<State>, log: &PathBuf) -> std::io::Resul
         .and_then(|r| r.strip_suffix('-'))
         .and_then(|n| n.parse::<usize>().ok())
         .filter(|n| *n < body.len());
-    let (code, slice, extra) = match start {
+    let (code, slice, mut extra) = match start {
         Some(n) => (
             206,
             &body[n..],
@@ -223,6 +260,8 @@ fn serve(conn: TcpStream, state: &Mutex<State>, log: &PathBuf) -> std::io::Resul
         ),
         None => (200, &body[..], String::new()),
     };
+    record(code);
+    extra.push_str(&format!("ETag: {etag}\r\n"));
     write!(
         out,
         "{}Content-Length: {}\r\n{extra}Accept-Ranges: bytes\r\nConnection: close\r\n\r\n",

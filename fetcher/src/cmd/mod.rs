@@ -2,6 +2,7 @@
 //! returns one output value (`plumbing::output::Output`) that renders both the human
 //! text and the JSON object; `main.rs` parses and dispatches, nothing more.
 
+pub mod follow;
 pub mod gc;
 pub mod install;
 pub mod list;

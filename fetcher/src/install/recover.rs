@@ -48,7 +48,8 @@ impl Host<'_> {
         let state_dir = self.layout.state_dir(pkg);
         if crate::layout::is_own_dir(&self.layout, &state_dir) {
             for (rest, kind, path) in temps(&state_dir) {
-                let state_file = |t: &str| t == "state.json" || t == "pending.json";
+                let state_file =
+                    |t: &str| matches!(t, "state.json" | "pending.json" | "follow.json");
                 if kind.is_file() && numbered(&rest, &state_file) {
                     let _ = fs_err::remove_file(&path);
                 }

@@ -76,6 +76,11 @@ impl Host<'_> {
             st.sequence = None;
             st.unfinished = None;
             st.save(&self.layout, pkg)?;
+            // A reinstall follows its channel afresh.
+            let memo = self.layout.state_dir(pkg).join("follow.json");
+            if fs_err::symlink_metadata(&memo).is_ok() {
+                fs_err::remove_file(&memo)?;
+            }
             plumbing::fault::pause("remove-builds");
             for b in &installed {
                 self.remove_build(pkg, *b)?;

@@ -1,0 +1,183 @@
+//! `kiln-fetch follow PACKAGE --channel C [--interval 5m] [--once]`: track a channel.
+//! Each poll is a conditional read of the channel pointer (If-None-Match on S3 and
+//! https; a directory store is read locally): an idle poll moves no body and installs
+//! nothing. When the pointer moved, it does exactly what `install --channel C` does
+//! (verify, switch, restart, health, roll back) under the package's lock, and only
+//! then remembers the pointer's tag (var/lib/kiln/PACKAGE/follow.json): an install that
+//! failed is tried again at the next poll. A pointer that has not moved is left alone,
+//! even if an engineer rolled the host back by hand.
+
+use std::time::Duration;
+
+use plumbing::output::{Human, Output};
+use serde::{Deserialize, Serialize};
+
+use super::{Context, Opts};
+use crate::error::{Code, Result, err, hinted};
+use crate::install::{Report, Target};
+use crate::layout::Layout;
+
+#[derive(clap::Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  kiln-fetch follow solr --channel prod                 poll every 5m (a service: contrib/systemd)\n",
+    "  kiln-fetch follow solr --channel prod --once --json   one poll (a timer, or cron)\n",
+    "  kiln-fetch follow jq --channel canary --interval 30s\n\n",
+    "Without --once it runs until stopped; a store that cannot be reached keeps the\n",
+    "current build running and is retried with backoff (up to 4 intervals).\n\n",
+    crate::exit_codes!()
+))]
+pub struct Args {
+    /// The package to keep at the channel's build.
+    pub package: String,
+    /// The channel to follow.
+    #[arg(long, value_name = "C")]
+    pub channel: String,
+    /// Time between polls (with 10% jitter), e.g. 30s, 5m.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = plumbing::duration::parse_positive)]
+    pub interval: Duration,
+    /// Poll once and exit (for a timer).
+    #[arg(long)]
+    pub once: bool,
+    /// Do not restart services.
+    #[arg(long)]
+    pub no_restart: bool,
+}
+
+/// The tag of the channel pointer last installed from.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Memo {
+    channel: String,
+    etag: String,
+}
+
+fn memo_path(layout: &Layout, pkg: &str) -> std::path::PathBuf {
+    layout.state_dir(pkg).join("follow.json")
+}
+
+#[derive(Serialize)]
+pub struct Followed {
+    pub package: String,
+    pub channel: String,
+    /// The pointer had not moved since the last poll: nothing was installed.
+    pub pointer_unchanged: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub install: Option<Report>,
+}
+
+impl Output for Followed {
+    fn changed(&self) -> bool {
+        self.install.as_ref().is_some_and(|r| r.changed)
+    }
+
+    fn human(&self, out: &mut Human) {
+        match &self.install {
+            Some(r) => r.human(out),
+            None => out.say(format!(
+                "{} {}: the channel has not moved",
+                self.package, self.channel
+            )),
+        }
+    }
+}
+
+/// One poll.
+fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
+    let mut env = ctx.env(&[])?;
+    release::validate_package_name(&args.package).map_err(|e| err(Code::BadInput, e))?;
+    release::validate_package_name(&args.channel)
+        .map_err(|e| err(Code::BadInput, format!("channel: {e}")))?;
+    let Some(store) = env.store.as_ref() else {
+        return Err(hinted(
+            Code::BadInput,
+            "no store to follow",
+            "set store in fetch.toml or pass --store URL",
+        ));
+    };
+    let path = memo_path(&env.layout, &args.package);
+    let memo = crate::state::read_state_file(&path)?
+        .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
+        .filter(|m| m.channel == args.channel);
+    let known = memo.map(|m| store::ETag(m.etag));
+    let key = release::channel_key(&args.package, &args.channel);
+    let tag = match store
+        .poll(&key, known.as_ref())
+        .map_err(store::StoreError::classify)?
+    {
+        store::Poll::Unchanged => {
+            return Ok(Followed {
+                package: args.package.clone(),
+                channel: args.channel.clone(),
+                pointer_unchanged: true,
+                install: None,
+            });
+        }
+        // The install says what is missing (the package, the channel), with its hints.
+        store::Poll::Missing => None,
+        store::Poll::Changed(_, tag) => Some(tag),
+    };
+    let report = env
+        .host(Opts {
+            no_restart: args.no_restart,
+            ..Opts::default()
+        })
+        .install(&args.package, &Target::Channel(args.channel.clone()), false)?;
+    if let Some(tag) = tag.filter(|t| !t.0.is_empty()) {
+        let memo = Memo {
+            channel: args.channel.clone(),
+            etag: tag.0,
+        };
+        crate::state::write_atomic(&env.layout, &path, &serde_json::to_vec(&memo)?)?;
+    }
+    Ok(Followed {
+        package: args.package.clone(),
+        channel: args.channel.clone(),
+        pointer_unchanged: false,
+        install: Some(report),
+    })
+}
+
+pub fn once(ctx: &Context, args: &Args) -> Result<Followed> {
+    poll(ctx, args)
+}
+
+/// Poll until stopped: every interval (±10%), backing off (up to 4 intervals) while
+/// polls fail. Each change or failure is said on stderr/stdout as `install` says it.
+pub fn run(ctx: &Context, args: Args) -> Result<std::convert::Infallible> {
+    if ctx.flags.json {
+        return Err(hinted(
+            Code::BadInput,
+            "follow prints one JSON object per run only with --once",
+            "run `kiln-fetch follow … --once --json` from a timer, or follow without --json as a service",
+        ));
+    }
+    let mut failures = 0u32;
+    loop {
+        match poll(ctx, &args) {
+            Ok(f) => {
+                failures = 0;
+                if f.install.as_ref().is_some_and(|r| r.changed) {
+                    plumbing::output::finish(&ctx.flags, "follow", Default::default(), Ok(f));
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                plumbing::error::show(&e);
+                eprintln!("note: the current build keeps running; polling again");
+            }
+        }
+        let factor = 1u32 << failures.min(2);
+        std::thread::sleep(jitter(args.interval * factor));
+    }
+}
+
+/// `d` ± 10%, from the clock's nanoseconds (no need for a random source here).
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.subsec_nanos());
+    let spread = d / 10;
+    let offset = spread.mul_f64(f64::from(nanos % 2001) / 1000.0);
+    (d - spread) + offset
+}
