@@ -86,6 +86,8 @@ enum Cmd {
     Promote(cmd::promote::Args),
     /// List a package's builds and where its channels point.
     Releases(cmd::releases::Args),
+    /// The fleet from its receipts: which hosts run which build of a package.
+    Status(cmd::status::Args),
     /// Remove kiln-out/ (the cache is kept).
     Clean(cmd::clean::Args),
     /// Trim the local cache (least recently used first) and sweep leftovers of killed runs.
@@ -169,6 +171,10 @@ fn main() -> ExitCode {
         Cmd::Releases(a) => {
             let pkg = package(&a.package);
             finish(&f, "releases", pkg, cmd::releases::run(&ctx, a))
+        }
+        Cmd::Status(a) => {
+            let pkg = package(&a.package);
+            finish(&f, "status", pkg, cmd::status::run(&ctx, a))
         }
         Cmd::Clean(a) => finish(&f, "clean", none(), cmd::clean::run(&ctx, a)),
         Cmd::Gc(a) => finish(&f, "gc", none(), cmd::gc::run(&ctx, a)),

@@ -58,6 +58,9 @@ _kiln() {
             kiln,sha256)
                 cmd="kiln__subcmd__sha256"
                 ;;
+            kiln,status)
+                cmd="kiln__subcmd__status"
+                ;;
             kiln,test)
                 cmd="kiln__subcmd__test"
                 ;;
@@ -103,6 +106,9 @@ _kiln() {
             kiln__subcmd__help,sha256)
                 cmd="kiln__subcmd__help__subcmd__sha256"
                 ;;
+            kiln__subcmd__help,status)
+                cmd="kiln__subcmd__help__subcmd__status"
+                ;;
             kiln__subcmd__help,test)
                 cmd="kiln__subcmd__help__subcmd__test"
                 ;;
@@ -137,7 +143,7 @@ _kiln() {
 
     case "${cmd}" in
         kiln)
-            opts="-V -C -q -v -j -h --version --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help build test fetch query publish promote releases clean gc sha256 keygen keys completions man help"
+            opts="-V -C -q -v -j -h --version --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,7 +399,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__help)
-            opts="build test fetch query publish promote releases clean gc sha256 keygen keys completions man help"
+            opts="build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,6 +623,20 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__help__subcmd__sha256)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiln__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1173,6 +1193,64 @@ _kiln() {
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --distdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox)
+                    COMPREPLY=($(compgen -W "linux none" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-cache-mode)
+                    COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiln__subcmd__status)
+            opts="-C -q -v -j -h --channel --stale --trusted-host-key --store --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stale)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-host-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -46,6 +46,7 @@ complete -c kiln -n "__fish_kiln_needs_command" -f -a "query" -d 'List targets, 
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "publish" -d 'Build bundles and publish them to the store as build N'
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "promote" -d 'Point a channel at a published build'
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "releases" -d 'List a package\'s builds and where its channels point'
+complete -c kiln -n "__fish_kiln_needs_command" -f -a "status" -d 'The fleet from its receipts: which hosts run which build of a package'
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "clean" -d 'Remove kiln-out/ (the cache is kept)'
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "gc" -d 'Trim the local cache (least recently used first) and sweep leftovers of killed runs'
 complete -c kiln -n "__fish_kiln_needs_command" -f -a "sha256" -d 'Print the sha256 of files or URLs (the pin for WORKSPACE.toml)'
@@ -209,6 +210,24 @@ complete -c kiln -n "__fish_kiln_using_subcommand releases" -l json -d 'Print ex
 complete -c kiln -n "__fish_kiln_using_subcommand releases" -l no-progress -d 'Never draw progress bars (they are drawn only on a terminal anyway)'
 complete -c kiln -n "__fish_kiln_using_subcommand releases" -l offline -d 'Use only archives already in the cache (or in a --distdir)'
 complete -c kiln -n "__fish_kiln_using_subcommand releases" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l channel -d 'Compare each host with this channel\'s build' -r
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l stale -d 'A host whose last receipt is older than this is stale (a few poll intervals)' -r
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l trusted-host-key -d 'A host key whose signed receipts count as verified (repeatable)' -r
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l store -d 'Store URL or path; default [store] url in WORKSPACE.toml' -r
+complete -c kiln -n "__fish_kiln_using_subcommand status" -s C -d 'Run as if started in DIR' -r -F
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l distdir -d 'A directory of archive files, looked up by file name before any download' -r -F
+complete -c kiln -n "__fish_kiln_using_subcommand status" -s j -l jobs -d 'How many actions run at once; default the number of cores' -r
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l sandbox -d 'Where actions run: `linux` (namespaces; the default) or `none` (no isolation)' -r -f -a "linux\t'Namespaces: only declared inputs, no network, private /tmp, read-only everything else'
+none\t'No isolation; results are marked and never shared through a remote cache'"
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l remote-cache -d 'A remote build cache shared by CI workers (overrides [cache] url)' -r
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l remote-cache-mode -d '`read` never writes the remote cache (pull-request builds); overrides [cache] mode' -r -f -a "read\t''
+read-write\t''"
+complete -c kiln -n "__fish_kiln_using_subcommand status" -s q -l quiet -d 'Print only errors and results'
+complete -c kiln -n "__fish_kiln_using_subcommand status" -s v -l verbose -d 'Say more: which mirror, cache hits and misses (repeatable)'
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l json -d 'Print exactly one JSON object on stdout, failures included (docs/json.md)'
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l no-progress -d 'Never draw progress bars (they are drawn only on a terminal anyway)'
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l offline -d 'Use only archives already in the cache (or in a --distdir)'
+complete -c kiln -n "__fish_kiln_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kiln -n "__fish_kiln_using_subcommand clean" -s C -d 'Run as if started in DIR' -r -F
 complete -c kiln -n "__fish_kiln_using_subcommand clean" -l distdir -d 'A directory of archive files, looked up by file name before any download' -r -F
 complete -c kiln -n "__fish_kiln_using_subcommand clean" -s j -l jobs -d 'How many actions run at once; default the number of cores' -r
@@ -316,20 +335,21 @@ complete -c kiln -n "__fish_kiln_using_subcommand man" -l json -d 'Print exactly
 complete -c kiln -n "__fish_kiln_using_subcommand man" -l no-progress -d 'Never draw progress bars (they are drawn only on a terminal anyway)'
 complete -c kiln -n "__fish_kiln_using_subcommand man" -l offline -d 'Use only archives already in the cache (or in a --distdir)'
 complete -c kiln -n "__fish_kiln_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "build" -d 'Build targets; prints each bundle\'s label, path and sha256'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "test" -d 'Run tests; passing results are cached and print "(cached) PASSED"'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "fetch" -d 'Download and extract the archives the targets use, into the cache'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "query" -d 'List targets, or ask what depends on what (--output label|json|dot)'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "publish" -d 'Build bundles and publish them to the store as build N'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "promote" -d 'Point a channel at a published build'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "releases" -d 'List a package\'s builds and where its channels point'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "clean" -d 'Remove kiln-out/ (the cache is kept)'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "gc" -d 'Trim the local cache (least recently used first) and sweep leftovers of killed runs'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "sha256" -d 'Print the sha256 of files or URLs (the pin for WORKSPACE.toml)'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "keygen" -d 'Write a new ed25519 key pair for signing: FILE (secret) and FILE.pub'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "keys" -d 'Sign and publish the store\'s keys record with the root key: which release keys may sign which packages'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "man" -d 'Print kiln\'s man page, or write every page into a directory'
-complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases clean gc sha256 keygen keys completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "build" -d 'Build targets; prints each bundle\'s label, path and sha256'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "test" -d 'Run tests; passing results are cached and print "(cached) PASSED"'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "fetch" -d 'Download and extract the archives the targets use, into the cache'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "query" -d 'List targets, or ask what depends on what (--output label|json|dot)'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "publish" -d 'Build bundles and publish them to the store as build N'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "promote" -d 'Point a channel at a published build'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "releases" -d 'List a package\'s builds and where its channels point'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "status" -d 'The fleet from its receipts: which hosts run which build of a package'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "clean" -d 'Remove kiln-out/ (the cache is kept)'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "gc" -d 'Trim the local cache (least recently used first) and sweep leftovers of killed runs'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "sha256" -d 'Print the sha256 of files or URLs (the pin for WORKSPACE.toml)'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "keygen" -d 'Write a new ed25519 key pair for signing: FILE (secret) and FILE.pub'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "keys" -d 'Sign and publish the store\'s keys record with the root key: which release keys may sign which packages'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "man" -d 'Print kiln\'s man page, or write every page into a directory'
+complete -c kiln -n "__fish_kiln_using_subcommand help; and not __fish_seen_subcommand_from build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kiln -n "__fish_kiln_using_subcommand help; and __fish_seen_subcommand_from query" -f -a "deps" -d 'Everything LABEL depends on, directly or not'
 complete -c kiln -n "__fish_kiln_using_subcommand help; and __fish_seen_subcommand_from query" -f -a "rdeps" -d 'Every target that depends on LABEL, directly or not'

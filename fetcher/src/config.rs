@@ -21,6 +21,34 @@ struct ConfigFile {
     allow_unsigned: Option<bool>,
     services: Option<ServicesDef>,
     health: Option<HealthDef>,
+    receipts: Option<ReceiptsDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptsDef {
+    enabled: Option<bool>,
+    host: Option<String>,
+    signing_key: Option<PathBuf>,
+}
+
+/// `[receipts]`: write what this host runs to the store after each change or check.
+#[derive(Clone)]
+pub struct Receipts {
+    /// This host's id in the store (default its hostname).
+    pub host: String,
+    /// The key receipts are signed with, if any.
+    pub key: Option<std::sync::Arc<release::SecretKey>>,
+}
+
+impl std::fmt::Debug for Receipts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("Receipts")
+            .field("host", &self.host)
+            .field("signed", &self.key.is_some())
+            .finish()
+    }
 }
 
 #[derive(Deserialize)]
@@ -97,6 +125,8 @@ pub struct Config {
     /// Off for a scratch root (`--root` elsewhere than the config's): no service of
     /// this machine runs that build, so its health check means nothing here.
     pub check_health: bool,
+    /// None unless `[receipts] enabled = true`.
+    pub receipts: Option<Receipts>,
 }
 
 fn duration(s: &str, what: &str, path: &Path) -> Result<Duration> {
@@ -107,6 +137,55 @@ fn duration(s: &str, what: &str, path: &Path) -> Result<Duration> {
             "write durations like \"30s\", \"2m\" or \"1h30m\"",
         )
     })
+}
+
+fn receipts(r: ReceiptsDef, base: &Path, path: &Path) -> Result<Receipts> {
+    let host = match r.host {
+        Some(h) => h,
+        None => rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned(),
+    };
+    release::validate_package_name(&host).map_err(|e| {
+        hinted(
+            Code::BadInput,
+            format!("{}: [receipts] host {host:?}: {e}", path.display()),
+            "set host = \"web-12\" (letters, digits, '-', '_', '.')",
+        )
+    })?;
+    let key = match r.signing_key {
+        None => None,
+        Some(k) => {
+            let file = base.join(k);
+            let text = fs_err::read_to_string(&file).map_err(|e| {
+                hinted(
+                    Code::BadInput,
+                    format!(
+                        "{}: [receipts] signing_key: cannot read {}: {}",
+                        path.display(),
+                        file.display(),
+                        e.kind()
+                    ),
+                    "name a key file written by `kiln keygen --out FILE`",
+                )
+            })?;
+            Some(std::sync::Arc::new(
+                release::SecretKey::parse(&text).map_err(|e| {
+                    hinted(
+                        Code::BadInput,
+                        format!(
+                            "{}: [receipts] signing_key {}: {e}",
+                            path.display(),
+                            file.display()
+                        ),
+                        "name a key file written by `kiln keygen --out FILE`",
+                    )
+                })?,
+            ))
+        }
+    };
+    Ok(Receipts { host, key })
 }
 
 impl Config {
@@ -187,6 +266,10 @@ impl Config {
                 },
             },
         };
+        let receipts = match def.receipts {
+            Some(r) if r.enabled.unwrap_or(false) => Some(receipts(r, &base, path)?),
+            _ => None,
+        };
         let h = def.health;
         let health = Health {
             timeout: match h.as_ref().and_then(|h| h.timeout.as_deref()) {
@@ -211,6 +294,7 @@ impl Config {
             service_timeout,
             health,
             check_health: true,
+            receipts,
         })
     }
 }

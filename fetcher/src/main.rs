@@ -10,6 +10,7 @@ mod error;
 mod install;
 mod layout;
 mod ops;
+mod receipts;
 mod services;
 mod state;
 mod unpack;

@@ -58,6 +58,10 @@ pub fn status(
             }
         };
         let current = layout.current(&p);
+        // Removed (or never finished): not installed, as `list PACKAGE` says.
+        if only.is_none() && current.is_none() && layout.installed(&p).is_empty() {
+            continue;
+        }
         out.push(PackageStatus {
             installed: layout.installed(&p),
             rollback_target: st.rollback_target(current),

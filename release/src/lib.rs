@@ -7,6 +7,7 @@ pub mod fields;
 mod keys;
 mod manifest;
 mod path;
+mod receipt;
 mod record;
 mod sign;
 
@@ -18,6 +19,7 @@ pub use keys::{
 };
 pub use manifest::{FileEntry, Input, Kind, MANIFEST_PATH, Manifest, Service};
 pub use path::normalize_relative;
+pub use receipt::{RECEIPT_SCHEMA, Receipt, receipt_key, receipt_signature_key, receipts_prefix};
 pub use record::{BundleRef, Channel, ChannelMove, KeyGrant, KeysRecord, Release, Source};
 pub use sign::{PublicKey, SecretKey, Signature, VerifyError, redact_secrets};
 

@@ -166,6 +166,7 @@ impl Store for FileStore {
                 }
                 fs::rename(&temp.path, &path).map_err(io_err(&path))?;
             }
+            Condition::Always => fs::rename(&temp.path, &path).map_err(io_err(&path))?,
         }
         sync_dir(dir)?;
         Ok(PutOutcome::Written)

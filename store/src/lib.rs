@@ -28,6 +28,9 @@ pub enum Condition {
     IfAbsent,
     /// Write only if the object still has this tag.
     IfMatch(ETag),
+    /// Write whatever is there: for objects only one writer ever writes (a host's
+    /// receipt).
+    Always,
 }
 
 /// What a conditional read ([`Store::poll`]) found.

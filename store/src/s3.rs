@@ -274,6 +274,7 @@ impl S3Store {
         req = match condition {
             Condition::IfAbsent => req.if_none_match("*"),
             Condition::IfMatch(tag) => req.if_match(&tag.0),
+            Condition::Always => req,
         };
         match self.rt.block_on(req.send()) {
             Ok(_) => Ok(PutOutcome::Written),
@@ -406,6 +407,7 @@ impl S3Store {
         req = match condition {
             Condition::IfAbsent => req.if_none_match("*"),
             Condition::IfMatch(tag) => req.if_match(&tag.0),
+            Condition::Always => req,
         };
         match self.rt.block_on(req.send()) {
             Ok(_) => Ok(PutOutcome::Written),

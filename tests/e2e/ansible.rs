@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e::{Run, Ws, bin, repo_root};
+use e2e::{Run, Ws, bin, repo_root, sh};
 
 struct Play {
     ws: Ws,
@@ -252,6 +252,12 @@ fn bad_options_fail_before_kiln_fetch_runs() {
         ("both", "version: 1\nchannel: prod", "mutually exclusive"),
         ("neither", "state: present", "missing"),
         ("word", "version: one", "int"),
+        (
+            "absent-version",
+            "state: absent\nversion: 1",
+            "takes no version",
+        ),
+        ("zero", "version: 0", "build number"),
     ] {
         let book = p.playbook(name, options);
         let run = p.play(&book, &[]).expect(2);
@@ -284,4 +290,49 @@ fn the_collection_builds_and_documents_itself() {
     doc.stdout_has("kiln-fetch");
     doc.stdout_has("changed");
     doc.stdout_has("rolled_back");
+}
+
+#[test]
+fn the_module_refuses_what_kiln_fetch_would_misread_and_checks_like_the_real_run() {
+    let p = Play::new();
+    // A name that looks like a flag never reaches kiln-fetch.
+    let book = p.dir.join("flag.yml");
+    let text = std::fs::read_to_string(p.playbook("tmp", "version: 1"))
+        .unwrap()
+        .replace(
+            "name: greet\n        config",
+            "name: \"--help\"\n        config",
+        );
+    std::fs::write(&book, text).unwrap();
+    let run = p.play(&book, &[]).expect(2);
+    run.stdout_has("is not a package name");
+    // Check mode for a rollback asks the store as the real run would: a build it
+    // does not have fails in check mode too.
+    p.play(&p.playbook("v1", "version: 1"), &[]).expect(0);
+    let back = p.playbook("back99", "state: rolled_back\nversion: 99");
+    let check = p.play(&back, &["--check"]).expect(2);
+    check.stdout_has("build 99 of greet is not in");
+    assert_eq!(p.current().as_deref(), Some("1"));
+    let none = p.playbook("back", "state: rolled_back");
+    p.play(&none, &["--check"])
+        .expect(2)
+        .stdout_has("no build to roll back to");
+    // An executable whose exit code says failure fails the task, whatever it printed.
+    let liar = p.ws.tmp.path().join("liar");
+    std::fs::write(
+        &liar,
+        "#!/bin/sh\necho '{\"changed\": true, \"failed\": false}'\nexit 1\n",
+    )
+    .unwrap();
+    sh(&format!("chmod 755 {}", liar.display()), p.ws.tmp.path());
+    let text = std::fs::read_to_string(p.playbook("tmp2", "version: 1"))
+        .unwrap()
+        .replace(
+            &bin("kiln-fetch").display().to_string(),
+            &liar.display().to_string(),
+        );
+    let book = p.dir.join("liar.yml");
+    std::fs::write(&book, text).unwrap();
+    let run = p.play(&book, &[]).expect(2);
+    assert_eq!(recap(&run).2, 1, "{}", run.stdout);
 }

@@ -3266,3 +3266,226 @@ fn a_follower_installs_a_promote_within_an_interval_and_survives_the_store_going
         std::fs::read_to_string(host.tmp.path().join("follow.log")).unwrap()
     );
 }
+
+/// Hosts with `[receipts]` write what they run to the store after each install,
+/// rollback, poll or failure; `kiln status` shows the fleet against a channel, and only
+/// receipts a trusted host key signed are verified. A receipt that cannot be written
+/// is a warning, never a failed install.
+#[test]
+fn receipts_tell_kiln_status_which_host_runs_what() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.greet(2, "two");
+    b.greet(3, "three");
+    b.promote("greet", 1, "prod");
+    let store = b.store().display().to_string();
+    let (host_key, host_pub) = b.ws.keygen("host.key");
+    let host = |id: &str, signed: bool| {
+        let h = Host::new(&store, &b.public, "unused");
+        let mut cfg = std::fs::read_to_string(&h.config).unwrap();
+        // [receipts] goes before the tables the config already has.
+        let key = if signed {
+            format!("signing_key = \"{}\"\n", host_key.display())
+        } else {
+            String::new()
+        };
+        cfg = cfg.replacen(
+            "\n[services]",
+            &format!("\n[receipts]\nenabled = true\nhost = \"{id}\"\n{key}\n[services]"),
+            1,
+        );
+        std::fs::write(&h.config, cfg).unwrap();
+        h
+    };
+    let (web1, web2, web3) = (
+        host("web-1", true),
+        host("web-2", false),
+        host("web-3", true),
+    );
+    web1.fetch(&["follow", "greet", "--channel", "prod", "--once"])
+        .expect(0);
+    web2.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    web3.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    web3.fetch(&["install", "greet", "--version", "2"])
+        .expect(0);
+    web3.fetch(&["rollback", "greet"]).expect(0);
+    b.promote("greet", 2, "prod");
+    web1.fetch(&["follow", "greet", "--channel", "prod", "--once"])
+        .expect(0);
+    // A tampered build fails web-2's install: its receipt says so, on build 1.
+    let (bundle, _) = store_files(&b, "greet", 3);
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&bundle, bytes).unwrap();
+    web2.fetch(&["install", "greet", "--version", "3"])
+        .expect(1);
+
+    let status = |extra: &[&str]| {
+        let mut args = vec![
+            "status",
+            "greet",
+            "--channel",
+            "prod",
+            "--json",
+            "--trusted-host-key",
+            &host_pub,
+        ];
+        args.extend_from_slice(extra);
+        let run = b.kiln(&args).expect(0);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        v
+    };
+    let v = status(&[]);
+    assert_eq!(v["channel_build"], 2);
+    let row = |id: &str| {
+        v["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["host"] == id)
+            .unwrap()
+            .clone()
+    };
+    let (r1, r2, r3) = (row("web-1"), row("web-2"), row("web-3"));
+    assert_eq!(
+        (
+            r1["state"].clone(),
+            r1["build"].clone(),
+            r1["verified"].clone()
+        ),
+        ("current".into(), 2.into(), true.into()),
+        "{r1}"
+    );
+    assert_eq!(
+        (
+            r2["state"].clone(),
+            r2["build"].clone(),
+            r2["verified"].clone()
+        ),
+        ("failed".into(), 1.into(), false.into()),
+        "{r2}"
+    );
+    assert!(
+        r2["reason"].as_str().unwrap().contains("does not match"),
+        "{r2}"
+    );
+    assert_eq!(
+        (
+            r3["state"].clone(),
+            r3["build"].clone(),
+            r3["rolled_back_from"].clone()
+        ),
+        ("rolled_back".into(), 1.into(), 2.into()),
+        "{r3}"
+    );
+    // A forged receipt (the store is writable by others) is shown, but not verified.
+    let forged = b.store().join("greet/hosts/web-9.json");
+    let mut fake: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(b.store().join("greet/hosts/web-1.json")).unwrap(),
+    )
+    .unwrap();
+    fake["host"] = "web-9".into();
+    std::fs::write(&forged, serde_json::to_vec(&fake).unwrap()).unwrap();
+    let v = status(&[]);
+    let r9 = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == "web-9")
+        .unwrap();
+    assert_eq!(r9["verified"], false, "{r9}");
+    // Silent hosts are stale.
+    let v = status(&["--stale", "1ms"]);
+    assert!(
+        v["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["state"] == "stale"),
+        "{v}"
+    );
+    b.kiln(&["status", "greet", "--channel", "nope"]).expect(2);
+
+    // A store the host cannot write (an https mirror): the install works, with a warning.
+    let server = HttpServer::start(b.ws.tmp.path().join("http.log"));
+    server.serve_dir(&b.store());
+    let ro = Host::new(&server.url(""), &b.public, "unused");
+    let cfg = std::fs::read_to_string(&ro.config).unwrap().replacen(
+        "\n[services]",
+        "\n[receipts]\nenabled = true\nhost = \"web-ro\"\n\n[services]",
+        1,
+    );
+    std::fs::write(&ro.config, cfg).unwrap();
+    let run = ro.fetch(&["install", "greet", "--version", "1"]).expect(0);
+    run.stderr_has("receipt of greet on host web-ro was not written");
+}
+
+/// What an outside review found in `remove` and `follow`: files an administrator put
+/// in the package's directory stay (and are named), an entry point of ours left
+/// dangling goes, a removed package is not listed, and a follow memo that cannot be
+/// read is only a missed saving.
+#[test]
+fn remove_and_follow_edges_an_outside_review_found() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    b.promote("greet", 1, "prod");
+    let store = b.store().display().to_string();
+    let host = Host::new(&store, &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let dir = host.root.join("opt/kiln/greet");
+    std::fs::write(dir.join("NOTES.txt"), "mine").unwrap();
+    let v = host.json(&["remove", "greet"]);
+    assert_eq!(v["left"], serde_json::json!(["NOTES.txt"]), "{v}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("NOTES.txt")).unwrap(),
+        "mine"
+    );
+    assert!(!dir.join("1").exists() && !dir.join("current").exists());
+    assert_eq!(host.json(&["list"])["packages"], serde_json::json!([]));
+    std::fs::remove_file(dir.join("NOTES.txt")).unwrap();
+    std::fs::remove_dir(&dir).unwrap();
+
+    // The package directory gone by hand, our entry point dangling: remove takes it.
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    std::fs::remove_dir_all(host.root.join("var/lib/kiln/greet")).unwrap();
+    let link = host.root.join("usr/local/bin/greet-tool");
+    for d in ["current", "1"] {
+        let p = dir.join(d);
+        if std::fs::symlink_metadata(&p).unwrap().is_dir() {
+            let _ = sh(&format!("chmod -R u+w {}", p.display()), &host.root);
+            std::fs::remove_dir_all(&p).unwrap();
+        } else {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    std::fs::remove_dir(&dir).unwrap();
+    assert!(std::fs::symlink_metadata(&link).is_ok());
+    let v = host.json(&["remove", "greet"]);
+    assert_eq!(v["changed"], true, "{v}");
+    assert!(
+        std::fs::symlink_metadata(&link).is_err(),
+        "the dangling entry point went"
+    );
+
+    // A follow memo that is garbage, or a link, is as none: the poll installs and the
+    // memo is replaced (the link's target untouched).
+    let memo = host.root.join("var/lib/kiln/greet/follow.json");
+    let target = host.tmp.path().join("precious");
+    std::fs::write(&target, "keep").unwrap();
+    std::fs::create_dir_all(memo.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&target, &memo).unwrap();
+    let v = host.json(&["follow", "greet", "--channel", "prod", "--once"]);
+    assert_eq!(v["changed"], true, "{v}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    assert!(!std::fs::symlink_metadata(&memo).unwrap().is_symlink());
+    std::fs::write(&memo, "garbage{").unwrap();
+    assert_eq!(
+        host.json(&["follow", "greet", "--channel", "prod", "--once"])["changed"],
+        false
+    );
+}

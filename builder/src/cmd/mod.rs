@@ -14,6 +14,7 @@ pub mod publish;
 pub mod query;
 pub mod releases;
 pub mod sha256;
+pub mod status;
 pub mod test;
 
 use std::path::PathBuf;

@@ -84,7 +84,7 @@ impl Output for Followed {
 
 /// One poll.
 fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
-    let mut env = ctx.env(&[])?;
+    let env = ctx.env(&[])?;
     release::validate_package_name(&args.package).map_err(|e| err(Code::BadInput, e))?;
     release::validate_package_name(&args.channel)
         .map_err(|e| err(Code::BadInput, format!("channel: {e}")))?;
@@ -96,7 +96,11 @@ fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
         ));
     };
     let path = memo_path(&env.layout, &args.package);
-    let memo = crate::state::read_state_file(&path)?
+    // Only a saving: a memo that cannot be read (garbage, a link, a huge file) is as
+    // none, and the write after the install replaces it (never through a link).
+    let memo = crate::state::read_state_file(&path)
+        .ok()
+        .flatten()
         .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
         .filter(|m| m.channel == args.channel);
     let known = memo.map(|m| store::ETag(m.etag));
@@ -106,6 +110,12 @@ fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
         .map_err(store::StoreError::classify)?
     {
         store::Poll::Unchanged => {
+            // The last check, for `kiln status` (a host that stopped polling is stale).
+            crate::receipts::record(
+                &env,
+                &args.package,
+                crate::receipts::Outcome::Installed { changed: false },
+            );
             return Ok(Followed {
                 package: args.package.clone(),
                 channel: args.channel.clone(),
@@ -122,13 +132,27 @@ fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
             no_restart: args.no_restart,
             ..Opts::default()
         })
-        .install(&args.package, &Target::Channel(args.channel.clone()), false)?;
+        .install(&args.package, &Target::Channel(args.channel.clone()), false);
+    crate::receipts::record(
+        &env,
+        &args.package,
+        crate::receipts::Outcome::of_install(&report),
+    );
+    let report = report?;
     if let Some(tag) = tag.filter(|t| !t.0.is_empty()) {
         let memo = Memo {
             channel: args.channel.clone(),
             etag: tag.0,
         };
-        crate::state::write_atomic(&env.layout, &path, &serde_json::to_vec(&memo)?)?;
+        // The install happened: a memo that cannot be written costs a download next
+        // time, never a failed run.
+        if let Err(e) = crate::state::write_atomic(&env.layout, &path, &serde_json::to_vec(&memo)?)
+        {
+            plumbing::style::warning(&format!(
+                "{}: {e:#}; the next poll reads the pointer again",
+                path.display()
+            ));
+        }
     }
     Ok(Followed {
         package: args.package.clone(),

@@ -65,7 +65,7 @@ impl Output for Report {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<Report> {
-    let mut env = ctx.env(&[])?;
+    let env = ctx.env(&[])?;
     let keep = args.keep.unwrap_or(env.config.keep).max(1);
     let host = env.host(Opts::default());
     let mut removed = BTreeMap::new();

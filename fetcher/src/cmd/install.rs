@@ -113,7 +113,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<Report> {
             ));
         }
     };
-    let mut env = ctx.env(&args.restart)?;
+    let env = ctx.env(&args.restart)?;
     let r = env
         .host(Opts {
             no_restart: args.no_restart,
@@ -123,5 +123,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<Report> {
         })
         .install(&args.package, &target, args.dry_run);
     env.bar.finish();
+    if !args.dry_run {
+        crate::receipts::record(
+            &env,
+            &args.package,
+            crate::receipts::Outcome::of_install(&r),
+        );
+    }
     r
 }

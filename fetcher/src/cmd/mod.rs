@@ -108,11 +108,11 @@ impl Context {
 
 impl Env {
     /// The host to act on, with `opts`.
-    pub fn host(&mut self, opts: Opts) -> Host<'_> {
+    pub fn host(&self, opts: Opts) -> Host<'_> {
         Host {
             layout: self.layout.clone(),
             config: &self.config,
-            store: self.store.take(),
+            store: self.store.as_deref(),
             no_restart: opts.no_restart,
             reinstall: opts.reinstall,
             dry_run: opts.dry_run,

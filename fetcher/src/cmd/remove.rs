@@ -51,10 +51,18 @@ impl Output for Removed {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<Removed> {
-    let mut env = ctx.env(&[])?;
-    env.host(Opts {
-        dry_run: args.dry_run,
-        ..Opts::default()
-    })
-    .remove(&args.package)
+    let env = ctx.env(&[])?;
+    let r = env
+        .host(Opts {
+            dry_run: args.dry_run,
+            ..Opts::default()
+        })
+        .remove(&args.package);
+    use crate::receipts::Outcome;
+    match &r {
+        Ok(rem) if rem.dry_run || !rem.changed => {}
+        Ok(_) => crate::receipts::record(&env, &args.package, Outcome::Removed),
+        Err(e) => crate::receipts::record(&env, &args.package, Outcome::Failed(e)),
+    }
+    r
 }

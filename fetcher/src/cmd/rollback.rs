@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<Report> {
-    let mut env = ctx.env(&[])?;
+    let env = ctx.env(&[])?;
     let r = env
         .host(Opts {
             no_restart: args.no_restart,
@@ -31,5 +31,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<Report> {
         })
         .rollback(&args.package, args.to);
     env.bar.finish();
+    use crate::receipts::Outcome;
+    let outcome = match &r {
+        Ok(rep) if rep.changed => Outcome::RolledBack { from: rep.previous },
+        Ok(_) => Outcome::Installed { changed: false },
+        Err(e) => Outcome::Failed(e),
+    };
+    crate::receipts::record(&env, &args.package, outcome);
     r
 }

@@ -62,7 +62,7 @@ pub enum Target {
 pub struct Host<'a> {
     pub layout: Layout,
     pub config: &'a Config,
-    pub store: Option<Box<dyn Store>>,
+    pub store: Option<&'a dyn Store>,
     pub no_restart: bool,
     /// Fetch and unpack a fresh copy even of a build already on the host.
     pub reinstall: bool,

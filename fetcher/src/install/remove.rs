@@ -24,32 +24,60 @@ pub struct Removed {
     /// With --dry-run: nothing was touched.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// What was in the package's directory that kiln-fetch did not put there: left,
+    /// with the directory.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left: Vec<String>,
 }
 
 impl Host<'_> {
     pub fn remove(&self, pkg: &str) -> Result<Removed> {
         release::validate_package_name(pkg).map_err(|e| err(Code::BadInput, e))?;
         let dir = self.layout.package_dir(pkg);
-        let nothing = Removed {
+        let nothing = |changed| Removed {
             package: pkg.to_string(),
             previous: None,
             removed: Vec::new(),
-            changed: false,
+            changed,
             dry_run: self.dry_run,
+            left: Vec::new(),
         };
-        // Never on the host: nothing to lock, nothing created.
         if fs_err::symlink_metadata(&dir).is_err() {
-            return Ok(nothing);
+            // Not on the host; only entry points of ours may be left (dangling).
+            let prefix = Layout::bin_targets(pkg);
+            let dangling = fs_err::read_dir(self.layout.bin_dir())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| {
+                    fs_err::read_link(e.path()).is_ok_and(|t| t.parent() == Some(prefix.as_path()))
+                });
+            if dangling && !self.dry_run {
+                let _lock = crate::state::lock(&self.layout, pkg)?;
+                self.unlink_stale(pkg, None)?;
+            }
+            return Ok(nothing(dangling));
         }
         self.locked(pkg, |_| {
             let previous = self.layout.current(pkg);
             let installed = self.layout.installed(pkg);
+            // Only what kiln-fetch put there goes: builds, `current`, its temps.
+            let left: Vec<String> = fs_err::read_dir(&dir)?
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    !(n == "current"
+                        || n.starts_with(crate::layout::TMP_PREFIX)
+                        || n.parse::<u64>().is_ok_and(|b| installed.contains(&b)))
+                })
+                .collect();
             let done = |changed: bool, removed: Vec<u64>| Removed {
                 package: pkg.to_string(),
                 previous,
                 removed,
                 changed,
                 dry_run: self.dry_run,
+                left: left.clone(),
             };
             // Left empty by an earlier remove that was killed at its very end.
             if fs_err::read_dir(&dir)?.next().is_none() {
@@ -85,8 +113,24 @@ impl Host<'_> {
             for b in &installed {
                 self.remove_build(pkg, *b)?;
             }
-            // What is left: crash temps of earlier runs, never a build.
-            plumbing::fs::remove_tree(&dir)?;
+            // Crash temps of earlier runs go; anything else stays, with the directory.
+            for e in fs_err::read_dir(&dir)?.flatten() {
+                if e.file_name()
+                    .to_string_lossy()
+                    .starts_with(crate::layout::TMP_PREFIX)
+                {
+                    plumbing::fs::remove_tree(&e.path())?;
+                }
+            }
+            if left.is_empty() {
+                fs_err::remove_dir(&dir)?;
+            } else {
+                plumbing::style::warning(&format!(
+                    "left {} in {}: kiln-fetch did not put it there",
+                    left.join(", "),
+                    dir.display()
+                ));
+            }
             Ok(done(true, installed))
         })
     }

@@ -12,7 +12,7 @@ use crate::state::State;
 
 impl Host<'_> {
     pub(super) fn store(&self) -> Result<&dyn Store> {
-        self.store.as_deref().ok_or_else(|| {
+        self.store.ok_or_else(|| {
             hinted(
                 Code::BadInput,
                 "no store configured",

@@ -101,7 +101,7 @@ build:
 previous:
   description: The build current before the task, or null.
   type: int
-  returned: always
+  returned: success
 restarted:
   description: The services restarted, in order.
   type: list
@@ -123,8 +123,11 @@ exit_code:
 """
 
 import json
+import re
 
 from ansible.module_utils.basic import AnsibleModule
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 def kiln_fetch(module, args):
@@ -140,15 +143,15 @@ def kiln_fetch(module, args):
         obj = json.loads(out)
     except ValueError:
         module.fail_json(msg="kiln-fetch printed no JSON object: " + (err or out).strip(), rc=rc, cmd=cmd)
-    if not isinstance(obj, dict):
-        module.fail_json(msg="kiln-fetch printed JSON that is not an object", rc=rc, cmd=cmd)
-    if obj.get("failed"):
+    if not isinstance(obj, dict) or not isinstance(obj.get("changed"), bool):
+        module.fail_json(msg="kiln-fetch printed JSON that is not its result object", rc=rc, cmd=cmd)
+    # The exit code decides as much as the object: either saying failure is a failure.
+    if obj.get("failed") or rc != 0:
         module.fail_json(
-            msg=obj.get("error") or err.strip(),
+            msg=obj.get("error") or err.strip() or "kiln-fetch exited %d" % rc,
             hint=obj.get("hint"),
             exit_code=obj.get("exit_code", rc),
-            changed=bool(obj.get("changed")),
-            previous=obj.get("previous"),
+            changed=obj.get("changed") is True,
         )
     return obj
 
@@ -177,6 +180,13 @@ def main():
     p = module.params
     name = p["name"]
     result = dict(changed=False)
+    # A package name as the store has it, never something kiln-fetch would read as a flag.
+    if not NAME.match(name):
+        module.fail_json(msg="name %r is not a package name: use letters, digits, '.', '_' and '-', starting with a letter or digit" % name)
+    if p["version"] is not None and (isinstance(p["version"], bool) or p["version"] < 1):
+        module.fail_json(msg="version must be a build number (a positive whole number), not %r" % p["version"])
+    if p["state"] == "absent" and p["version"] is not None:
+        module.fail_json(msg="state=absent takes no version: it removes every build of the package")
 
     if p["state"] == "present":
         args = ["install", name]
@@ -190,7 +200,7 @@ def main():
         before = plan.get("switch_from", obj.get("previous")) if plan else obj.get("previous")
         after = obj.get("build")
         result.update(
-            changed=bool(obj.get("changed")),
+            changed=obj["changed"],
             build=after,
             previous=before,
             restarted=plan.get("restart", []) if plan else obj.get("restarted", []),
@@ -202,35 +212,46 @@ def main():
             module.fail_json(msg="state=absent takes no channel")
         args = ["remove", name] + (["--dry-run"] if module.check_mode else [])
         obj = kiln_fetch(module, args)
-        result.update(changed=bool(obj.get("changed")), previous=obj.get("previous"), removed=obj.get("removed", []))
+        result.update(changed=obj["changed"], previous=obj.get("previous"), removed=obj.get("removed", []))
         if module._diff and result["changed"]:
             result["diff"] = dict(before=build_text(name, obj.get("previous")), after=build_text(name, None))
     else:
         if p["channel"] is not None:
             module.fail_json(msg="state=rolled_back takes a version (the build to go back to), not a channel")
-        listed = kiln_fetch(module, ["list", name])
+        listed = kiln_fetch(module, ["list"])
         row = next((r for r in listed.get("packages", []) if r.get("package") == name), None)
-        if row is None or row.get("current") is None:
-            module.fail_json(msg="%s is not installed: nothing to roll back" % name)
-        current = row["current"]
-        target = p["version"] if p["version"] is not None else row.get("rollback_target")
-        if target is None:
-            module.fail_json(msg="%s has no earlier build to roll back to" % name)
-        if target == current:
-            result.update(changed=False, build=current, previous=current, restarted=[])
-        elif module.check_mode:
-            result.update(changed=True, build=target, previous=current, restarted=[])
-        else:
-            args = ["rollback", name, "--to", str(target)]
+        current = row.get("current") if row else None
+        target = p["version"] if p["version"] is not None else (row or {}).get("rollback_target")
+        if current is None or target is None or not module.check_mode:
+            # kiln-fetch says what is wrong (not installed, nothing to go back to) and
+            # does the rollback.
+            args = ["rollback", name]
+            if p["version"] is not None:
+                args += ["--to", str(p["version"])]
             if not p["restart"]:
                 args.append("--no-restart")
+            if module.check_mode:
+                module.fail_json(
+                    msg="%s has no build to roll back to" % name if current is not None else "%s is not installed" % name,
+                    hint="name one with version",
+                    exit_code=2,
+                )
             obj = kiln_fetch(module, args)
             result.update(
-                changed=bool(obj.get("changed")),
+                changed=obj["changed"],
                 build=obj.get("build"),
                 previous=obj.get("previous"),
                 restarted=obj.get("restarted", []),
             )
+        else:
+            # What the rollback would do is what installing the target would: the
+            # store is asked (the build exists, its signature holds), nothing changes.
+            args = ["install", name, "--version", str(target), "--dry-run"]
+            if not p["restart"]:
+                args.append("--no-restart")
+            obj = kiln_fetch(module, args)
+            plan = obj.get("dry_run") or {}
+            result.update(changed=obj["changed"], build=target, previous=current, restarted=plan.get("restart", []))
         if module._diff and result["changed"]:
             result["diff"] = dict(before=build_text(name, current), after=build_text(name, result["build"]))
 
