@@ -30,6 +30,7 @@ struct ReceiptsDef {
     enabled: Option<bool>,
     host: Option<String>,
     signing_key: Option<PathBuf>,
+    heartbeat: Option<String>,
 }
 
 /// `[receipts]`: write what this host runs to the store after each change or check.
@@ -39,6 +40,9 @@ pub struct Receipts {
     pub host: String,
     /// The key receipts are signed with, if any.
     pub key: Option<std::sync::Arc<release::SecretKey>>,
+    /// How often a follower that saw no change writes a receipt anyway (its last
+    /// check, for `kiln status --stale`); a change always writes one.
+    pub heartbeat: std::time::Duration,
 }
 
 impl std::fmt::Debug for Receipts {
@@ -47,6 +51,7 @@ impl std::fmt::Debug for Receipts {
         f.debug_struct("Receipts")
             .field("host", &self.host)
             .field("signed", &self.key.is_some())
+            .field("heartbeat", &self.heartbeat)
             .finish()
     }
 }
@@ -185,7 +190,15 @@ fn receipts(r: ReceiptsDef, base: &Path, path: &Path) -> Result<Receipts> {
             ))
         }
     };
-    Ok(Receipts { host, key })
+    let heartbeat = match r.heartbeat.as_deref() {
+        Some(h) => duration(h, "receipts.heartbeat", path)?,
+        None => Duration::from_secs(3600),
+    };
+    Ok(Receipts {
+        host,
+        key,
+        heartbeat,
+    })
 }
 
 impl Config {

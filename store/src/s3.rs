@@ -492,7 +492,11 @@ impl Store for S3Store {
         let full = self.full(key)?;
         // The HEAD answers cheaply when the condition already fails, and keeps
         // create-only writes correct on servers that ignore conditional headers.
-        let current = self.head(&full)?;
+        // (An unconditional write needs no HEAD: one request less per receipt.)
+        let current = match condition {
+            Condition::Always => None,
+            _ => self.head(&full)?,
+        };
         match (&condition, &current) {
             (Condition::IfAbsent, Some(_)) => return Ok(PutOutcome::ConditionFailed),
             (Condition::IfMatch(tag), cur) if cur.as_deref() != Some(tag.0.as_str()) => {

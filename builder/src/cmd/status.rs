@@ -27,8 +27,9 @@ pub struct Args {
     /// Compare each host with this channel's build.
     #[arg(long, value_name = "C")]
     pub channel: Option<String>,
-    /// A host whose last receipt is older than this is stale (a few poll intervals).
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = plumbing::duration::parse_positive)]
+    /// A host whose last receipt is older than this is stale: more than the hosts'
+    /// [receipts] heartbeat (1h unless set), which idle followers write at.
+    #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = plumbing::duration::parse_positive)]
     pub stale: Duration,
     /// A host key whose signed receipts count as verified (repeatable).
     #[arg(long = "trusted-host-key", value_name = "KEY")]

@@ -50,6 +50,9 @@ pub struct Args {
 struct Memo {
     channel: String,
     etag: String,
+    /// When a receipt was last written for an idle poll (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    receipt_at: Option<String>,
 }
 
 fn memo_path(layout: &Layout, pkg: &str) -> std::path::PathBuf {
@@ -103,19 +106,33 @@ fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
         .flatten()
         .and_then(|b| serde_json::from_slice::<Memo>(&b).ok())
         .filter(|m| m.channel == args.channel);
-    let known = memo.map(|m| store::ETag(m.etag));
+    let known = memo.as_ref().map(|m| store::ETag(m.etag.clone()));
     let key = release::channel_key(&args.package, &args.channel);
     let tag = match store
         .poll(&key, known.as_ref())
         .map_err(store::StoreError::classify)?
     {
         store::Poll::Unchanged => {
-            // The last check, for `kiln status` (a host that stopped polling is stale).
-            crate::receipts::record(
-                &env,
-                &args.package,
-                crate::receipts::Outcome::Installed { changed: false },
-            );
+            // The last check, for `kiln status` (a host that stopped polling is stale),
+            // once per heartbeat: an idle poll is one GET, not a GET and a PUT.
+            if let (Some(r), Some(mut m)) = (&env.config.receipts, memo) {
+                let due = m
+                    .receipt_at
+                    .as_deref()
+                    .and_then(|t| plumbing::fs::parse_rfc3339(t).ok());
+                let due = due.is_none_or(|t| t.elapsed().is_ok_and(|age| age >= r.heartbeat));
+                if due {
+                    crate::receipts::record(
+                        &env,
+                        &args.package,
+                        crate::receipts::Outcome::Installed { changed: false },
+                    );
+                    m.receipt_at = Some(plumbing::fs::now_rfc3339());
+                    if let Ok(bytes) = serde_json::to_vec(&m) {
+                        let _ = crate::state::write_atomic(&env.layout, &path, &bytes);
+                    }
+                }
+            }
             return Ok(Followed {
                 package: args.package.clone(),
                 channel: args.channel.clone(),
@@ -143,6 +160,8 @@ fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
         let memo = Memo {
             channel: args.channel.clone(),
             etag: tag.0,
+            // The install just wrote one.
+            receipt_at: Some(plumbing::fs::now_rfc3339()),
         };
         // The install happened: a memo that cannot be written costs a download next
         // time, never a failed run.
