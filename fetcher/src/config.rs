@@ -81,6 +81,7 @@ struct HealthDef {
     timeout: Option<String>,
     retries: Option<u32>,
     interval: Option<String>,
+    soak: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +107,9 @@ pub struct Health {
     /// Attempts after the first one.
     pub retries: u32,
     pub interval: Duration,
+    /// After the check passed (ready), keep re-running it every `interval` for this
+    /// long; a failure in that window rolls back like any other. Zero: no soak.
+    pub soak: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -293,6 +297,10 @@ impl Config {
             interval: match h.as_ref().and_then(|h| h.interval.as_deref()) {
                 Some(s) => duration(s, "health.interval", path)?,
                 None => Duration::from_secs(2),
+            },
+            soak: match h.as_ref().and_then(|h| h.soak.as_deref()) {
+                Some(s) => duration(s, "health.soak", path)?,
+                None => Duration::ZERO,
             },
         };
         Ok(Config {

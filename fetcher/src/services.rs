@@ -182,6 +182,27 @@ pub fn check(exe: &Path, health: &Health) -> std::result::Result<(), String> {
     Err(last)
 }
 
+/// The soak after a passing check: the check again every `interval` until `soak` has
+/// passed; the first failure ends it, with when it came.
+pub fn soak(exe: &Path, health: &Health) -> std::result::Result<(), String> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < health.soak {
+        std::thread::sleep(
+            health
+                .interval
+                .min(health.soak.saturating_sub(start.elapsed())),
+        );
+        if let Err(e) = run_once(exe, health.timeout) {
+            return Err(format!(
+                "{e} ({} into the {} soak)",
+                plumbing::duration::format(Duration::from_secs(start.elapsed().as_secs())),
+                plumbing::duration::format(health.soak)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One run of the health check, in a process group of its own: whatever it started is
 /// killed with it when it is done or out of time (a `sleep 300 &` never outlives it).
 fn run_once(exe: &Path, timeout: Duration) -> std::result::Result<(), String> {

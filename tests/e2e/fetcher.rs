@@ -3489,3 +3489,48 @@ fn remove_and_follow_edges_an_outside_review_found() {
         false
     );
 }
+
+/// Staged health: a build whose check passes (ready) but fails during the soak window
+/// is rolled back like one that never passed; the soak is said in the error.
+#[test]
+fn a_build_that_fails_during_the_soak_is_rolled_back() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    // Build 2's check passes once, then fails: it counts its runs in a file.
+    let count = b.ws.tmp.path().join("health-runs");
+    b.ws.write_exec(
+        "svc/health.sh",
+        &format!(
+            "#!/bin/sh\nn=$(cat {c} 2>/dev/null || echo 0)\necho $((n + 1)) > {c}\n[ \"$n\" -eq 0 ]\n",
+            c = count.display()
+        ),
+    );
+    b.demo(2, "v2", true);
+    let store = b.store().display().to_string();
+    let host = Host::new(&store, &b.public, "4301.0");
+    let cfg = std::fs::read_to_string(&host.config).unwrap();
+    std::fs::write(
+        &host.config,
+        cfg.replace(
+            "interval = \"100ms\"\n",
+            "interval = \"100ms\"\nsoak = \"1s\"\n",
+        ),
+    )
+    .unwrap();
+    host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
+        .expect(0);
+    let runit = host.start_runit();
+    host.wait_running("v1");
+    let run = host.fetch(&["install", "demo", "--version", "2"]).expect(1);
+    run.stderr_has("soak");
+    run.stderr_has("rolled back to build 1");
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+    host.wait_running("v1");
+    let runs: u32 = std::fs::read_to_string(&count)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(runs >= 2, "the check ran again during the soak: {runs}");
+    host.stop(runit);
+}

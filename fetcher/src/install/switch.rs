@@ -111,7 +111,10 @@ impl Host<'_> {
         let health = manifest.service.as_ref().and_then(|s| s.health.as_ref());
         if let Some(health) = health.filter(|_| self.config.check_health) {
             let exe = self.layout.current_link(pkg).join(health);
-            if let Err(why) = services::check(&exe, &self.config.health) {
+            // Ready (the check passes, with retries), then the soak (it keeps passing).
+            let staged = services::check(&exe, &self.config.health)
+                .and_then(|()| services::soak(&exe, &self.config.health));
+            if let Err(why) = staged {
                 let failed = format!(
                     "health check {health} of {pkg} build {} failed: {why}",
                     p.to
