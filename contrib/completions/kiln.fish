@@ -211,7 +211,7 @@ complete -c kiln -n "__fish_kiln_using_subcommand releases" -l no-progress -d 'N
 complete -c kiln -n "__fish_kiln_using_subcommand releases" -l offline -d 'Use only archives already in the cache (or in a --distdir)'
 complete -c kiln -n "__fish_kiln_using_subcommand releases" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kiln -n "__fish_kiln_using_subcommand status" -l channel -d 'Compare each host with this channel\'s build' -r
-complete -c kiln -n "__fish_kiln_using_subcommand status" -l stale -d 'A host whose last receipt is older than this is stale (a few poll intervals)' -r
+complete -c kiln -n "__fish_kiln_using_subcommand status" -l stale -d 'A host whose last receipt is older than this is stale: more than the hosts\' [receipts] heartbeat (1h unless set), which idle followers write at' -r
 complete -c kiln -n "__fish_kiln_using_subcommand status" -l trusted-host-key -d 'A host key whose signed receipts count as verified (repeatable)' -r
 complete -c kiln -n "__fish_kiln_using_subcommand status" -l store -d 'Store URL or path; default [store] url in WORKSPACE.toml' -r
 complete -c kiln -n "__fish_kiln_using_subcommand status" -s C -d 'Run as if started in DIR' -r -F

@@ -15,6 +15,9 @@ pub enum Code {
     Failed = 1,
     BadInput = 2,
     Env = 3,
+    /// kiln-fetch only: a new build failed its health check, and the build it rolled
+    /// back to fails its own check too (the host runs no healthy build).
+    Unhealthy = 4,
 }
 
 impl Code {
@@ -22,6 +25,7 @@ impl Code {
         match code {
             2 => Code::BadInput,
             3 => Code::Env,
+            4 => Code::Unhealthy,
             _ => Code::Failed,
         }
     }

@@ -3534,3 +3534,33 @@ fn a_build_that_fails_during_the_soak_is_rolled_back() {
     assert!(runs >= 2, "the check ran again during the soak: {runs}");
     host.stop(runit);
 }
+
+/// A new build that fails its check, rolled back to a build whose check fails too:
+/// the host runs no healthy build, and says so with exit code 4 (docs/operations.md).
+#[test]
+fn rolled_back_to_a_build_that_is_unhealthy_too_exits_4() {
+    let b = Builds::new();
+    let sick = b.ws.tmp.path().join("v1-sick");
+    b.ws.write_exec(
+        "svc/health.sh",
+        &format!("#!/bin/sh\n[ ! -e {} ]\n", sick.display()),
+    );
+    b.demo(1, "v1", true);
+    b.ws.write_exec("svc/health.sh", HEALTH);
+    b.demo(2, "v2", false);
+    let store = b.store().display().to_string();
+    let host = Host::new(&store, &b.public, "4302.0");
+    host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
+        .expect(0);
+    let runit = host.start_runit();
+    host.wait_running("v1");
+    std::fs::write(&sick, "").unwrap();
+    let run = host
+        .fetch(&["--json", "install", "demo", "--version", "2"])
+        .expect(4);
+    run.stderr_has("its health check fails too");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["exit_code"], 4, "{v}");
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+    host.stop(runit);
+}

@@ -23,7 +23,7 @@ use crate::layout::Layout;
 #[macro_export]
 macro_rules! exit_codes {
     () => {
-        "Exit codes: 0 done (changed or not), 1 the work failed (signature, checksum, restart, health check), 2 bad input, 3 the environment (store unreachable, disk full). With --json, one object on stdout either way (docs/json.md)."
+        "Exit codes: 0 done (changed or not), 1 the work failed (signature, checksum, restart, health check), 2 bad input, 3 the environment (store unreachable, disk full), 4 rolled back to a build whose health check fails too. With --json, one object on stdout either way (docs/json.md)."
     };
 }
 

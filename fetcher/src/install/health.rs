@@ -193,7 +193,7 @@ impl Host<'_> {
         };
         match back {
             Ok(Err(why)) => hinted(
-                code,
+                Code::Unhealthy,
                 format!(
                     "{failed}; rolled back to build {prev}, but its health check fails too: {why}"
                 ),

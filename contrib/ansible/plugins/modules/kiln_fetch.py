@@ -117,7 +117,7 @@ hint:
   type: str
   returned: on failure
 exit_code:
-  description: kiln-fetch's exit code on a failure (1 the work, 2 bad input, 3 the environment).
+  description: kiln-fetch's exit code on a failure (1 the work, 2 bad input, 3 the environment, 4 rolled back to a build that is unhealthy too).
   type: int
   returned: on failure
 """
