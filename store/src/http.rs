@@ -104,17 +104,10 @@ impl Store for HttpStore {
     }
 
     fn get(&self, key: &str) -> Result<Option<(Vec<u8>, ETag)>, StoreError> {
-        let Some(mut resp) = self.get_response(key, 0)? else {
-            return Ok(None);
-        };
-        let tag = resp
-            .headers()
-            .get(reqwest::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let body = crate::read_record(&mut resp, &self.base, key)?;
-        Ok(Some((body, ETag(tag))))
+        Ok(match self.poll(key, None)? {
+            crate::Poll::Changed(body, tag) => Some((body, tag)),
+            crate::Poll::Missing | crate::Poll::Unchanged => None,
+        })
     }
 
     fn poll(&self, key: &str, known: Option<&ETag>) -> Result<crate::Poll, StoreError> {
