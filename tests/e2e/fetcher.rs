@@ -2725,7 +2725,8 @@ fn a_build_that_never_passed_its_check_keeps_failing() {
     let host = command_host(&b, &log);
     host.fetch(&["install", "demo", "--version", "1"]).expect(1);
     host.fetch(&["rollback", "demo", "--to", "1"]).expect(1);
-    host.fetch(&["install", "demo", "--version", "2"]).expect(1);
+    // Rolled back to build 1, which fails its check too: no healthy build, exit 4.
+    host.fetch(&["install", "demo", "--version", "2"]).expect(4);
     assert_eq!(host.current("demo").as_deref(), Some("1"));
     host.fetch(&["install", "demo", "--version", "1"]).expect(1);
 }
