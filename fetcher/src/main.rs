@@ -33,6 +33,8 @@ const EXAMPLES: &str = concat!(
   kiln-fetch install solr --version 42 --reinstall
                                               replace a changed copy with a fresh one
   kiln-fetch list                             what is installed and current
+  kiln-fetch follow solr --channel prod --once   one poll of the channel (a timer)
+  kiln-fetch remove jq                        take a package off the host
 
 ",
     exit_codes!()

@@ -6,8 +6,6 @@
 pub trait Reporter: Sync {
     /// `done` of `total` bytes of `what` moved (a download, an upload).
     fn bytes(&self, _what: &str, _done: u64, _total: Option<u64>) {}
-    /// A line of detail, shown with `-v`.
-    fn detail(&self, _line: &str) {}
 }
 
 impl Reporter for () {}
@@ -16,7 +14,6 @@ impl Reporter for () {}
 /// --no-progress: see `GlobalFlags::progress`); nothing otherwise.
 pub struct Bar {
     bar: indicatif::ProgressBar,
-    verbose: bool,
 }
 
 /// The one byte-counting bar both binaries draw: `what [=====>   ] 12 MiB/40 MiB 8 MiB/s`
@@ -42,10 +39,9 @@ pub fn bytes_bar(on: bool, what: &str, total: Option<u64>) -> indicatif::Progres
 }
 
 impl Bar {
-    pub fn new(on: bool, verbose: bool) -> Bar {
+    pub fn new(on: bool) -> Bar {
         Bar {
             bar: bytes_bar(on, "", Some(0)),
-            verbose,
         }
     }
 
@@ -64,11 +60,5 @@ impl Reporter for Bar {
             self.bar.set_length(t);
         }
         self.bar.set_position(done);
-    }
-
-    fn detail(&self, line: &str) {
-        if self.verbose {
-            self.bar.suspend(|| eprintln!("{line}"));
-        }
     }
 }

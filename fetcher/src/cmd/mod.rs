@@ -101,7 +101,7 @@ impl Context {
             config,
             layout: Layout::new(root),
             store,
-            bar: plumbing::progress::Bar::new(self.flags.progress(), self.flags.verbose > 0),
+            bar: plumbing::progress::Bar::new(self.flags.progress()),
         })
     }
 }
