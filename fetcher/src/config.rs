@@ -82,6 +82,7 @@ struct HealthDef {
     retries: Option<u32>,
     interval: Option<String>,
     soak: Option<String>,
+    start: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +111,9 @@ pub struct Health {
     /// After the check passed (ready), keep re-running it every `interval` for this
     /// long; a failure in that window rolls back like any other. Zero: no soak.
     pub soak: Duration,
+    /// The first stage, after each restart: the process the service manager started
+    /// is still the one running this long after (runit, systemd). Zero: not checked.
+    pub start: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -301,6 +305,10 @@ impl Config {
             soak: match h.as_ref().and_then(|h| h.soak.as_deref()) {
                 Some(s) => duration(s, "health.soak", path)?,
                 None => Duration::ZERO,
+            },
+            start: match h.as_ref().and_then(|h| h.start.as_deref()) {
+                Some(s) => duration(s, "health.start", path)?,
+                None => Duration::from_secs(1),
             },
         };
         Ok(Config {

@@ -34,7 +34,7 @@ pub fn record(env: &Env, pkg: &str, outcome: Outcome) {
     let (Some(r), Some(store)) = (&env.config.receipts, env.store.as_deref()) else {
         return;
     };
-    let receipt = receipt(&env.layout, &r.host, pkg, &outcome);
+    let receipt = receipt(&env.layout, &r.host, pkg, &outcome, &env.started);
     let bytes = receipt.to_bytes();
     let put = |key: &str, bytes: &[u8]| {
         store
@@ -57,7 +57,13 @@ pub fn record(env: &Env, pkg: &str, outcome: Outcome) {
     }
 }
 
-fn receipt(layout: &Layout, host: &str, pkg: &str, outcome: &Outcome) -> release::Receipt {
+fn receipt(
+    layout: &Layout,
+    host: &str,
+    pkg: &str,
+    outcome: &Outcome,
+    started: &str,
+) -> release::Receipt {
     let build = layout.current(pkg);
     let st = State::load(layout, pkg).unwrap_or_default();
     let bundle_sha256 = build.and_then(|b| {
@@ -78,7 +84,14 @@ fn receipt(layout: &Layout, host: &str, pkg: &str, outcome: &Outcome) -> release
         Outcome::Removed => ("removed", None, None),
         Outcome::Failed(e) => {
             let d = plumbing::error::describe(e);
-            ("failed", None, Some(d.lines.join(": ")))
+            // A failed restart or health check this run rolled back from: the build
+            // it tried, as for an operator's rollback.
+            let from = st
+                .history
+                .last()
+                .filter(|e| e.action == "auto-rollback" && e.at.as_str() >= started)
+                .and_then(|e| e.previous);
+            ("failed", from, Some(d.lines.join(": ")))
         }
     };
     release::Receipt {

@@ -124,6 +124,112 @@ fn run_manager(mut cmd: Command, name: &str, timeout: Duration) -> Result<()> {
     Ok(())
 }
 
+/// What the service manager reports of a service: the pid running it, for how long
+/// (runit says, in whole seconds; systemd here does not), and its own words.
+pub struct Status {
+    pub pid: Option<u32>,
+    up: Option<Duration>,
+    line: String,
+}
+
+/// Ask the manager about `name`; a command manager reports nothing (None).
+pub fn status(manager: &Manager, name: &str) -> Option<Status> {
+    match manager {
+        Manager::Runit { svdir, .. } => {
+            let text = output(Command::new("sv").arg("status").arg(svdir.join(name)));
+            let line = text.lines().next().unwrap_or("").trim().to_string();
+            // run: /etc/service/solr: (pid 123) 45s; ...
+            let run = line
+                .strip_prefix("run: ")
+                .and_then(|r| r.split_once("(pid "))
+                .and_then(|(_, r)| r.split_once(") "));
+            let pid = run.and_then(|(p, _)| p.parse().ok());
+            let up = run
+                .and_then(|(_, r)| r.split(['s', ';']).next())
+                .and_then(|n| n.trim().parse().ok())
+                .map(Duration::from_secs);
+            Some(Status { pid, up, line })
+        }
+        Manager::Systemd => {
+            let active = output(Command::new("systemctl").args(["is-active", name]));
+            let pid =
+                output(Command::new("systemctl").args(["show", "-p", "MainPID", "--value", name]));
+            let pid = pid
+                .trim()
+                .parse()
+                .ok()
+                .filter(|p| *p != 0 && active.trim() == "active");
+            Some(Status {
+                pid,
+                up: None,
+                line: format!("systemctl is-active {name}: {}", active.trim()),
+            })
+        }
+        Manager::Command { .. } | Manager::None => None,
+    }
+}
+
+/// The start stage, after a restart: a process other than the one running `before`
+/// the restart is reported running, and has stayed the same process for `window`. A
+/// service that exits and is restarted in a loop never does. runit starts a service
+/// again at most once a second, so it may be down for a moment after `sv restart`
+/// returns; up to [`UP_WITHIN`] is allowed for that. A command manager reports
+/// nothing, so there is no stage.
+pub fn started(
+    manager: &Manager,
+    name: &str,
+    window: Duration,
+    before: Option<u32>,
+) -> std::result::Result<(), String> {
+    if window.is_zero() || status(manager, name).is_none() {
+        return Ok(());
+    }
+    let deadline = Instant::now() + UP_WITHIN + window;
+    // The new process and since when it has run.
+    let mut seen: Option<(u32, Instant)> = None;
+    loop {
+        let st = status(manager, name).expect("a manager that reports");
+        match st.pid.filter(|p| Some(*p) != before) {
+            Some(pid) => {
+                let since = match seen {
+                    Some((p, t)) if p == pid => t,
+                    _ => {
+                        let now = Instant::now();
+                        let t = now.checked_sub(st.up.unwrap_or_default()).unwrap_or(now);
+                        seen = Some((pid, t));
+                        t
+                    }
+                };
+                if since.elapsed() >= window {
+                    return Ok(());
+                }
+            }
+            None => seen = None,
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "{name} did not stay running for {} within {} of its restart (last: {})",
+                plumbing::duration::format(window),
+                plumbing::duration::format(UP_WITHIN + window),
+                st.line
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// How long a restarted service may take to be reported running.
+const UP_WITHIN: Duration = Duration::from_secs(10);
+
+/// What a status command printed (stdout), or nothing if it could not run.
+fn output(cmd: &mut Command) -> String {
+    cmd.stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
 /// Wait until runit supervises `name`: its `supervise/ok` opens for writing, which it
 /// does only while a runsv reads it. A new service directory is picked up by runsvdir
 /// within about 5 s; `wait` bounds how long that may take.

@@ -48,6 +48,10 @@ pub struct State {
     /// to go back to: not installed yet, so the next run checks it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unfinished: Option<u64>,
+    /// When `kiln-fetch remove` took the package off the host (RFC 3339): a follower
+    /// installs nothing until an install puts it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
 }
 
 /// Written just before `current` switches, removed once the install is complete.

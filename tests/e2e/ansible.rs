@@ -243,6 +243,13 @@ fn a_tampered_build_fails_the_task_with_kiln_fetchs_message() {
     run.stdout_has("does not match its release record");
     assert_eq!(p.current(), None);
     assert_eq!(p.handler_runs(), 0);
+    // On a host that runs build 1, the failed task says so: `previous` is what still runs.
+    let v1 = p.playbook("v1", "version: 1");
+    p.play(&v1, &[]).expect(0);
+    let run = p.play(&v3, &[]).expect(2);
+    run.stdout_has("does not match its release record");
+    run.stdout_has("\"previous\": 1");
+    assert_eq!(p.current().as_deref(), Some("1"));
 }
 
 #[test]

@@ -52,6 +52,8 @@ struct Builds {
     ws: Ws,
     key: PathBuf,
     public: String,
+    /// More environment for kiln (an S3 store: KILN_STORE and credentials).
+    env: Vec<(&'static str, String)>,
 }
 
 impl Builds {
@@ -84,7 +86,12 @@ impl Builds {
             .stdout
             .trim()
             .to_string();
-        Builds { ws, key, public }
+        Builds {
+            ws,
+            key,
+            public,
+            env: vec![],
+        }
     }
 
     /// `kiln ARGS` with the signing key.
@@ -93,6 +100,7 @@ impl Builds {
             self.ws
                 .command(args)
                 .env("KILN_SIGNING_KEY", &self.key)
+                .envs(self.env.iter().cloned())
                 .output()
                 .unwrap(),
         )
@@ -169,6 +177,8 @@ struct Host {
     svdir: PathBuf,
     state: PathBuf,
     marker: String,
+    /// More environment for kiln-fetch (an S3 store's credentials).
+    env: Vec<(&'static str, String)>,
 }
 
 impl Host {
@@ -189,6 +199,9 @@ impl Host {
         )
         .unwrap();
         let state = tmp.path().join("demo.state");
+        // The service sleeps this long once started (a valid sleep, so runit keeps one
+        // process running); tests that look for its processes give their own marker.
+        let marker = if marker == "unused" { "4290.1" } else { marker };
         Host {
             tmp,
             root,
@@ -196,6 +209,7 @@ impl Host {
             svdir,
             state,
             marker: marker.to_string(),
+            env: vec![],
         }
     }
 
@@ -203,7 +217,8 @@ impl Host {
         let mut c = Command::new(e2e::bin("kiln-fetch"));
         c.arg("--config").arg(&self.config).args(args);
         c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(self.env.iter().cloned());
         c
     }
 
@@ -498,6 +513,59 @@ fn tools_are_linked_into_usr_local_bin_and_the_https_store_works_too() {
         .expect(1)
         .stderr_has("is not managed by kiln-fetch");
     assert!(host2.current("greet").is_none());
+}
+
+/// An entry point removed by hand is not "unchanged": the install of the current build
+/// links it again and says so (dry run included); with the link back, it is unchanged.
+#[test]
+fn an_entry_point_removed_by_hand_is_linked_again_and_reported_changed() {
+    let b = Builds::new();
+    b.greet(1, "one");
+    let host = Host::new(&b.store().display().to_string(), &b.public, "unused");
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0);
+    let link = host.root.join("usr/local/bin/greet-tool");
+    for how in [["--version", "1"], ["--channel", "stable"]] {
+        if how[0] == "--channel" {
+            b.kiln(&["promote", "greet", "1", "--channel", "stable"])
+                .expect(0);
+        }
+        std::fs::remove_file(&link).unwrap();
+        let plan = host.json(&["install", "greet", how[0], how[1], "--dry-run"]);
+        assert_eq!(plan["changed"], true, "{plan}");
+        assert_eq!(
+            plan["relinked"],
+            serde_json::json!(["greet-tool"]),
+            "{plan}"
+        );
+        assert!(
+            std::fs::symlink_metadata(&link).is_err(),
+            "a dry run links nothing"
+        );
+        let r = host.json(&["install", "greet", how[0], how[1]]);
+        assert_eq!(r["changed"], true, "{r}");
+        assert_eq!(r["relinked"], serde_json::json!(["greet-tool"]), "{r}");
+        assert_eq!(
+            sh(&link.display().to_string(), Path::new("/"))
+                .expect(0)
+                .stdout,
+            "one\n"
+        );
+        let again = host.json(&["install", "greet", how[0], how[1]]);
+        assert_eq!(again["changed"], false, "{again}");
+        assert!(again.get("relinked").is_none(), "{again}");
+    }
+    std::fs::remove_file(&link).unwrap();
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(0)
+        .stdout_has("linked greet-tool again");
+    // Something else put in its place is still never replaced.
+    std::fs::remove_file(&link).unwrap();
+    std::fs::write(&link, "mine").unwrap();
+    host.fetch(&["install", "greet", "--version", "1"])
+        .expect(1)
+        .stderr_has("is not managed by kiln-fetch");
+    assert_eq!(std::fs::read_to_string(&link).unwrap(), "mine");
 }
 
 /// Start an install that pauses at `step`, and kill -9 it there.
@@ -1645,7 +1713,12 @@ fn a_scratch_root_never_touches_the_machines_service_manager() {
     let log = tmp.path().join("calls.log");
     std::fs::write(
         bin.join("systemctl"),
-        format!("#!/bin/sh\necho systemctl \"$@\" >> {}\n", log.display()),
+        // Restarts are logged; the start stage's questions are answered as systemd
+        // would for a running unit (a new MainPID after each restart).
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  is-active) echo active ;;\n  show) echo $((4000 + $(cat {log} 2>/dev/null | grep -c restart))) ;;\n  *) echo systemctl \"$@\" >> {log} ;;\nesac\n",
+            log = log.display()
+        ),
     )
     .unwrap();
     sh(
@@ -3200,6 +3273,23 @@ fn follow_once_polls_conditionally_and_installs_only_when_the_channel_moves() {
     assert_eq!(host.current("greet").as_deref(), Some("2"));
     assert_eq!(poll()["pointer_unchanged"], true);
 
+    // Removed on purpose: a poll neither asks the store nor installs.
+    host.fetch(&["remove", "greet"]).expect(0);
+    let asked = server.conditional_requests(pointer).len();
+    let gone = poll();
+    assert_eq!(gone["changed"], false, "{gone}");
+    assert!(gone["removed"].is_string(), "{gone}");
+    assert!(host.current("greet").is_none());
+    assert_eq!(server.conditional_requests(pointer).len(), asked);
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    let back = poll();
+    assert_eq!(
+        back["changed"], false,
+        "following again, nothing to do: {back}"
+    );
+    assert_eq!(poll()["pointer_unchanged"], true);
+
     // A long-running follower prints no JSON stream: --json needs --once.
     let run = host
         .fetch(&["--json", "follow", "greet", "--channel", "prod"])
@@ -3263,6 +3353,26 @@ fn a_follower_installs_a_promote_within_an_interval_and_survives_the_store_going
     b.promote("greet", 3, "prod");
     assert!(
         at("3"),
+        "{}",
+        std::fs::read_to_string(host.tmp.path().join("follow.log")).unwrap()
+    );
+    // `remove` (Ansible's state: absent) is not undone by the follower: it says so once
+    // and installs nothing, until an install puts the package back.
+    host.fetch(&["remove", "greet"]).expect(0);
+    std::thread::sleep(Duration::from_millis(1500));
+    let said = std::fs::read_to_string(host.tmp.path().join("follow.log")).unwrap();
+    assert!(host.current("greet").is_none(), "{said}");
+    assert!(!host.root.join("opt/kiln/greet").exists(), "{said}");
+    assert_eq!(
+        said.matches("was removed from this host").count(),
+        1,
+        "{said}"
+    );
+    host.fetch(&["install", "greet", "--channel", "prod"])
+        .expect(0);
+    b.promote("greet", 2, "prod");
+    assert!(
+        at("2"),
         "{}",
         std::fs::read_to_string(host.tmp.path().join("follow.log")).unwrap()
     );
@@ -3563,5 +3673,165 @@ fn rolled_back_to_a_build_that_is_unhealthy_too_exits_4() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["exit_code"], 4, "{v}");
     assert_eq!(host.current("demo").as_deref(), Some("1"));
+    host.stop(runit);
+}
+
+/// The fleet path on the real parts: s3s-fs as the store, runit supervising each
+/// host's service. Followers' idle polls are conditional GETs that s3s-fs answers 304
+/// (counted in its own log); a promote to a build whose health check fails is rolled
+/// back on the host that polled, and `kiln status` shows both hosts from their
+/// receipts: the one that rolled back (from which build, and why) and the one behind.
+#[test]
+fn followers_on_s3_poll_conditionally_and_their_receipts_show_in_kiln_status() {
+    let mut b = Builds::new();
+    let s3 = e2e::s3::S3Server::start(&b.ws.tmp.path().join("s3"), &["fleet"]);
+    let store = s3.url("fleet/tools");
+    b.env = s3.env();
+    b.env.push(("KILN_STORE", store.clone()));
+    b.demo(1, "v1", true);
+    b.demo(2, "v2", false);
+    b.promote("demo", 1, "prod");
+    let host = |id: &str, marker: &str| {
+        let mut h = Host::new(&store, &b.public, marker);
+        h.env = s3.env();
+        let cfg = std::fs::read_to_string(&h.config).unwrap().replacen(
+            "\n[services]",
+            &format!("\n[receipts]\nenabled = true\nhost = \"{id}\"\n\n[services]"),
+            1,
+        );
+        std::fs::write(&h.config, cfg).unwrap();
+        h
+    };
+    let (web1, web2) = (host("web-1", "4207.5"), host("web-2", "4207.6"));
+    let (runit1, runit2) = (web1.start_runit(), web2.start_runit());
+    let follow = |h: &Host| h.fetch(&["--json", "follow", "demo", "--channel", "prod", "--once"]);
+    for h in [&web1, &web2] {
+        let v: serde_json::Value = serde_json::from_str(&follow(h).expect(0).stdout).unwrap();
+        assert_eq!(
+            (v["changed"].clone(), v["build"].clone()),
+            (true.into(), 1.into()),
+            "{v}"
+        );
+        h.wait_running("v1");
+    }
+
+    // Idle polls: one conditional GET of the pointer each, nothing else. S3 answers
+    // them 304; s3s-fs 0.14 ignores If-None-Match on GetObject and answers 200 with the
+    // same ETag, which kiln-fetch takes as unchanged too (and installs nothing).
+    let before = s3.requests().len();
+    for _ in 0..3 {
+        let v: serde_json::Value = serde_json::from_str(&follow(&web1).expect(0).stdout).unwrap();
+        assert_eq!(
+            (v["changed"].clone(), v["pointer_unchanged"].clone()),
+            (false.into(), true.into()),
+            "{v}"
+        );
+    }
+    let idle = s3.requests()[before..].to_vec();
+    assert_eq!(idle.len(), 3, "one request per idle poll: {idle:?}");
+    assert!(
+        idle.iter().all(|(m, uri, conditional, status)| m == "GET"
+            && uri.split('?').next() == Some("/fleet/tools/demo/channels/prod.json")
+            && *conditional
+            && (*status == 304 || *status == 200)),
+        "{idle:?}"
+    );
+
+    // Build 2 fails its check on web-1: rolled back to 1, restarted onto it by runit.
+    let pid = runit1.pid("demo").unwrap();
+    b.promote("demo", 2, "prod");
+    follow(&web1)
+        .expect(1)
+        .stderr_has("rolled back to build 1, which is running now");
+    web1.wait_running("v1");
+    assert_eq!(web1.current("demo").as_deref(), Some("1"));
+    assert_ne!(
+        runit1.pid("demo"),
+        Some(pid),
+        "restarted onto 2, then onto 1 again"
+    );
+
+    let run = b
+        .kiln(&["status", "demo", "--channel", "prod", "--json"])
+        .expect(0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["channel_build"], 2, "{v}");
+    let row = |id: &str| {
+        v["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["host"] == id)
+            .unwrap()
+            .clone()
+    };
+    let (r1, r2) = (row("web-1"), row("web-2"));
+    assert_eq!(
+        (
+            r1["state"].clone(),
+            r1["build"].clone(),
+            r1["rolled_back_from"].clone()
+        ),
+        ("failed".into(), 1.into(), 2.into()),
+        "{r1}"
+    );
+    assert!(
+        r1["reason"].as_str().unwrap().contains("health check"),
+        "{r1}"
+    );
+    assert_eq!(
+        (r2["state"].clone(), r2["build"].clone()),
+        ("behind".into(), 1.into()),
+        "{r2}"
+    );
+    let text = b
+        .kiln(&["status", "demo", "--channel", "prod"])
+        .expect(0)
+        .stdout;
+    assert!(text.contains("web-1") && text.contains("web-2"), "{text}");
+    web1.stop(runit1);
+    web2.stop(runit2);
+}
+
+/// Staged health, first stage: a build whose service dies 1.5 s after it starts may
+/// pass runit's own `sv -w` (up for a second) and passes its health check (which does
+/// not look at the process), but not the start stage (the same process still running
+/// `[health] start` after the restart, 3 s here): rolled back to the build before,
+/// which runit runs again.
+#[test]
+fn a_service_that_does_not_stay_running_fails_the_start_stage_and_is_rolled_back() {
+    let b = Builds::new();
+    b.demo(1, "v1", true);
+    b.ws.write_exec("svc/start.sh", "#!/bin/sh\nsleep 1.5\nexit 1\n");
+    b.demo(2, "v2", true);
+    let host = Host::new(&b.store().display().to_string(), &b.public, "4208.5");
+    let cfg = std::fs::read_to_string(&host.config).unwrap();
+    std::fs::write(
+        &host.config,
+        cfg.replace("[health]\n", "[health]\nstart = \"3s\"\n"),
+    )
+    .unwrap();
+    host.fetch(&["install", "demo", "--version", "1", "--no-restart"])
+        .expect(0);
+    let runit = host.start_runit();
+    host.wait_running("v1");
+    let run = host
+        .fetch(&["--json", "install", "demo", "--version", "2"])
+        .expect(1);
+    run.stderr_has("demo build 2 failed to start");
+    run.stderr_has("did not stay running for 3s within 13s of its restart");
+    run.stderr_has("rolled back to build 1, which is running now");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (&v["failed"], &v["changed"]),
+        (&true.into(), &true.into()),
+        "{v}"
+    );
+    assert_eq!(host.current("demo").as_deref(), Some("1"));
+    // Back on build 1 (its own start stage passed), runit keeps one process running.
+    let pid = runit.pid("demo");
+    assert!(pid.is_some());
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(runit.pid("demo"), pid);
     host.stop(runit);
 }

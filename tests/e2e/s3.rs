@@ -209,7 +209,8 @@ fn publish_promote_and_install_checked_by_an_independent_client() {
     assert_eq!(String::from_utf8_lossy(&tool.stdout), "TWO\n");
 
     // `follow --once` on S3: the first poll remembers the pointer's ETag, the next is a
-    // conditional GET that s3s-fs answers 304 (nothing installed).
+    // conditional GET (s3s-fs answers it 200 with the same ETag, S3 304): nothing
+    // installed either way.
     let follow = || {
         let out = Command::new(e2e::bin("kiln-fetch"))
             .args([

@@ -66,6 +66,8 @@ impl S3Server {
             .open(&self.log)
             .unwrap();
         let child = Command::new(find("s3s-fs"))
+            // Each request and response in the log: what `requests` reads.
+            .env("RUST_LOG", "s3s::service=debug")
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
             .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
             .arg(&self.dir)
@@ -91,6 +93,42 @@ impl S3Server {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// The requests the server answered so far, as its log has them, in order:
+    /// (method, path, whether it carried If-None-Match, response status). Read by
+    /// pairing each request line with the next response line, so only meaningful
+    /// while one client at a time talks to the server.
+    pub fn requests(&self) -> Vec<(String, String, bool, u16)> {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let mut out = Vec::new();
+        let mut open: Option<(String, String, bool)> = None;
+        for line in log.lines() {
+            if let Some(rest) = line.split_once("req: Request { method: ").map(|(_, r)| r) {
+                let method = rest.split(',').next().unwrap_or("").to_string();
+                let uri = rest
+                    .split_once("uri: ")
+                    .map(|(_, u)| u.split(',').next().unwrap_or("").to_string())
+                    .unwrap_or_default();
+                open = Some((
+                    method,
+                    uri,
+                    line.to_ascii_lowercase().contains("\"if-none-match\""),
+                ));
+            } else if let Some(rest) = line.split_once("resp: Response { status: ").map(|(_, r)| r)
+                && let Some((method, uri, conditional)) = open.take()
+            {
+                let status = rest
+                    .split(',')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .parse()
+                    .unwrap_or(0);
+                out.push((method, uri, conditional, status));
+            }
+        }
+        out
     }
 
     pub fn endpoint(&self) -> String {

@@ -5,7 +5,9 @@
 //! (verify, switch, restart, health, roll back) under the package's lock, and only
 //! then remembers the pointer's tag (var/lib/kiln/PACKAGE/follow.json): an install that
 //! failed is tried again at the next poll. A pointer that has not moved is left alone,
-//! even if an engineer rolled the host back by hand.
+//! even if an engineer rolled the host back by hand. A package taken off the host with
+//! `kiln-fetch remove` stays off: the poll asks the store nothing until an install puts
+//! it back.
 
 use std::time::Duration;
 
@@ -65,6 +67,10 @@ pub struct Followed {
     pub channel: String,
     /// The pointer had not moved since the last poll: nothing was installed.
     pub pointer_unchanged: bool,
+    /// When `kiln-fetch remove` took the package off this host: the store was not
+    /// asked and nothing installed (an install puts it back, and following resumes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub install: Option<Report>,
 }
@@ -75,6 +81,12 @@ impl Output for Followed {
     }
 
     fn human(&self, out: &mut Human) {
+        if let Some(at) = &self.removed {
+            return out.say(format!(
+                "{} was removed from this host (kiln-fetch remove, {at}): not following {}; `kiln-fetch install {} --channel {}` puts it back",
+                self.package, self.channel, self.package, self.channel
+            ));
+        }
         match &self.install {
             Some(r) => r.human(out),
             None => out.say(format!(
@@ -98,6 +110,16 @@ fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
             "set store in fetch.toml or pass --store URL",
         ));
     };
+    // Taken off the host on purpose: a follower does not put it back.
+    if let Some(at) = removed(&env.layout, &args.package) {
+        return Ok(Followed {
+            package: args.package.clone(),
+            channel: args.channel.clone(),
+            pointer_unchanged: true,
+            removed: Some(at),
+            install: None,
+        });
+    }
     let path = memo_path(&env.layout, &args.package);
     // Only a saving: a memo that cannot be read (garbage, a link, a huge file) is as
     // none, and the write after the install replaces it (never through a link).
@@ -137,6 +159,7 @@ fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
                 package: args.package.clone(),
                 channel: args.channel.clone(),
                 pointer_unchanged: true,
+                removed: None,
                 install: None,
             });
         }
@@ -177,8 +200,17 @@ fn poll(ctx: &Context, args: &Args) -> Result<Followed> {
         package: args.package.clone(),
         channel: args.channel.clone(),
         pointer_unchanged: false,
+        removed: None,
         install: Some(report),
     })
+}
+
+/// When the package was removed with `kiln-fetch remove` and not installed since.
+fn removed(layout: &Layout, pkg: &str) -> Option<String> {
+    if layout.current(pkg).is_some() {
+        return None;
+    }
+    crate::state::State::load(layout, pkg).ok()?.removed
 }
 
 pub fn once(ctx: &Context, args: &Args) -> Result<Followed> {
@@ -196,11 +228,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<std::convert::Infallible> {
         ));
     }
     let mut failures = 0u32;
+    let mut said_removed = false;
     loop {
         match poll(ctx, &args) {
             Ok(f) => {
                 failures = 0;
-                if f.install.as_ref().is_some_and(|r| r.changed) {
+                // Said once; polled again (locally only) until an install is back.
+                let say_removed = f.removed.is_some() && !said_removed;
+                said_removed = f.removed.is_some();
+                if say_removed || f.install.as_ref().is_some_and(|r| r.changed) {
                     plumbing::output::finish(&ctx.flags, "follow", Default::default(), Ok(f));
                 }
             }

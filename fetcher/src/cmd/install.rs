@@ -57,7 +57,15 @@ impl Output for Report {
 
     fn human(&self, out: &mut Human) {
         if let Some(plan) = &self.dry_run {
-            if self.changed {
+            if self.changed && plan.switch_from == Some(plan.switch_to) && !self.relinked.is_empty()
+            {
+                out.say(format!(
+                    "would link {} again (removed from the entry points) for {} build {}",
+                    self.relinked.join(", "),
+                    self.package,
+                    self.build
+                ));
+            } else if self.changed {
                 out.say(format!(
                     "would switch {} from {} to build {}: download {} bytes; restart {}",
                     self.package,
@@ -84,7 +92,14 @@ impl Output for Report {
                 self.package
             ));
         }
-        if self.changed {
+        if !self.relinked.is_empty() {
+            out.say(format!(
+                "{} build {} is current; linked {} again (it had been removed)",
+                self.package,
+                self.build,
+                self.relinked.join(", ")
+            ));
+        } else if self.changed {
             let restarted = if self.restarted.is_empty() {
                 String::new()
             } else {

@@ -41,6 +41,9 @@ pub struct Env {
     pub layout: Layout,
     pub store: Option<Box<dyn store::Store>>,
     pub bar: plumbing::progress::Bar,
+    /// When this run (or follow poll) began, RFC 3339: what its history entries are
+    /// newer than or equal to.
+    pub started: String,
 }
 
 /// How a command changes the host.
@@ -102,6 +105,7 @@ impl Context {
             layout: Layout::new(root),
             store,
             bar: plumbing::progress::Bar::new(self.flags.progress()),
+            started: plumbing::fs::now_rfc3339(),
         })
     }
 }

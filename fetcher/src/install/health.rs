@@ -137,18 +137,28 @@ impl Host<'_> {
                 pointer_sha256: None,
             };
             state::save_pending(&self.layout, pkg, &back)?;
+            // Whether `prev` was installed (its check passed) before this run.
+            let was_settled = st.settled(prev);
             // Until its check passes the build gone back to is not installed, so a
             // damaged journal cannot turn a kill here into "unchanged".
             st.unfinished = Some(prev);
             st.save(&self.layout, pkg)?;
             self.switch(pkg, prev)?;
+            let mut before = Vec::new();
             for name in done {
+                before.push(services::status(&self.config.manager, name).and_then(|s| s.pid));
                 services::restart(&self.config.manager, name, self.config.service_timeout)?;
             }
             // The build gone back to counts as installed only if it is healthy: checked
-            // again when its services were restarted onto it, else as it was before.
+            // again (started, then its check) when its services were restarted onto
+            // it, else as it was before.
+            let started = done.iter().zip(before).try_for_each(|(name, before)| {
+                services::started(&self.config.manager, name, self.config.health.start, before)
+            });
             let healthy = if done.is_empty() {
-                Ok(st.settled(prev))
+                Ok(was_settled)
+            } else if let Err(why) = started {
+                Err(why)
             } else {
                 match prev_manifest
                     .service

@@ -49,6 +49,31 @@ impl Host<'_> {
         Ok(())
     }
 
+    /// The entry points of the settled current build `n` that are gone from
+    /// usr/local/bin (removed by hand), linked again; one in the way that is not ours
+    /// is refused as at install. Returns the names relinked.
+    pub(super) fn repair_links(&self, pkg: &str, n: u64) -> Result<Vec<String>> {
+        let m = installed_manifest(&self.layout.build_dir(pkg, n))?;
+        self.check_links(pkg, &m)?;
+        let missing = self.missing_links(&m);
+        if !missing.is_empty() {
+            self.link(pkg, &m)?;
+        }
+        Ok(missing)
+    }
+
+    /// A tool's entry points that are not in usr/local/bin at all.
+    pub(super) fn missing_links(&self, m: &Manifest) -> Vec<String> {
+        if m.kind != Kind::Tool {
+            return vec![];
+        }
+        m.binaries
+            .iter()
+            .filter(|b| fs_err::symlink_metadata(self.layout.bin_dir().join(b)).is_err())
+            .cloned()
+            .collect()
+    }
+
     /// Link a tool's binaries into usr/local/bin, through `current`.
     pub(super) fn link(&self, pkg: &str, m: &Manifest) -> Result<()> {
         if m.kind != Kind::Tool {

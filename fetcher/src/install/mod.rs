@@ -90,6 +90,9 @@ pub struct Report {
     /// Set when this run finished an install a crash had interrupted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovered: Option<u64>,
+    /// Entry points of the current build that had been removed, linked again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relinked: Vec<String>,
 }
 
 #[derive(Serialize, Debug)]
@@ -195,7 +198,7 @@ impl Host<'_> {
                 && !self.reinstall
                 && settled(*n)
             {
-                return Ok(self.unchanged(pkg, *n, recovered));
+                return self.settled(pkg, *n, recovered);
             }
             let r = self.resolve(pkg, target)?;
             if !self.reinstall && settled(r.rel.build) {
@@ -204,12 +207,24 @@ impl Host<'_> {
                     st.accept(c, *seq, Some(*sha));
                     st.save(&self.layout, pkg)?;
                 }
-                return Ok(self.unchanged(pkg, r.rel.build, recovered));
+                return self.settled(pkg, r.rel.build, recovered);
             }
             let mut report = self.switch_to(pkg, &r.rel, &r.bytes, "install", r.channel.clone())?;
             report.recovered = recovered.map(|r| r.build);
             Ok(report)
         })
+    }
+
+    /// The settled current build asked for again: unchanged, unless an entry point
+    /// of it had been removed by hand (linked again, and said).
+    fn settled(&self, pkg: &str, build: u64, recovered: Option<Report>) -> Result<Report> {
+        let relinked = self.repair_links(pkg, build)?;
+        let mut report = self.unchanged(pkg, build, recovered);
+        if !relinked.is_empty() {
+            report.changed = true;
+            report.relinked = relinked;
+        }
+        Ok(report)
     }
 
     pub(super) fn unchanged(&self, pkg: &str, build: u64, recovered: Option<Report>) -> Report {
@@ -226,6 +241,7 @@ impl Host<'_> {
                 restarted: vec![],
                 dry_run: None,
                 recovered: None,
+                relinked: vec![],
             },
         }
     }
@@ -261,7 +277,17 @@ impl Host<'_> {
             _ => None,
         };
         let settled = State::load(&self.layout, pkg)?.settled(n);
-        let changed = self.reinstall || current != Some(n) || owed.is_some() || !settled;
+        let relinked = match (current == Some(n) && on_disk && settled, self.reinstall) {
+            (true, false) => {
+                self.missing_links(&installed_manifest(&self.layout.build_dir(pkg, n))?)
+            }
+            _ => vec![],
+        };
+        let changed = self.reinstall
+            || current != Some(n)
+            || owed.is_some()
+            || !settled
+            || !relinked.is_empty();
         let mut restart = owed.as_ref().map(|p| p.restart.clone()).unwrap_or_default();
         if (self.reinstall || current != Some(n) || !settled) && !self.no_restart {
             let manifest = on_disk
@@ -286,6 +312,7 @@ impl Host<'_> {
                 restart,
             }),
             recovered: owed.map(|p| p.to),
+            relinked,
         })
     }
 }

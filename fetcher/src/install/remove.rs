@@ -103,6 +103,7 @@ impl Host<'_> {
             st.channel = None;
             st.sequence = None;
             st.unfinished = None;
+            st.removed = Some(plumbing::fs::now_rfc3339());
             st.save(&self.layout, pkg)?;
             // A reinstall follows its channel afresh.
             let memo = self.layout.state_dir(pkg).join("follow.json");

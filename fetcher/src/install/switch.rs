@@ -100,12 +100,24 @@ impl Host<'_> {
         let dir = self.layout.build_dir(pkg, p.to);
         let manifest = installed_manifest(&dir)?;
         let mut st = State::load(&self.layout, pkg)?;
+        // The process each service ran before: the start stage waits for another.
+        let mut before = Vec::new();
         for (i, name) in p.restart.iter().enumerate() {
+            before.push(services::status(&self.config.manager, name).and_then(|s| s.pid));
             if let Err(e) =
                 services::restart(&self.config.manager, name, self.config.service_timeout)
             {
                 let failure = Failure::Restart(e, i);
                 return Err(self.roll_back(pkg, p, failure, &mut st));
+            }
+        }
+        // Started: each service restarted runs a new process, and keeps running it.
+        for (name, before) in p.restart.iter().zip(before) {
+            if let Err(why) =
+                services::started(&self.config.manager, name, self.config.health.start, before)
+            {
+                let failed = format!("{pkg} build {} failed to start: {why}", p.to);
+                return Err(self.roll_back(pkg, p, Failure::Health(failed), &mut st));
             }
         }
         let health = manifest.service.as_ref().and_then(|s| s.health.as_ref());
@@ -134,6 +146,7 @@ impl Host<'_> {
             st.accept(c, seq, p.pointer_sha256);
         }
         st.unfinished = None;
+        st.removed = None;
         st.save(&self.layout, pkg)?;
         state::clear_pending(&self.layout, pkg)?;
         // The install happened; tidying up after it never fails it.
@@ -161,6 +174,7 @@ impl Host<'_> {
             restarted: p.restart.clone(),
             dry_run: None,
             recovered: None,
+            relinked: vec![],
         })
     }
 

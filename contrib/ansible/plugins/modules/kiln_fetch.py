@@ -99,9 +99,10 @@ build:
   type: int
   returned: when state is present or rolled_back
 previous:
-  description: The build current before the task, or null.
+  description: The build current before the task, or null. With state=present it is
+    returned by a failed task too, as the build the host still runs (or went back to).
   type: int
-  returned: success
+  returned: success, and failure with state=present
 restarted:
   description: The services restarted, in order.
   type: list
@@ -130,14 +131,20 @@ from ansible.module_utils.basic import AnsibleModule
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
-def kiln_fetch(module, args):
-    """Run kiln-fetch with --json; return its one object."""
+def base_command(module):
+    """kiln-fetch with the task's config, root and store."""
     p = module.params
     cmd = [p["executable"]]
     for flag in ("config", "root", "store"):
         if p[flag] is not None:
             cmd += ["--" + flag, str(p[flag])]
-    cmd += ["--json"] + args
+    return cmd
+
+
+def kiln_fetch(module, args, on_failure=None):
+    """Run kiln-fetch with --json; return its one object. A failure fails the task with
+    kiln-fetch's message, and the fields of `on_failure` (what the host ran before)."""
+    cmd = base_command(module) + ["--json"] + args
     rc, out, err = module.run_command(cmd)
     try:
         obj = json.loads(out)
@@ -152,8 +159,20 @@ def kiln_fetch(module, args):
             hint=obj.get("hint"),
             exit_code=obj.get("exit_code", rc),
             changed=obj.get("changed") is True,
+            **(on_failure or {})
         )
     return obj
+
+
+def current_build(module, name):
+    """The build of `name` current on the host, or None; None too if kiln-fetch cannot
+    say (the install that follows reports why)."""
+    rc, out, _ = module.run_command(base_command(module) + ["--json", "list", name])
+    try:
+        rows = json.loads(out).get("packages", []) if rc == 0 else []
+    except (ValueError, AttributeError):
+        return None
+    return next((r.get("current") for r in rows if r.get("package") == name), None)
 
 
 def build_text(name, build):
@@ -195,7 +214,9 @@ def main():
             args.append("--no-restart")
         if module.check_mode:
             args.append("--dry-run")
-        obj = kiln_fetch(module, args)
+        # What runs now, for a failed task to return as `previous` (read from the
+        # host's own state: no store request).
+        obj = kiln_fetch(module, args, on_failure=dict(previous=current_build(module, name)))
         plan = obj.get("dry_run") or {}
         before = plan.get("switch_from", obj.get("previous")) if plan else obj.get("previous")
         after = obj.get("build")
