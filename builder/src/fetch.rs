@@ -135,15 +135,22 @@ impl<'a> Fetcher<'a> {
         } else {
             actual.to_string()
         };
+        let (place, fix) = match &a.pinned_in {
+            Some(lock) => (lock.clone(), "lock it again"),
+            None => (
+                self.ws.place(a.span.start),
+                "update sha256 in WORKSPACE.toml",
+            ),
+        };
         hinted(
             Code::Failed,
             format!(
-                "sha256 mismatch for archive @{}\n  url:      {source}\n  expected: {}\n  actual:   {actual}\n  pinned at {}",
-                a.name,
-                a.sha256,
-                self.ws.place(a.span.start)
+                "sha256 mismatch for archive @{}\n  url:      {source}\n  expected: {}\n  actual:   {actual}\n  pinned at {place}",
+                a.name, a.sha256,
             ),
-            "nothing was cached; if the new bytes are the ones you want, update sha256 in WORKSPACE.toml, otherwise the source serves the wrong file",
+            format!(
+                "nothing was cached; if the new bytes are the ones you want, {fix}, otherwise the source serves the wrong file"
+            ),
         )
     }
 

@@ -270,6 +270,27 @@ impl Graph {
                 Err(self.error_at(pkg, span, format!("unknown label {label}: {why}"), hint))
             }
             Label::Archive { archive, export } => {
+                if let Some((lock, dist)) = archive.split_once('+')
+                    && !self.ws.archives.contains_key(archive)
+                {
+                    let names = self
+                        .ws
+                        .archives
+                        .keys()
+                        .filter_map(|a| a.strip_prefix(&format!("{lock}+")))
+                        .map(|d| format!("@{lock}//{d}"));
+                    let hint = did_you_mean(&label.to_string(), names).or_else(|| {
+                        Some(format!(
+                            "add {dist} to the lock of [[python_lock]] {lock:?} and lock again"
+                        ))
+                    });
+                    return Err(self.error_at(
+                        pkg,
+                        span,
+                        format!("unknown label {label}: the lock {lock:?} pins no distribution {dist:?} for this interpreter"),
+                        hint,
+                    ));
+                }
                 let Some(a) = self.ws.archives.get(archive) else {
                     let hint = did_you_mean(archive, self.ws.archives.keys().cloned())
                         .or_else(|| Some("declare it as an [[archive]] in WORKSPACE.toml".into()));

@@ -73,13 +73,20 @@ impl Workspace {
                 }
             }
         }
+        let mut archives = spec.archives;
+        if !spec.python_locks.is_empty() {
+            let interpreter = crate::python::host_interpreter()?;
+            for l in &spec.python_locks {
+                crate::python::lock_archives(root, l, &interpreter, &mut archives)?;
+            }
+        }
         Ok(Workspace {
             root: root.to_path_buf(),
             name: spec.name,
             store_url: spec.store_url.unwrap_or_else(|| DEFAULT_STORE.to_string()),
             cache: spec.cache,
             ignore: spec.ignore,
-            archives: spec.archives,
+            archives,
             text,
         })
     }

@@ -13,6 +13,11 @@ impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Label::Target { package, name } => write!(f, "//{package}:{name}"),
+            // A locked Python distribution: its archive is LOCK+DIST.
+            Label::Archive { archive, export } if export == "files" && archive.contains('+') => {
+                let (lock, dist) = archive.split_once('+').expect("checked");
+                write!(f, "@{lock}//{dist}")
+            }
             Label::Archive { archive, export } => write!(f, "@{archive}//:{export}"),
         }
     }
@@ -62,6 +67,21 @@ pub fn parse_label(s: &str, current: &str) -> Result<Label, String> {
         });
     }
     if let Some(rest) = s.strip_prefix('@') {
+        // @LOCK//DIST: a distribution of a [[python_lock]], normalized as PEP 503 does.
+        if let Some((lock, dist)) = rest.split_once("//")
+            && !dist.starts_with(':')
+            && !dist.is_empty()
+        {
+            validate_name(lock)?;
+            validate_name(dist)?;
+            if lock.contains('+') {
+                return Err(format!("{s:?}: a lock's name has no '+'"));
+            }
+            return Ok(Label::Archive {
+                archive: format!("{lock}+{}", crate::pylock::normalize(dist)),
+                export: "files".to_string(),
+            });
+        }
         let (archive, export) = rest.split_once("//:").ok_or_else(|| {
             format!("{s:?} is not a valid archive label: write @ARCHIVE//:EXPORT, for example @solr//:files")
         })?;

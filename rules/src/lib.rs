@@ -9,6 +9,7 @@ pub const WORKSPACE_FILE: &str = "WORKSPACE.toml";
 
 mod diag;
 mod label;
+pub mod pylock;
 mod target;
 mod workspace;
 
@@ -19,5 +20,6 @@ pub use target::{
     TargetKind, TestSpec, parse_build_file,
 };
 pub use workspace::{
-    ArchiveSpec, CacheMode, CacheSpec, ExtractLimits, WorkspaceSpec, parse_workspace_file,
+    ArchiveSpec, CacheMode, CacheSpec, ExtractLimits, PythonLockSpec, WorkspaceSpec,
+    parse_workspace_file,
 };

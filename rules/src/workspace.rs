@@ -23,6 +23,25 @@ struct WorkspaceDef {
     cache: Option<CacheSection>,
     #[serde(default, deserialize_with = "release::fields::objects")]
     archive: Vec<ArchiveDef>,
+    #[serde(default, deserialize_with = "release::fields::objects")]
+    python_lock: Vec<PythonLockDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PythonLockDef {
+    name: Spanned<String>,
+    lock: Spanned<String>,
+}
+
+/// `[[python_lock]]`: a PEP 751 lock file whose distributions become archives,
+/// `@NAME//DISTRIBUTION`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PythonLockSpec {
+    pub name: String,
+    /// The lock file, relative to the workspace root.
+    pub lock: String,
+    pub span: Range<usize>,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +147,8 @@ pub struct ArchiveSpec {
     pub limits: ExtractLimits,
     /// The pin (its sha256), for messages.
     pub span: Range<usize>,
+    /// Where the pin is written when it is not WORKSPACE.toml (`FILE:LINE` of a lock).
+    pub pinned_in: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +158,7 @@ pub struct WorkspaceSpec {
     pub cache: Option<CacheSpec>,
     pub ignore: Vec<String>,
     pub archives: BTreeMap<String, ArchiveSpec>,
+    pub python_locks: Vec<PythonLockSpec>,
 }
 
 fn cache_spec(c: CacheSection) -> Result<CacheSpec, Diagnostic> {
@@ -260,11 +282,37 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
                 export_spans,
                 limits,
                 span: a.sha256.span(),
+                pinned_in: None,
             },
         );
     }
+    let mut python_locks: Vec<PythonLockSpec> = Vec::new();
+    for l in def.python_lock {
+        let name = l.name.get_ref().clone();
+        validate_name(&name).map_err(|e| err(l.name.span(), e))?;
+        // `+` joins a lock's name and a distribution's in the archive's name.
+        if name.contains('+')
+            || archives.contains_key(&name)
+            || python_locks.iter().any(|p| p.name == name)
+        {
+            return Err(err(
+                l.name.span(),
+                format!(
+                    "python_lock name {name:?} is taken (by an archive or a lock), or has a '+'"
+                ),
+            ));
+        }
+        let lock = release::normalize_relative(l.lock.get_ref())
+            .map_err(|why| err(l.lock.span(), format!("lock: {why}")))?;
+        python_locks.push(PythonLockSpec {
+            name,
+            lock,
+            span: l.lock.span(),
+        });
+    }
     Ok(WorkspaceSpec {
         name,
+        python_locks,
         store_url: def.store.map(|s| s.url),
         cache: def.cache.map(cache_spec).transpose()?,
         ignore: def.workspace.ignore,

@@ -1,0 +1,403 @@
+//! Python lock files: PEP 751 `pylock.toml` (as `uv pip compile --format pylock.toml`
+//! writes it), read into the distributions it pins, each with its wheels and their
+//! sha256, and the choice of the one wheel a target interpreter can use. Pure: the
+//! builder reads the file and asks the interpreter for its tags.
+
+use std::ops::Range;
+
+use release::Digest;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::Diagnostic;
+
+#[derive(Deserialize)]
+struct LockDef {
+    #[serde(rename = "lock-version")]
+    lock_version: Spanned<String>,
+    #[serde(default)]
+    packages: Vec<PackageDef>,
+}
+
+#[derive(Deserialize)]
+struct PackageDef {
+    name: Spanned<String>,
+    version: Option<String>,
+    marker: Option<String>,
+    #[serde(default)]
+    wheels: Vec<WheelDef>,
+    sdist: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+struct WheelDef {
+    name: Option<String>,
+    url: Option<String>,
+    path: Option<String>,
+    hashes: Spanned<std::collections::BTreeMap<String, String>>,
+}
+
+/// One distribution the lock pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locked {
+    /// Normalized (PEP 503): lowercase, runs of `-_.` as one `-`.
+    pub name: String,
+    pub version: Option<String>,
+    /// The environment marker the lock gives the entry, if any (not evaluated here).
+    pub marker: Option<String>,
+    pub wheels: Vec<Wheel>,
+    /// Where the entry's name is written.
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wheel {
+    pub url: String,
+    pub file: String,
+    pub sha256: Digest,
+    pub tags: Vec<Tag>,
+}
+
+/// One (python, abi, platform) triple a wheel's file name expands to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tag {
+    pub python: String,
+    pub abi: String,
+    pub platform: String,
+}
+
+impl std::fmt::Display for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}-{}", self.python, self.abi, self.platform)
+    }
+}
+
+/// PEP 503 normalization of a distribution name.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The tags of a wheel file name (`{dist}-{version}(-{build})?-{py}-{abi}-{plat}.whl`,
+/// each of the last three possibly a `.`-separated set).
+pub fn wheel_tags(file: &str) -> Option<Vec<Tag>> {
+    let stem = file.strip_suffix(".whl")?;
+    let parts: Vec<&str> = stem.split('-').collect();
+    if parts.len() != 5 && parts.len() != 6 {
+        return None;
+    }
+    let n = parts.len();
+    let mut tags = Vec::new();
+    for py in parts[n - 3].split('.') {
+        for abi in parts[n - 2].split('.') {
+            for plat in parts[n - 1].split('.') {
+                tags.push(Tag {
+                    python: py.to_string(),
+                    abi: abi.to_string(),
+                    platform: plat.to_string(),
+                });
+            }
+        }
+    }
+    Some(tags)
+}
+
+/// Read a pylock.toml. Every entry must have at least one wheel with a sha256 (kiln
+/// builds nothing from source distributions).
+pub fn parse_pylock(text: &str) -> Result<Vec<Locked>, Diagnostic> {
+    let def: LockDef = toml::from_str(text).map_err(|e| Diagnostic::from_toml(&e))?;
+    if !def.lock_version.get_ref().starts_with("1.") {
+        return Err(Diagnostic::new(
+            Some(def.lock_version.span()),
+            format!(
+                "lock-version {:?}: kiln reads pylock.toml version 1",
+                def.lock_version.get_ref()
+            ),
+        )
+        .hint("write the lock with a locker that follows PEP 751, e.g. `uv pip compile --format pylock.toml`"));
+    }
+    let mut out: Vec<Locked> = Vec::new();
+    for p in def.packages {
+        let name = normalize(p.name.get_ref());
+        let span = p.name.span();
+        if p.wheels.is_empty() {
+            let what = if p.sdist.is_some() {
+                "only a source distribution"
+            } else {
+                "no wheels"
+            };
+            return Err(Diagnostic::new(
+                Some(span),
+                format!("{name} has {what}: kiln installs wheels only"),
+            )
+            .hint("lock with wheels only (uv: --only-binary :all:), or build a wheel of it and serve it from your index"));
+        }
+        let mut wheels = Vec::new();
+        for w in p.wheels {
+            let Some(url) = w.url.clone() else {
+                return Err(Diagnostic::new(
+                    Some(w.hashes.span()),
+                    format!(
+                        "a wheel of {name} has no url{}: kiln fetches wheels by URL",
+                        w.path
+                            .map(|p| format!(" (only path {p:?})"))
+                            .unwrap_or_default()
+                    ),
+                )
+                .hint("lock against an index or --find-links served over http(s)"));
+            };
+            if !["https://", "http://", "file://"]
+                .iter()
+                .any(|p| url.starts_with(p))
+            {
+                return Err(Diagnostic::new(
+                    Some(w.hashes.span()),
+                    format!(
+                        "{url:?} (a wheel of {name}) is not a URL kiln can fetch: use https://, http:// or file://"
+                    ),
+                ));
+            }
+            let Some(sha) = w.hashes.get_ref().get("sha256") else {
+                return Err(Diagnostic::new(
+                    Some(w.hashes.span()),
+                    format!("the wheel {url} of {name} has no sha256 hash"),
+                )
+                .hint("lock with a locker that records sha256 hashes"));
+            };
+            let sha256: Digest = sha.parse().map_err(|e| {
+                Diagnostic::new(Some(w.hashes.span()), format!("sha256 of {url}: {e}"))
+            })?;
+            let file = w
+                .name
+                .clone()
+                .unwrap_or_else(|| url.rsplit('/').next().unwrap_or("").to_string());
+            let file = file.split(['?', '#']).next().unwrap_or("").to_string();
+            let tags = wheel_tags(&file).ok_or_else(|| {
+                Diagnostic::new(
+                    Some(w.hashes.span()),
+                    format!("{file:?} (a wheel of {name}) is not a wheel file name"),
+                )
+            })?;
+            wheels.push(Wheel {
+                url,
+                file,
+                sha256,
+                tags,
+            });
+        }
+        // One entry per distribution and environment: the same name twice is for two
+        // markers (kiln evaluates neither; the builder takes the one whose wheel fits).
+        out.push(Locked {
+            name,
+            version: p.version,
+            marker: p.marker,
+            wheels,
+            span,
+        });
+    }
+    Ok(out)
+}
+
+/// What a target interpreter accepts, best first: its tags as pip's
+/// `packaging.tags.sys_tags()` lists them.
+pub struct Interpreter {
+    pub tags: Vec<Tag>,
+    /// For messages: `cpython 3.11 x86_64, glibc 2.36`.
+    pub describe: String,
+}
+
+impl Interpreter {
+    /// The tags of CPython 3.`minor` on Linux `machine` with glibc 2.`glibc`, in the
+    /// order `packaging.tags.sys_tags()` gives them (most specific first).
+    pub fn cpython(minor: u32, machine: &str, glibc: Option<u32>) -> Interpreter {
+        let mut plats = Vec::new();
+        if let Some(g) = glibc {
+            for v in (5..=g).rev() {
+                plats.push(format!("manylinux_2_{v}_{machine}"));
+                // The legacy aliases, right after the version they stand for.
+                let alias = match v {
+                    17 => Some("manylinux2014"),
+                    12 => Some("manylinux2010"),
+                    5 => Some("manylinux1"),
+                    _ => None,
+                };
+                if let Some(a) = alias {
+                    plats.push(format!("{a}_{machine}"));
+                }
+            }
+        }
+        plats.push(format!("linux_{machine}"));
+        let cp = format!("cp3{minor}");
+        let t = |py: &str, abi: &str, plat: &str| Tag {
+            python: py.to_string(),
+            abi: abi.to_string(),
+            platform: plat.to_string(),
+        };
+        let mut tags = Vec::new();
+        for p in &plats {
+            tags.push(t(&cp, &cp, p));
+        }
+        for p in &plats {
+            tags.push(t(&cp, "abi3", p));
+        }
+        for p in &plats {
+            tags.push(t(&cp, "none", p));
+        }
+        for older in (2..minor).rev() {
+            for p in &plats {
+                tags.push(t(&format!("cp3{older}"), "abi3", p));
+            }
+        }
+        for py in std::iter::once(format!("py3{minor}"))
+            .chain(std::iter::once("py3".to_string()))
+            .chain((0..minor).rev().map(|m| format!("py3{m}")))
+        {
+            for p in &plats {
+                tags.push(t(&py, "none", p));
+            }
+        }
+        tags.push(t(&cp, "none", "any"));
+        tags.push(t(&format!("py3{minor}"), "none", "any"));
+        tags.push(t("py3", "none", "any"));
+        for m in (0..minor).rev() {
+            tags.push(t(&format!("py3{m}"), "none", "any"));
+        }
+        Interpreter {
+            tags,
+            describe: match glibc {
+                Some(g) => format!("CPython 3.{minor} on {machine} Linux, glibc 2.{g}"),
+                None => format!("CPython 3.{minor} on {machine} Linux"),
+            },
+        }
+    }
+
+    /// The wheel of `l` this interpreter takes (the one whose best tag ranks first).
+    pub fn choose<'a>(&self, l: &'a Locked) -> Option<&'a Wheel> {
+        l.wheels
+            .iter()
+            .filter_map(|w| {
+                let rank = w
+                    .tags
+                    .iter()
+                    .filter_map(|t| self.tags.iter().position(|s| s == t))
+                    .min()?;
+                Some((rank, w))
+            })
+            .min_by_key(|(rank, _)| *rank)
+            .map(|(_, w)| w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.11"
+
+[[packages]]
+name = "Charset_Normalizer"
+version = "3.5.3"
+wheels = [
+  { url = "http://i/charset_normalizer-3.5.3-cp311-cp311-manylinux1_x86_64.manylinux_2_28_x86_64.whl", hashes = { sha256 = "2a6f937e0b70133d1f826d0a253331b6fe1a4c874808cc12e16f2fb8177042f4" } },
+  { url = "http://i/charset_normalizer-3.5.3-py3-none-any.whl", hashes = { sha256 = "1324c476b4811eff41a8bc2122cd0bbd4d9c7234c725446d99ab1612b3a7fdd2" } },
+]
+
+[[packages]]
+name = "idna"
+version = "3.20"
+wheels = [{ url = "http://i/idna-3.20-py3-none-any.whl", hashes = { sha256 = "ab7ae7122974553370f0bdb919e1a960b2cd1bc1ef0276416d896db81c14582c" } }]
+"#;
+
+    fn tag(s: &str) -> Tag {
+        let v: Vec<&str> = s.split('-').collect();
+        Tag {
+            python: v[0].into(),
+            abi: v[1].into(),
+            platform: v[2].into(),
+        }
+    }
+
+    #[test]
+    fn reads_a_uv_lock_and_picks_the_best_wheel() {
+        let l = parse_pylock(LOCK).unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].name, "charset-normalizer");
+        assert_eq!(l[0].wheels[0].tags.len(), 2);
+        let cp311 = Interpreter {
+            tags: vec![
+                tag("cp311-cp311-manylinux_2_28_x86_64"),
+                tag("cp311-cp311-manylinux1_x86_64"),
+                tag("py3-none-any"),
+            ],
+            describe: "cpython 3.11".into(),
+        };
+        assert!(cp311.choose(&l[0]).unwrap().file.contains("cp311"));
+        let other = Interpreter {
+            tags: vec![tag("cp312-cp312-linux_x86_64"), tag("py3-none-any")],
+            describe: "cpython 3.12".into(),
+        };
+        assert!(other.choose(&l[0]).unwrap().file.contains("py3-none-any"));
+        let none = Interpreter {
+            tags: vec![tag("cp312-cp312-linux_aarch64")],
+            describe: "cpython 3.12".into(),
+        };
+        assert!(none.choose(&l[1]).is_none());
+    }
+
+    #[test]
+    fn bad_locks_point_at_their_line() {
+        for (bad, says, line) in [
+            (LOCK.replace("\"1.0\"", "\"2.0\""), "lock-version", 1),
+            (LOCK.replace("http://i/idna", "ftp://i/idna"), "not a URL", 16),
+            (
+                LOCK.replace("sha256 = \"ab7a", "md5 = \"ab7a"),
+                "no sha256",
+                16,
+            ),
+            (LOCK.replace("idna-3.20-py3-none-any.whl", "idna.zip"), "not a wheel", 16),
+            (
+                LOCK.replace(
+                    "wheels = [{ url = \"http://i/idna-3.20-py3-none-any.whl\", hashes = { sha256 = \"ab7ae7122974553370f0bdb919e1a960b2cd1bc1ef0276416d896db81c14582c\" } }]",
+                    "sdist = { url = \"http://i/idna-3.20.tar.gz\" }",
+                ),
+                "only a source",
+                14,
+            ),
+            (LOCK.replace("[[packages]]\nname = \"idna\"", "[[packages]\nname = \"idna\""), "", 13),
+        ] {
+            let d = parse_pylock(&bad).unwrap_err();
+            assert!(d.message.contains(says), "{}", d.message);
+            let at = crate::line_col(&bad, d.span.clone().unwrap().start).0;
+            assert_eq!(at, line, "{}", d.message);
+        }
+    }
+
+    #[test]
+    fn cpython_tags_rank_the_specific_before_the_generic() {
+        let i = Interpreter::cpython(11, "x86_64", Some(36));
+        let pos = |s: &str| i.tags.iter().position(|t| *t == tag(s)).unwrap();
+        assert_eq!(i.tags[0], tag("cp311-cp311-manylinux_2_36_x86_64"));
+        assert!(pos("cp311-cp311-manylinux2014_x86_64") < pos("cp311-cp311-manylinux1_x86_64"));
+        assert!(pos("cp311-cp311-linux_x86_64") < pos("cp311-abi3-manylinux_2_36_x86_64"));
+        assert!(pos("cp37-abi3-manylinux_2_17_x86_64") < pos("py3-none-any"));
+        assert_eq!(i.tags.last(), Some(&tag("py30-none-any")));
+        assert!(!i.tags.contains(&tag("cp311-cp311-manylinux_2_37_x86_64")));
+    }
+
+    #[test]
+    fn names_normalize_as_pep_503_says() {
+        assert_eq!(normalize("Foo.Bar__baz"), "foo-bar-baz");
+        assert_eq!(normalize("requests"), "requests");
+    }
+}
