@@ -86,6 +86,20 @@ exec "$RUNFILES_DIR/{script}" "$@"
     )
 }
 
+/// The launcher of a py_binary: the host's python3, isolated (`-I`: no user site, no
+/// `PYTHON*` variables; `-S`: no site-packages at all), running its bootstrap.
+pub fn py_launcher(label: &Label, bootstrap: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# kiln launcher for {label}
+self=$(readlink -f -- "$0") || exit 127
+RUNFILES_DIR=$(cd -- "$(dirname -- "$self")/../runfiles" && pwd -P) || exit 127
+export RUNFILES_DIR
+exec python3 -I -S "$RUNFILES_DIR/{bootstrap}" "$@"
+"#
+    )
+}
+
 pub fn build_bundle(
     ctx: &BundleCtx,
     files: &Files,
@@ -221,10 +235,14 @@ fn contents(
             unreachable!("rules allow only labels as binaries")
         };
         let (wpkg, wt) = ctx.graph.target(wl).expect("resolved");
-        let TargetKind::Wrapper { src, .. } = &wt.kind else {
-            unreachable!("the loader checks binaries are wrappers")
-        };
-        let text = launcher(wl, &script_path(wpkg, src)).into_bytes();
+        let text = match &wt.kind {
+            TargetKind::Wrapper { src, .. } => launcher(wl, &script_path(wpkg, src)),
+            TargetKind::PyBinary(_) => {
+                py_launcher(wl, &crate::python::bootstrap_path(&wpkg.name, &wt.name))
+            }
+            _ => unreachable!("the loader checks binaries are wrappers or py_binary targets"),
+        }
+        .into_bytes();
         let path = format!("bin/{}", wt.name);
         manifest_files.push(FileEntry {
             path: path.clone(),

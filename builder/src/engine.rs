@@ -339,6 +339,18 @@ impl Session {
                 let r = runner.test(label, pkg, spec, &runfiles)?;
                 (runfiles, Product::Test(r))
             }
+            TargetKind::PyBinary(spec) => (
+                crate::python::binary_files(
+                    label,
+                    pkg,
+                    &t.name,
+                    spec,
+                    sources,
+                    runner.cache,
+                    done,
+                )?,
+                Product::Nothing,
+            ),
             TargetKind::Bundle(spec) => {
                 let files = sources.collect(
                     label,
@@ -366,7 +378,9 @@ fn is_action(kind: &TargetKind, run_tests: bool) -> bool {
     match kind {
         TargetKind::Genrule(_) | TargetKind::Bundle(_) => true,
         TargetKind::Test(_) => run_tests,
-        TargetKind::Filegroup { .. } | TargetKind::Wrapper { .. } => false,
+        TargetKind::Filegroup { .. } | TargetKind::Wrapper { .. } | TargetKind::PyBinary(_) => {
+            false
+        }
     }
 }
 

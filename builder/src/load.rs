@@ -161,15 +161,18 @@ impl Graph {
                     && b.binaries.iter().any(|i| i.span() == span)
                 {
                     let (_, dep) = self.target(label).expect("checked above");
-                    if !matches!(dep.kind, TargetKind::Wrapper { .. }) {
+                    if !matches!(
+                        dep.kind,
+                        TargetKind::Wrapper { .. } | TargetKind::PyBinary(_)
+                    ) {
                         return Err(self.error_at(
                             pkg,
                             span,
                             format!(
-                                "{label} is a {}, but binaries must be wrappers",
+                                "{label} is a {}, but binaries must be wrappers or py_binary targets",
                                 dep.kind.name()
                             ),
-                            Some("list a [[wrapper]] target here; put other files in data".into()),
+                            Some("list a [[wrapper]] or [[py_binary]] target here; put other files in data".into()),
                         ));
                     }
                 }
@@ -445,6 +448,18 @@ impl Graph {
             }
             match &l {
                 Label::Archive { archive, .. } => {
+                    // A locked distribution's closure is known only from the wheels'
+                    // metadata: every wheel of its lock is fetched.
+                    if let Some((lock, _)) = archive.split_once('+') {
+                        let prefix = format!("{lock}+");
+                        archives.extend(
+                            self.ws
+                                .archives
+                                .keys()
+                                .filter(|a| a.starts_with(&prefix))
+                                .cloned(),
+                        );
+                    }
                     archives.insert(archive.clone());
                 }
                 Label::Target { .. } => {

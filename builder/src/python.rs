@@ -24,7 +24,7 @@ pub fn host_interpreter() -> Result<Interpreter> {
             "import sys, platform, os\n\
              try:\n    libc = os.confstr('CS_GNU_LIBC_VERSION') or ''\n\
              except (ValueError, OSError):\n    libc = ''\n\
-             print(sys.implementation.name, sys.version_info[0], sys.version_info[1], platform.machine(), libc.replace(' ', '/'))",
+             print(sys.implementation.name, sys.version_info[0], sys.version_info[1], platform.machine(), libc.replace(' ', '/') or '-', platform.python_version())",
         ])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
@@ -47,7 +47,12 @@ pub fn host_interpreter() -> Result<Interpreter> {
             .get(4)
             .and_then(|l| l.strip_prefix("glibc/2."))
             .and_then(|m| m.parse().ok());
-        Some(Interpreter::cpython(minor, f[3], glibc))
+        let mut i = Interpreter::cpython(minor, f[3], glibc);
+        if let Some(full) = f.get(5) {
+            i.markers
+                .insert("python_full_version".into(), full.to_string());
+        }
+        Some(i)
     })();
     parsed.ok_or_else(|| {
         hinted(
@@ -89,19 +94,27 @@ pub fn lock_archives(
         by_name.entry(l.name.as_str()).or_default().push(l);
     }
     for (name, entries) in by_name {
-        let chosen = entries
-            .iter()
-            .find_map(|l| interp.choose(l).map(|w| (*l, w)));
+        // Entries whose marker excludes this interpreter are not for it.
+        let mut here = Vec::new();
+        for l in entries {
+            let holds = match &l.marker {
+                Some(m) => rules::pylock::marker_holds(m, &interp.markers)
+                    .map_err(|e| at(file, &text, &Diagnostic::new(Some(l.span.clone()), e)))?,
+                None => true,
+            };
+            if holds {
+                here.push(l);
+            }
+        }
+        let Some(&first) = here.first() else {
+            continue;
+        };
+        let chosen = here.iter().find_map(|l| interp.choose(l).map(|w| (*l, w)));
         let Some((l, wheel)) = chosen else {
-            let first = entries[0];
-            let has: Vec<String> = entries
+            let has: Vec<String> = here
                 .iter()
                 .flat_map(|l| l.wheels.iter().map(|w| w.tags[0].to_string()))
                 .collect();
-            // An entry whose marker names another environment is not needed here.
-            if entries.iter().all(|l| l.marker.is_some()) {
-                continue;
-            }
             return Err(at(
                 file,
                 &text,
@@ -137,4 +150,234 @@ pub fn lock_archives(
         );
     }
     Ok(())
+}
+
+/// The file a py_binary starts from, in its runfiles: `_main/<pkg>/<name>.kiln-main.py`.
+pub fn bootstrap_path(pkg: &str, name: &str) -> String {
+    crate::analyze::main_path(pkg, &format!("{name}.kiln-main.py"))
+}
+
+/// The runfiles of a py_binary: its sources and data, its target deps' files, the
+/// unpacked wheels of its locked distributions and of everything they need (their
+/// `Requires-Dist`, markers evaluated for this interpreter, only what the lock pins),
+/// and the bootstrap that puts exactly those on `sys.path` and starts it.
+pub fn binary_files(
+    label: &rules::Label,
+    pkg: &crate::load::Package,
+    name: &str,
+    spec: &rules::PyBinarySpec,
+    sources: &crate::analyze::Sources,
+    cache: &crate::cache::Cache,
+    done: &crate::analyze::Done,
+) -> Result<crate::analyze::Files> {
+    use crate::analyze::{FileRef, main_path, union};
+    use rules::{Item, Label, PyStart};
+    let graph = sources.graph;
+    let srcs = sources.collect(label, pkg, &spec.srcs, false, done)?;
+    let mut files = union(
+        srcs.clone(),
+        sources.collect(label, pkg, &spec.data, false, done)?,
+    );
+    let roots: Vec<String> = spec
+        .imports
+        .iter()
+        .map(|i| {
+            if i.is_empty() {
+                main_path(&pkg.name, "").trim_end_matches('/').to_string()
+            } else {
+                main_path(&pkg.name, i)
+            }
+        })
+        .collect();
+    // The start must be one of its own sources: found at build time, not on a host.
+    let start_found = match &spec.start {
+        PyStart::Main(path) => srcs.contains_key(&main_path(&pkg.name, path)),
+        PyStart::Entry { module, .. } => {
+            let m = module.replace('.', "/");
+            roots.iter().any(|r| {
+                srcs.contains_key(&format!("{r}/{m}.py"))
+                    || srcs.contains_key(&format!("{r}/{m}/__init__.py"))
+            })
+        }
+    };
+    if !start_found {
+        let (what, looked) = match &spec.start {
+            PyStart::Main(path) => (format!("main {path:?}"), "srcs".to_string()),
+            PyStart::Entry { module, .. } => (
+                format!("entry module {module}"),
+                format!(
+                    "srcs under the import roots {}",
+                    spec.imports
+                        .iter()
+                        .map(|i| if i.is_empty() { "." } else { i.as_str() })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        };
+        return Err(graph.error_at(
+            pkg,
+            spec.start_span.clone(),
+            format!("{label}: {what} is not in its {looked}"),
+            Some("add the file to srcs (a glob such as \"tools/**/*.py\"), or fix the name".into()),
+        ));
+    }
+    // Locked distributions: the roots, then their closure.
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for d in &spec.deps {
+        let Item::Label { label: l, .. } = d else {
+            continue;
+        };
+        match l {
+            Label::Archive { archive, .. } if archive.contains('+') => {
+                wanted.push((archive.clone(), format!("{label}")));
+            }
+            _ => {
+                files = union(
+                    files,
+                    sources.collect(label, pkg, std::slice::from_ref(d), false, done)?,
+                );
+            }
+        }
+    }
+    let mut dists: Vec<String> = Vec::new();
+    while let Some((archive, needed_by)) = wanted.pop() {
+        if dists.contains(&archive) {
+            continue;
+        }
+        let (lock, dist) = archive.split_once('+').expect("a locked distribution");
+        if !graph.ws.archives.contains_key(&archive) {
+            return Err(hinted(
+                Code::BadInput,
+                format!(
+                    "{needed_by} needs {dist}, which the lock {lock:?} does not pin for this interpreter"
+                ),
+                format!("add {dist} to the requirements of the lock {lock:?} and lock again"),
+            ));
+        }
+        let item = Item::Label {
+            label: Label::Archive {
+                archive: archive.clone(),
+                export: "files".into(),
+            },
+            span: 0..0,
+        };
+        let wheel = sources.collect(label, pkg, std::slice::from_ref(&item), false, done)?;
+        for r in requirements(&wheel, &archive)? {
+            let holds = match &r.marker {
+                Some(m) => {
+                    let env = &graph.ws.python.as_ref().expect("locks have one").markers;
+                    rules::pylock::marker_holds(m, env)
+                        .map_err(|e| crate::error::bad_input(format!("{dist}: {e}")))?
+                }
+                None => true,
+            };
+            if holds {
+                wanted.push((
+                    format!("{lock}+{}", r.name),
+                    format!("{dist} (for {label})"),
+                ));
+            }
+        }
+        files = union(files, wheel);
+        dists.push(archive);
+    }
+    dists.sort();
+    let main = match &spec.start {
+        PyStart::Main(path) => main_path(&pkg.name, path),
+        PyStart::Entry { .. } => String::new(),
+    };
+    let boot = bootstrap(label, &spec.start, &main, &roots, &dists);
+    let path = bootstrap_path(&pkg.name, name);
+    if files.contains_key(&path) {
+        return Err(graph.error_at(
+            pkg,
+            spec.start_span.clone(),
+            format!("{label}: {path} is kiln's bootstrap, but a source has that name"),
+            Some("rename the file".into()),
+        ));
+    }
+    let digest = release::Digest::of_bytes(boot.as_bytes());
+    let abs = cache.cas_path(&digest);
+    if !abs.is_file() {
+        let tmp = cache.tmp_path("py-main");
+        fs_err::write(&tmp, boot.as_bytes())?;
+        cache.insert_file(&tmp, &digest)?;
+    }
+    files.insert(
+        path,
+        FileRef::File {
+            abs,
+            size: boot.len() as u64,
+            sha256: digest,
+            executable: false,
+        },
+    );
+    Ok(files)
+}
+
+/// The `Requires-Dist` of the unpacked wheel `archive` (its `*.dist-info/METADATA`).
+fn requirements(
+    wheel: &crate::analyze::Files,
+    archive: &str,
+) -> Result<Vec<rules::pylock::Requirement>> {
+    use crate::analyze::FileRef;
+    let metadata = wheel.iter().find(|(p, _)| {
+        p.strip_prefix(&format!("{archive}/")).is_some_and(|rel| {
+            rel.split('/').count() == 2
+                && rel.ends_with("/METADATA")
+                && rel
+                    .split('/')
+                    .next()
+                    .is_some_and(|d| d.ends_with(".dist-info"))
+        })
+    });
+    let Some((_, FileRef::File { abs, .. })) = metadata else {
+        return Err(hinted(
+            Code::Failed,
+            format!("@{archive}: the wheel has no *.dist-info/METADATA"),
+            "the lock points at a file that is not a wheel; lock again",
+        ));
+    };
+    let text = plumbing::fs::read_text(abs)?;
+    // The headers end at the first empty line (the description follows).
+    Ok(text
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("Requires-Dist:"))
+        .filter_map(|r| rules::pylock::parse_requirement(r.trim()))
+        .collect())
+}
+
+/// The bootstrap: run with `python3 -I -S` (no user or system site-packages, no
+/// `PYTHON*` variables), it puts the import roots and the wheels on `sys.path`, found
+/// from `RUNFILES_DIR`, and starts the entry point or the main file (`main`: its path
+/// in the runfiles).
+fn bootstrap(
+    label: &rules::Label,
+    start: &rules::PyStart,
+    main: &str,
+    roots: &[String],
+    dists: &[String],
+) -> String {
+    let paths: String = roots
+        .iter()
+        .chain(dists)
+        .map(|p| format!("    {p:?},\n"))
+        .collect();
+    let start = match start {
+        rules::PyStart::Entry { module, function } => {
+            let (top, rest) = match function.split_once('.') {
+                Some((t, r)) => (t, format!(".{r}")),
+                None => (function.as_str(), String::new()),
+            };
+            format!("from {module} import {top} as _entry\nsys.exit(_entry{rest}())\n")
+        }
+        rules::PyStart::Main(_) => format!(
+            "import runpy\nsys.argv[0] = os.path.join(_r, {main:?})\nrunpy.run_path(sys.argv[0], run_name=\"__main__\")\n"
+        ),
+    };
+    format!(
+        "# kiln bootstrap for {label}: run as python3 -I -S\nimport os, sys\n_r = os.environ[\"RUNFILES_DIR\"]\nsys.path[:0] = [os.path.join(_r, p) for p in [\n{paths}]]\n{start}"
+    )
 }

@@ -22,6 +22,8 @@ pub struct Workspace {
     pub cache: Option<rules::CacheSpec>,
     pub ignore: Vec<String>,
     pub archives: BTreeMap<String, Archive>,
+    /// The interpreter locked wheels are chosen for (with [[python_lock]] only).
+    pub python: Option<rules::pylock::Interpreter>,
     pub text: String,
 }
 
@@ -74,11 +76,13 @@ impl Workspace {
             }
         }
         let mut archives = spec.archives;
+        let mut python = None;
         if !spec.python_locks.is_empty() {
             let interpreter = crate::python::host_interpreter()?;
             for l in &spec.python_locks {
                 crate::python::lock_archives(root, l, &interpreter, &mut archives)?;
             }
+            python = Some(interpreter);
         }
         Ok(Workspace {
             root: root.to_path_buf(),
@@ -87,6 +91,7 @@ impl Workspace {
             cache: spec.cache,
             ignore: spec.ignore,
             archives,
+            python,
             text,
         })
     }

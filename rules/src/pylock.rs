@@ -209,10 +209,13 @@ pub fn parse_pylock(text: &str) -> Result<Vec<Locked>, Diagnostic> {
 
 /// What a target interpreter accepts, best first: its tags as pip's
 /// `packaging.tags.sys_tags()` lists them.
+#[derive(Debug, Clone)]
 pub struct Interpreter {
     pub tags: Vec<Tag>,
     /// For messages: `cpython 3.11 x86_64, glibc 2.36`.
     pub describe: String,
+    /// The values environment markers are evaluated with.
+    pub markers: MarkerEnv,
 }
 
 impl Interpreter {
@@ -271,8 +274,23 @@ impl Interpreter {
         for m in (0..minor).rev() {
             tags.push(t(&format!("py3{m}"), "none", "any"));
         }
+        let markers = [
+            ("python_version", format!("3.{minor}")),
+            ("python_full_version", format!("3.{minor}.0")),
+            ("sys_platform", "linux".into()),
+            ("platform_system", "Linux".into()),
+            ("platform_machine", machine.into()),
+            ("os_name", "posix".into()),
+            ("implementation_name", "cpython".into()),
+            ("platform_python_implementation", "CPython".into()),
+            ("extra", String::new()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         Interpreter {
             tags,
+            markers,
             describe: match glibc {
                 Some(g) => format!("CPython 3.{minor} on {machine} Linux, glibc 2.{g}"),
                 None => format!("CPython 3.{minor} on {machine} Linux"),
@@ -294,6 +312,231 @@ impl Interpreter {
             })
             .min_by_key(|(rank, _)| *rank)
             .map(|(_, w)| w)
+    }
+}
+
+/// A dependency of a wheel, from a `Requires-Dist:` line of its METADATA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// Normalized.
+    pub name: String,
+    pub marker: Option<String>,
+}
+
+/// Parse `name[extras] (>=1) ; marker` (PEP 508, as wheel metadata writes it). The
+/// version bounds are the locker's business: the lock already chose one version.
+pub fn parse_requirement(line: &str) -> Option<Requirement> {
+    let (spec, marker) = match line.split_once(';') {
+        Some((a, m)) => (a, Some(m.trim().to_string())),
+        None => (line, None),
+    };
+    let spec = spec.trim();
+    let end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(spec.len());
+    let name = &spec[..end];
+    if name.is_empty() {
+        return None;
+    }
+    Some(Requirement {
+        name: normalize(name),
+        marker,
+    })
+}
+
+/// The names an environment marker may use, with this interpreter's values
+/// (`python_version` "3.11", `sys_platform` "linux", ...).
+pub type MarkerEnv = std::collections::BTreeMap<String, String>;
+
+/// Whether `marker` (PEP 508) holds in `env`; `extra` is "" (no extras are asked for).
+pub fn marker_holds(marker: &str, env: &MarkerEnv) -> Result<bool, String> {
+    let tokens = tokenize(marker)?;
+    let mut p = MarkerParser {
+        t: &tokens,
+        i: 0,
+        env,
+    };
+    let v = p.or()?;
+    if p.i != tokens.len() {
+        return Err(format!("marker {marker:?}: unexpected {:?}", tokens[p.i]));
+    }
+    Ok(v)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    Op(String),
+    Open,
+    Close,
+}
+
+fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
+    let mut out = Vec::new();
+    let c: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < c.len() {
+        match c[i] {
+            ' ' | '\t' => i += 1,
+            '(' => {
+                out.push(Tok::Open);
+                i += 1;
+            }
+            ')' => {
+                out.push(Tok::Close);
+                i += 1;
+            }
+            q @ ('"' | '\'') => {
+                let end = c[i + 1..]
+                    .iter()
+                    .position(|x| *x == q)
+                    .ok_or_else(|| format!("marker {s:?}: unclosed quote"))?;
+                out.push(Tok::Str(c[i + 1..i + 1 + end].iter().collect()));
+                i += end + 2;
+            }
+            '<' | '>' | '=' | '!' | '~' => {
+                let mut j = i;
+                while j < c.len() && matches!(c[j], '<' | '>' | '=' | '!' | '~') {
+                    j += 1;
+                }
+                out.push(Tok::Op(c[i..j].iter().collect()));
+                i = j;
+            }
+            x if x.is_ascii_alphanumeric() || x == '_' || x == '.' => {
+                let mut j = i;
+                while j < c.len() && (c[j].is_ascii_alphanumeric() || matches!(c[j], '_' | '.')) {
+                    j += 1;
+                }
+                out.push(Tok::Word(c[i..j].iter().collect()));
+                i = j;
+            }
+            x => return Err(format!("marker {s:?}: unexpected {x:?}")),
+        }
+    }
+    Ok(out)
+}
+
+struct MarkerParser<'a> {
+    t: &'a [Tok],
+    i: usize,
+    env: &'a MarkerEnv,
+}
+
+impl MarkerParser<'_> {
+    fn word(&self, w: &str) -> bool {
+        matches!(self.t.get(self.i), Some(Tok::Word(x)) if x == w)
+    }
+
+    fn or(&mut self) -> Result<bool, String> {
+        let mut v = self.and()?;
+        while self.word("or") {
+            self.i += 1;
+            let r = self.and()?;
+            v = v || r;
+        }
+        Ok(v)
+    }
+
+    fn and(&mut self) -> Result<bool, String> {
+        let mut v = self.atom()?;
+        while self.word("and") {
+            self.i += 1;
+            let r = self.atom()?;
+            v = v && r;
+        }
+        Ok(v)
+    }
+
+    fn atom(&mut self) -> Result<bool, String> {
+        if self.t.get(self.i) == Some(&Tok::Open) {
+            self.i += 1;
+            let v = self.or()?;
+            if self.t.get(self.i) != Some(&Tok::Close) {
+                return Err("marker: missing )".into());
+            }
+            self.i += 1;
+            return Ok(v);
+        }
+        let (lhs, lvar) = self.value()?;
+        let op = match self.t.get(self.i) {
+            Some(Tok::Op(o)) => o.clone(),
+            Some(Tok::Word(w)) if w == "in" => "in".to_string(),
+            Some(Tok::Word(w)) if w == "not" => {
+                self.i += 1;
+                if !self.word("in") {
+                    return Err("marker: `not` without `in`".into());
+                }
+                "not in".to_string()
+            }
+            other => return Err(format!("marker: expected an operator, not {other:?}")),
+        };
+        self.i += 1;
+        let (rhs, rvar) = self.value()?;
+        let var = lvar.or(rvar).unwrap_or_default();
+        Ok(compare(&var, &lhs, &op, &rhs))
+    }
+
+    /// A quoted string, or a variable's value (and its name).
+    fn value(&mut self) -> Result<(String, Option<String>), String> {
+        let v = match self.t.get(self.i) {
+            Some(Tok::Str(s)) => (s.clone(), None),
+            Some(Tok::Word(w)) => {
+                let known = self
+                    .env
+                    .get(w)
+                    .cloned()
+                    .ok_or_else(|| format!("marker: unknown variable {w:?}"))?;
+                (known, Some(w.clone()))
+            }
+            other => return Err(format!("marker: expected a value, not {other:?}")),
+        };
+        self.i += 1;
+        Ok(v)
+    }
+}
+
+fn compare(var: &str, a: &str, op: &str, b: &str) -> bool {
+    if var == "extra" {
+        let (a, b) = (normalize(a), normalize(b));
+        return match op {
+            "==" | "===" => a == b,
+            "!=" => a != b,
+            _ => false,
+        };
+    }
+    match op {
+        "in" => return b.contains(a),
+        "not in" => return !b.contains(a),
+        _ => {}
+    }
+    let version = |s: &str| -> Option<Vec<u64>> { s.split('.').map(|p| p.parse().ok()).collect() };
+    let ord = match (version(a), version(b)) {
+        (Some(x), Some(y)) if var.ends_with("_version") => {
+            // ~= X.Y means >= X.Y and == X.*
+            if op == "~=" {
+                let prefix = &y[..y.len().saturating_sub(1).max(1)];
+                return x >= y && x.starts_with(prefix);
+            }
+            let n = x.len().max(y.len());
+            let pad = |v: Vec<u64>| {
+                let mut v = v;
+                v.resize(n, 0);
+                v
+            };
+            pad(x).cmp(&pad(y))
+        }
+        _ => a.cmp(b),
+    };
+    use std::cmp::Ordering::*;
+    match op {
+        "==" | "===" => ord == Equal,
+        "!=" => ord != Equal,
+        "<" => ord == Less,
+        "<=" => ord != Greater,
+        ">" => ord == Greater,
+        ">=" => ord != Less,
+        _ => false,
     }
 }
 
@@ -341,16 +584,19 @@ wheels = [{ url = "http://i/idna-3.20-py3-none-any.whl", hashes = { sha256 = "ab
                 tag("py3-none-any"),
             ],
             describe: "cpython 3.11".into(),
+            markers: MarkerEnv::new(),
         };
         assert!(cp311.choose(&l[0]).unwrap().file.contains("cp311"));
         let other = Interpreter {
             tags: vec![tag("cp312-cp312-linux_x86_64"), tag("py3-none-any")],
             describe: "cpython 3.12".into(),
+            markers: MarkerEnv::new(),
         };
         assert!(other.choose(&l[0]).unwrap().file.contains("py3-none-any"));
         let none = Interpreter {
             tags: vec![tag("cp312-cp312-linux_aarch64")],
             describe: "cpython 3.12".into(),
+            markers: MarkerEnv::new(),
         };
         assert!(none.choose(&l[1]).is_none());
     }
@@ -393,6 +639,51 @@ wheels = [{ url = "http://i/idna-3.20-py3-none-any.whl", hashes = { sha256 = "ab
         assert!(pos("cp37-abi3-manylinux_2_17_x86_64") < pos("py3-none-any"));
         assert_eq!(i.tags.last(), Some(&tag("py30-none-any")));
         assert!(!i.tags.contains(&tag("cp311-cp311-manylinux_2_37_x86_64")));
+    }
+
+    #[test]
+    fn markers_of_real_wheels_evaluate_for_this_interpreter() {
+        let env: MarkerEnv = [
+            ("python_version", "3.11"),
+            ("python_full_version", "3.11.7"),
+            ("sys_platform", "linux"),
+            ("platform_system", "Linux"),
+            ("platform_machine", "x86_64"),
+            ("os_name", "posix"),
+            ("implementation_name", "cpython"),
+            ("platform_python_implementation", "CPython"),
+            ("extra", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (m, want) in [
+            ("extra == \"socks\"", false),
+            ("python_version >= \"3.8\"", true),
+            ("python_version < \"3.10\"", false),
+            ("python_full_version >= '3.11.7'", true),
+            (
+                "sys_platform == \"win32\" or (os_name == 'posix' and platform_machine == 'x86_64')",
+                true,
+            ),
+            (
+                "platform_python_implementation != \"PyPy\" and python_version ~= \"3.9\"",
+                true,
+            ),
+            ("'linux' in sys_platform", true),
+            ("implementation_name not in 'pypy jython'", true),
+        ] {
+            assert_eq!(marker_holds(m, &env), Ok(want), "{m}");
+        }
+        assert!(marker_holds("os == 'x'", &env).is_err());
+        let r = parse_requirement("PySocks!=1.5.7,>=1.5.6; extra == \"socks\"").unwrap();
+        assert_eq!(r.name, "pysocks");
+        assert_eq!(r.marker.as_deref(), Some("extra == \"socks\""));
+        assert_eq!(
+            parse_requirement("charset_normalizer<4,>=2").unwrap().name,
+            "charset-normalizer"
+        );
+        assert_eq!(parse_requirement("idna (<4,>=2.5)").unwrap().name, "idna");
     }
 
     #[test]

@@ -28,6 +28,26 @@ struct BuildFileDef {
     genrule: Vec<GenruleDef>,
     #[serde(default, deserialize_with = "release::fields::objects")]
     test: Vec<TestDef>,
+    #[serde(default, deserialize_with = "release::fields::objects")]
+    py_binary: Vec<PyBinaryDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PyBinaryDef {
+    name: Str,
+    #[serde(default)]
+    srcs: Vec<Str>,
+    main: Option<Str>,
+    entry: Option<Str>,
+    #[serde(default)]
+    deps: Vec<Str>,
+    #[serde(default)]
+    data: Vec<Str>,
+    #[serde(default)]
+    imports: Vec<Str>,
+    #[serde(default)]
+    manual: bool,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +170,28 @@ pub struct TestSpec {
     pub timeout: Duration,
 }
 
+/// How a py_binary starts: a file of its sources run as `__main__`, or a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PyStart {
+    /// `main = "tools/bin/promote.py"`, relative to the package.
+    Main(String),
+    /// `entry = "tools.bin.promote:main"`.
+    Entry { module: String, function: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PyBinarySpec {
+    pub srcs: Vec<Item>,
+    pub start: PyStart,
+    /// Where `main` or `entry` is written.
+    pub start_span: Range<usize>,
+    /// Labels: `@LOCK//DIST` distributions (with their closure), or other targets.
+    pub deps: Vec<Item>,
+    pub data: Vec<Item>,
+    /// sys.path roots, relative to the package (default: the package itself).
+    pub imports: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetKind {
     Filegroup { srcs: Vec<Item> },
@@ -157,6 +199,7 @@ pub enum TargetKind {
     Bundle(BundleSpec),
     Genrule(GenruleSpec),
     Test(TestSpec),
+    PyBinary(PyBinarySpec),
 }
 
 impl TargetKind {
@@ -167,6 +210,7 @@ impl TargetKind {
             TargetKind::Bundle(_) => "bundle",
             TargetKind::Genrule(_) => "genrule",
             TargetKind::Test(_) => "test",
+            TargetKind::PyBinary(_) => "py_binary",
         }
     }
 
@@ -178,6 +222,7 @@ impl TargetKind {
             TargetKind::Bundle(b) => b.binaries.iter().chain(&b.data).collect(),
             TargetKind::Genrule(g) => g.srcs.iter().chain(&g.tools).collect(),
             TargetKind::Test(t) => std::iter::once(&t.src).chain(&t.data).collect(),
+            TargetKind::PyBinary(p) => p.srcs.iter().chain(&p.deps).chain(&p.data).collect(),
         }
     }
 }
@@ -321,6 +366,9 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
             }),
         });
     }
+    for p in def.py_binary {
+        targets.push(py_binary(p, package)?);
+    }
     targets.sort_by_key(|t| t.name_span.start);
     let mut seen: BTreeMap<&str, &Target> = BTreeMap::new();
     for t in &targets {
@@ -338,6 +386,97 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
         }
     }
     Ok(targets)
+}
+
+fn py_binary(p: PyBinaryDef, package: &str) -> Result<Target, Diagnostic> {
+    let (start, start_span) = match (&p.main, &p.entry) {
+        (Some(m), None) => {
+            let Item::Source { path, span } = item(m, package)? else {
+                return Err(Diagnostic::new(
+                    Some(m.span()),
+                    "main is a .py file of this package, not a label",
+                ));
+            };
+            if !path.ends_with(".py") || crate::is_glob(&path) {
+                return Err(Diagnostic::new(
+                    Some(span),
+                    format!("main {path:?} is not a .py file"),
+                ));
+            }
+            (PyStart::Main(path), m.span())
+        }
+        (None, Some(e)) => {
+            let bad = || {
+                Diagnostic::new(
+                    Some(e.span()),
+                    format!("entry {:?} is not MODULE:FUNCTION", e.get_ref()),
+                )
+                .hint("write it as in [project.scripts], for example entry = \"tools.bin.promote:main\"")
+            };
+            let (module, function) = e.get_ref().split_once(':').ok_or_else(bad)?;
+            let ident = |s: &str| {
+                !s.is_empty()
+                    && !s.starts_with(|c: char| c.is_ascii_digit())
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            };
+            if !module.split('.').all(ident) || !function.split('.').all(ident) {
+                return Err(bad());
+            }
+            (
+                PyStart::Entry {
+                    module: module.to_string(),
+                    function: function.to_string(),
+                },
+                e.span(),
+            )
+        }
+        (Some(_), Some(e)) => {
+            return Err(Diagnostic::new(
+                Some(e.span()),
+                "a py_binary has main or entry, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(Diagnostic::new(
+                Some(p.name.span()),
+                "a py_binary needs main (a .py file) or entry (MODULE:FUNCTION)",
+            ));
+        }
+    };
+    let deps = items(&p.deps, package)?;
+    if let Some(bad) = deps.iter().find(|i| matches!(i, Item::Source { .. })) {
+        return Err(Diagnostic::new(
+            Some(bad.span()),
+            "deps are labels (@pypi//requests, :lib), not files",
+        )
+        .hint("put the package's own files in srcs"));
+    }
+    let mut imports = Vec::new();
+    for i in &p.imports {
+        let path = if i.get_ref() == "." {
+            String::new()
+        } else {
+            release::normalize_relative(i.get_ref())
+                .map_err(|why| Diagnostic::new(Some(i.span()), format!("imports: {why}")))?
+        };
+        imports.push(path);
+    }
+    if imports.is_empty() {
+        imports.push(String::new());
+    }
+    Ok(Target {
+        name: name(&p.name)?,
+        name_span: p.name.span(),
+        manual: p.manual,
+        kind: TargetKind::PyBinary(PyBinarySpec {
+            srcs: items(&p.srcs, package)?,
+            start,
+            start_span,
+            deps,
+            data: items(&p.data, package)?,
+            imports,
+        }),
+    })
 }
 
 /// A wrapper's or test's `src`: one script of this package.

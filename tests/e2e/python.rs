@@ -213,3 +213,223 @@ fn regex_free_replace_wheel(lock: &str, name: &str, file: &str) -> String {
     let dir = &base[..base.rfind('/').unwrap() + 1];
     format!("{}{dir}{file}{}", &lock[..url], &lock[end..])
 }
+
+const OPS_BUILD: &str = r#"
+[[py_binary]]
+name = "fetch-url"
+srcs = ["tools/**/*.py"]
+entry = "tools.cli:main"
+deps = ["@pypi//requests"]
+
+[[py_binary]]
+name = "say-versions"
+srcs = ["tools/**/*.py"]
+main = "tools/versions.py"
+deps = ["@pypi//requests"]
+
+[[bundle]]
+name = "ops-tools"
+kind = "tool"
+binaries = [":fetch-url", ":say-versions"]
+
+[[test]]
+name = "cli_test"
+src = "cli_test.sh"
+data = [":fetch-url"]
+"#;
+
+const CLI: &str = "import sys\n\nimport requests\nimport urllib3\n\n\ndef main():\n    print('requests', requests.__version__, 'urllib3', urllib3.__version__, ' '.join(sys.argv[1:]))\n    return 0\n";
+const VERSIONS: &str = "import sys\nimport requests\nprint('versions', requests.__version__, sys.flags.isolated, sys.flags.no_site)\n";
+const CLI_TEST: &str = "#!/bin/sh\nset -eu\nout=$(python3 -I -S \"$RUNFILES_DIR/_main/ops/fetch-url.kiln-main.py\" hi)\necho \"$out\"\ncase \"$out\" in 'requests '*' urllib3 '*' hi') ;; *) exit 1 ;; esac\n";
+
+fn ops(py: &Py) {
+    py.ws
+        .write("ops/BUILD.toml", OPS_BUILD)
+        .write("ops/tools/__init__.py", "")
+        .write("ops/tools/cli.py", CLI)
+        .write("ops/tools/versions.py", VERSIONS)
+        .write_exec("ops/cli_test.sh", CLI_TEST);
+}
+
+/// The runbook-to-tool path: a py_binary whose only dep is @pypi//requests gets its
+/// closure (urllib3, idna, certifi, charset-normalizer, from the wheels' Requires-Dist:
+/// the lock records no edges), is tested in the sandbox (cached the second time),
+/// published, installed by kiln-fetch on a host root and run from usr/local/bin, even
+/// with a conflicting urllib3 on the host's PYTHONPATH and in the interpreter's
+/// site-packages.
+#[test]
+fn a_py_binary_is_tested_published_installed_and_runs_isolated_on_a_host() {
+    let py = Py::new();
+    ops(&py);
+    let run = py.ws.kiln(&["test", "//ops:cli_test"]).expect(0);
+    assert!(run.stdout.contains("PASSED"), "{}", run.stdout);
+    let again = py.ws.kiln(&["test", "//ops:cli_test"]).expect(0);
+    assert!(again.stdout.contains("(cached) PASSED"), "{}", again.stdout);
+
+    let (key, public) = py.ws.keygen("release.key");
+    let publish = py
+        .ws
+        .command(&["publish", "//ops:ops-tools", "--build-number", "1"])
+        .env("KILN_SIGNING_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(
+        publish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&publish.stderr)
+    );
+    let host = tempfile::tempdir().unwrap();
+    let root = host.path().join("root");
+    let config = host.path().join("fetch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\n",
+            py.ws.path(".kiln/store").display(),
+            root.display()
+        ),
+    )
+    .unwrap();
+    let install = Command::new(e2e::bin("kiln-fetch"))
+        .arg("--config")
+        .arg(&config)
+        .args(["install", "ops-tools", "--version", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+
+    // A host whose Python has another urllib3 (one that cannot even be imported), on
+    // PYTHONPATH and in the site-packages of the python3 first in PATH.
+    let evil = host.path().join("evil");
+    std::fs::create_dir_all(evil.join("urllib3")).unwrap();
+    std::fs::write(
+        evil.join("urllib3/__init__.py"),
+        "raise ImportError('the host urllib3')\n",
+    )
+    .unwrap();
+    let venv = host.path().join("venv");
+    let made = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let site = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path()
+        .join("site-packages/urllib3");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("__init__.py"),
+        "raise ImportError('the site urllib3')\n",
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
+    for tool in ["fetch-url", "say-versions"] {
+        let out = Command::new(root.join("usr/local/bin").join(tool))
+            .arg("now")
+            .env("PYTHONPATH", &evil)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        match tool {
+            "fetch-url" => assert!(
+                text.starts_with("requests ")
+                    && text.contains(" urllib3 ")
+                    && text.trim_end().ends_with("now"),
+                "{text}"
+            ),
+            _ => assert!(
+                text.starts_with("versions ") && text.trim_end().ends_with("1 1"),
+                "{text}"
+            ),
+        }
+    }
+}
+
+/// The same bundle, bit for bit, from another checkout path, another umask and time
+/// zone, each workspace with its own cache.
+#[test]
+fn a_py_binary_bundle_is_reproducible_across_paths() {
+    let sha = |py: &Py, umask: &str, tz: &str| {
+        let kiln = py.ws.command(&[]);
+        let out = Command::new("sh")
+            .args(["-c", &format!("umask {umask}; exec \"$@\""), "sh"])
+            .arg(kiln.get_program())
+            .args(["--json", "build", "//ops:ops-tools"])
+            .current_dir(py.ws.path(""))
+            .env_clear()
+            .envs(kiln.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("TZ", tz)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["bundles"][0]["sha256"].as_str().unwrap().to_string()
+    };
+    let (a, b) = (Py::new(), Py::new());
+    ops(&a);
+    ops(&b);
+    assert_eq!(sha(&a, "022", "UTC"), sha(&b, "077", "Asia/Tokyo"));
+}
+
+#[test]
+fn py_binary_mistakes_are_found_at_build_time() {
+    let py = Py::new();
+    ops(&py);
+    py.ws.write(
+        "ops/BUILD.toml",
+        OPS_BUILD.replace("tools.cli:main", "tools.nope:main"),
+    );
+    let run = py.ws.kiln(&["build", "//ops:ops-tools"]).expect(2);
+    run.stderr_has("ops/BUILD.toml:5:");
+    run.stderr_has("entry module tools.nope is not in its srcs");
+    py.ws.write(
+        "ops/BUILD.toml",
+        OPS_BUILD.replace("tools.cli:main", "tools.cli"),
+    );
+    py.ws
+        .kiln(&["build", "//ops:ops-tools"])
+        .expect(2)
+        .stderr_has("is not MODULE:FUNCTION");
+    py.ws.write("ops/BUILD.toml", OPS_BUILD);
+    // The lock lacks a distribution requests needs (and nothing names it directly).
+    std::fs::remove_dir_all(py.ws.path("app")).unwrap();
+    let lock = py.lock();
+    let at = lock.find("[[packages]]\nname = \"urllib3\"").unwrap();
+    let end = lock[at + 1..]
+        .find("[[packages]]")
+        .map_or(lock.len(), |e| at + 1 + e);
+    std::fs::write(
+        py.ws.path("third_party/pylock.toml"),
+        format!("{}{}", &lock[..at], &lock[end..]),
+    )
+    .unwrap();
+    let run = py.ws.kiln(&["build", "//ops:ops-tools"]).expect(2);
+    run.stderr_has("needs urllib3, which the lock \"pypi\" does not pin");
+}
