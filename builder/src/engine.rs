@@ -351,6 +351,22 @@ impl Session {
                 )?,
                 Product::Nothing,
             ),
+            TargetKind::PyTest(spec, test) => {
+                let runfiles = crate::python::binary_files(
+                    label,
+                    pkg,
+                    &t.name,
+                    spec,
+                    sources,
+                    runner.cache,
+                    done,
+                )?;
+                if !run_tests {
+                    return Ok((runfiles, Product::Nothing));
+                }
+                let r = runner.test(label, pkg, test, &runfiles)?;
+                (runfiles, Product::Test(r))
+            }
             TargetKind::Bundle(spec) => {
                 let files = sources.collect(
                     label,
@@ -377,7 +393,7 @@ impl Session {
 fn is_action(kind: &TargetKind, run_tests: bool) -> bool {
     match kind {
         TargetKind::Genrule(_) | TargetKind::Bundle(_) => true,
-        TargetKind::Test(_) => run_tests,
+        TargetKind::Test(_) | TargetKind::PyTest(..) => run_tests,
         TargetKind::Filegroup { .. } | TargetKind::Wrapper { .. } | TargetKind::PyBinary(_) => {
             false
         }

@@ -189,8 +189,25 @@ pub fn binary_files(
             }
         })
         .collect();
+    // A py_test's test files: `test_*.py` and `*_test.py` of its srcs, as modules of
+    // an import root and as runfiles paths.
+    let tests: Vec<(String, String)> = srcs
+        .keys()
+        .filter(|p| {
+            let file = p.rsplit('/').next().unwrap_or("");
+            file.ends_with(".py") && (file.starts_with("test_") || file.ends_with("_test.py"))
+        })
+        .filter_map(|p| {
+            let root = roots.iter().find(|r| p.starts_with(&format!("{r}/")))?;
+            let module = p[root.len() + 1..]
+                .trim_end_matches(".py")
+                .replace('/', ".");
+            Some((module, p.clone()))
+        })
+        .collect();
     // The start must be one of its own sources: found at build time, not on a host.
     let start_found = match &spec.start {
+        PyStart::Tests => !tests.is_empty(),
         PyStart::Main(path) => srcs.contains_key(&main_path(&pkg.name, path)),
         PyStart::Entry { module, .. } => {
             let m = module.replace('.', "/");
@@ -202,6 +219,10 @@ pub fn binary_files(
     };
     if !start_found {
         let (what, looked) = match &spec.start {
+            PyStart::Tests => (
+                "no test file (test_*.py or *_test.py)".to_string(),
+                "srcs under its import roots".to_string(),
+            ),
             PyStart::Main(path) => (format!("main {path:?}"), "srcs".to_string()),
             PyStart::Entry { module, .. } => (
                 format!("entry module {module}"),
@@ -285,9 +306,10 @@ pub fn binary_files(
     dists.sort();
     let main = match &spec.start {
         PyStart::Main(path) => main_path(&pkg.name, path),
-        PyStart::Entry { .. } => String::new(),
+        PyStart::Entry { .. } | PyStart::Tests => String::new(),
     };
-    let boot = bootstrap(label, &spec.start, &main, &roots, &dists);
+    let pytest = dists.iter().any(|d| d.ends_with("+pytest"));
+    let boot = bootstrap(label, &spec.start, &main, &roots, &dists, &tests, pytest);
     let path = bootstrap_path(&pkg.name, name);
     if files.contains_key(&path) {
         return Err(graph.error_at(
@@ -297,15 +319,9 @@ pub fn binary_files(
             Some("rename the file".into()),
         ));
     }
-    let digest = release::Digest::of_bytes(boot.as_bytes());
-    let abs = cache.cas_path(&digest);
-    if !abs.is_file() {
-        let tmp = cache.tmp_path("py-main");
-        fs_err::write(&tmp, boot.as_bytes())?;
-        cache.insert_file(&tmp, &digest)?;
-    }
+    let (abs, digest) = cas_bytes(cache, boot.as_bytes())?;
     files.insert(
-        path,
+        path.clone(),
         FileRef::File {
             abs,
             size: boot.len() as u64,
@@ -313,7 +329,38 @@ pub fn binary_files(
             executable: false,
         },
     );
+    // A py_test's script, as its TestSpec names it.
+    if matches!(spec.start, PyStart::Tests) {
+        let script = format!(
+            "#!/bin/sh\n# kiln test script for {label}\nexec python3 -I -S \"$RUNFILES_DIR/{path}\" \"$@\"\n"
+        );
+        let (abs, digest) = cas_bytes(cache, script.as_bytes())?;
+        files.insert(
+            main_path(&pkg.name, &format!("{name}.kiln-test.sh")),
+            FileRef::File {
+                abs,
+                size: script.len() as u64,
+                sha256: digest,
+                executable: true,
+            },
+        );
+    }
     Ok(files)
+}
+
+/// `bytes` in the CAS: its path there and its digest.
+fn cas_bytes(
+    cache: &crate::cache::Cache,
+    bytes: &[u8],
+) -> Result<(std::path::PathBuf, release::Digest)> {
+    let digest = release::Digest::of_bytes(bytes);
+    let abs = cache.cas_path(&digest);
+    if !abs.is_file() {
+        let tmp = cache.tmp_path("py");
+        fs_err::write(&tmp, bytes)?;
+        cache.insert_file(&tmp, &digest)?;
+    }
+    Ok((abs, digest))
 }
 
 /// The `Requires-Dist` of the unpacked wheel `archive` (its `*.dist-info/METADATA`).
@@ -359,6 +406,8 @@ fn bootstrap(
     main: &str,
     roots: &[String],
     dists: &[String],
+    tests: &[(String, String)],
+    pytest: bool,
 ) -> String {
     let paths: String = roots
         .iter()
@@ -372,6 +421,21 @@ fn bootstrap(
                 None => (function.as_str(), String::new()),
             };
             format!("from {module} import {top} as _entry\nsys.exit(_entry{rest}())\n")
+        }
+        rules::PyStart::Tests if pytest => {
+            let files: String = tests
+                .iter()
+                .map(|(_, p)| format!("os.path.join(_r, {p:?}), "))
+                .collect();
+            format!(
+                "sys.dont_write_bytecode = True\nimport pytest\nsys.exit(pytest.main([\"-q\", \"-p\", \"no:cacheprovider\", {files}]))\n"
+            )
+        }
+        rules::PyStart::Tests => {
+            let modules: String = tests.iter().map(|(m, _)| format!("{m:?}, ")).collect();
+            format!(
+                "sys.dont_write_bytecode = True\nimport unittest\n_suite = unittest.TestSuite()\nfor _m in [{modules}]:\n    _suite.addTests(unittest.defaultTestLoader.loadTestsFromName(_m))\n_result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(_suite)\nsys.exit(0 if _result.wasSuccessful() and _result.testsRun else 1)\n"
+            )
         }
         rules::PyStart::Main(_) => format!(
             "import runpy\nsys.argv[0] = os.path.join(_r, {main:?})\nrunpy.run_path(sys.argv[0], run_name=\"__main__\")\n"

@@ -30,6 +30,26 @@ struct BuildFileDef {
     test: Vec<TestDef>,
     #[serde(default, deserialize_with = "release::fields::objects")]
     py_binary: Vec<PyBinaryDef>,
+    #[serde(default, deserialize_with = "release::fields::objects")]
+    py_test: Vec<PyTestDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PyTestDef {
+    name: Str,
+    srcs: Spanned<Vec<Str>>,
+    #[serde(default)]
+    deps: Vec<Str>,
+    #[serde(default)]
+    data: Vec<Str>,
+    #[serde(default)]
+    imports: Vec<Str>,
+    #[serde(default)]
+    env: BTreeMap<String, Str>,
+    timeout: Option<Str>,
+    #[serde(default)]
+    manual: bool,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +197,9 @@ pub enum PyStart {
     Main(String),
     /// `entry = "tools.bin.promote:main"`.
     Entry { module: String, function: String },
+    /// A py_test: its test files (`test_*.py`, `*_test.py` of srcs), run by pytest when
+    /// it is in the deps' closure, else by unittest.
+    Tests,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,12 +217,20 @@ pub struct PyBinarySpec {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetKind {
-    Filegroup { srcs: Vec<Item> },
-    Wrapper { src: Item, data: Vec<Item> },
+    Filegroup {
+        srcs: Vec<Item>,
+    },
+    Wrapper {
+        src: Item,
+        data: Vec<Item>,
+    },
     Bundle(BundleSpec),
     Genrule(GenruleSpec),
     Test(TestSpec),
     PyBinary(PyBinarySpec),
+    /// A py_test: a py_binary that starts its tests, run as a test (env, timeout; its
+    /// TestSpec's src is the generated script).
+    PyTest(PyBinarySpec, TestSpec),
 }
 
 impl TargetKind {
@@ -211,6 +242,7 @@ impl TargetKind {
             TargetKind::Genrule(_) => "genrule",
             TargetKind::Test(_) => "test",
             TargetKind::PyBinary(_) => "py_binary",
+            TargetKind::PyTest(..) => "py_test",
         }
     }
 
@@ -222,7 +254,9 @@ impl TargetKind {
             TargetKind::Bundle(b) => b.binaries.iter().chain(&b.data).collect(),
             TargetKind::Genrule(g) => g.srcs.iter().chain(&g.tools).collect(),
             TargetKind::Test(t) => std::iter::once(&t.src).chain(&t.data).collect(),
-            TargetKind::PyBinary(p) => p.srcs.iter().chain(&p.deps).chain(&p.data).collect(),
+            TargetKind::PyBinary(p) | TargetKind::PyTest(p, _) => {
+                p.srcs.iter().chain(&p.deps).chain(&p.data).collect()
+            }
         }
     }
 }
@@ -369,6 +403,33 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
     for p in def.py_binary {
         targets.push(py_binary(p, package)?);
     }
+    for p in def.py_test {
+        let spec = py_spec(
+            PyStart::Tests,
+            p.srcs.span(),
+            p.srcs.get_ref(),
+            &p.deps,
+            &p.data,
+            &p.imports,
+            package,
+        )?;
+        let name = name(&p.name)?;
+        let test = TestSpec {
+            src: Item::Source {
+                path: format!("{name}.kiln-test.sh"),
+                span: p.name.span(),
+            },
+            data: Vec::new(),
+            env: env(p.env)?,
+            timeout: timeout(p.timeout.as_ref(), DEFAULT_TEST_TIMEOUT)?,
+        };
+        targets.push(Target {
+            name,
+            name_span: p.name.span(),
+            manual: p.manual,
+            kind: TargetKind::PyTest(spec, test),
+        });
+    }
     targets.sort_by_key(|t| t.name_span.start);
     let mut seen: BTreeMap<&str, &Target> = BTreeMap::new();
     for t in &targets {
@@ -443,7 +504,26 @@ fn py_binary(p: PyBinaryDef, package: &str) -> Result<Target, Diagnostic> {
             ));
         }
     };
-    let deps = items(&p.deps, package)?;
+    Ok(Target {
+        name: name(&p.name)?,
+        name_span: p.name.span(),
+        manual: p.manual,
+        kind: TargetKind::PyBinary(py_spec(
+            start, start_span, &p.srcs, &p.deps, &p.data, &p.imports, package,
+        )?),
+    })
+}
+
+fn py_spec(
+    start: PyStart,
+    start_span: Range<usize>,
+    srcs: &[Str],
+    deps: &[Str],
+    data: &[Str],
+    imports: &[Str],
+    package: &str,
+) -> Result<PyBinarySpec, Diagnostic> {
+    let deps = items(deps, package)?;
     if let Some(bad) = deps.iter().find(|i| matches!(i, Item::Source { .. })) {
         return Err(Diagnostic::new(
             Some(bad.span()),
@@ -451,8 +531,9 @@ fn py_binary(p: PyBinaryDef, package: &str) -> Result<Target, Diagnostic> {
         )
         .hint("put the package's own files in srcs"));
     }
+    let roots = imports;
     let mut imports = Vec::new();
-    for i in &p.imports {
+    for i in roots {
         let path = if i.get_ref() == "." {
             String::new()
         } else {
@@ -464,18 +545,13 @@ fn py_binary(p: PyBinaryDef, package: &str) -> Result<Target, Diagnostic> {
     if imports.is_empty() {
         imports.push(String::new());
     }
-    Ok(Target {
-        name: name(&p.name)?,
-        name_span: p.name.span(),
-        manual: p.manual,
-        kind: TargetKind::PyBinary(PyBinarySpec {
-            srcs: items(&p.srcs, package)?,
-            start,
-            start_span,
-            deps,
-            data: items(&p.data, package)?,
-            imports,
-        }),
+    Ok(PyBinarySpec {
+        srcs: items(srcs, package)?,
+        start,
+        start_span,
+        deps,
+        data: items(data, package)?,
+        imports,
     })
 }
 

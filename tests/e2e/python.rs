@@ -12,13 +12,18 @@ use e2e::http::HttpServer;
 use e2e::{Run, Ws};
 
 /// The wheels of `requests` and its dependencies (urllib3, idna, certifi,
-/// charset-normalizer), downloaded from PyPI when missing.
+/// charset-normalizer) and of `pytest` and its, downloaded from PyPI when missing.
 fn wheels() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pywheels");
     let have = std::fs::read_dir(&dir)
         .map(|d| {
-            d.flatten()
-                .any(|e| e.file_name().to_string_lossy().starts_with("requests-"))
+            let names: Vec<String> = d
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            ["requests-", "pytest-"]
+                .iter()
+                .all(|p| names.iter().any(|n| n.starts_with(p)))
         })
         .unwrap_or(false);
     if !have {
@@ -32,7 +37,7 @@ fn wheels() -> PathBuf {
             ])
             .args(["--only-binary=:all:", "-d"])
             .arg(&dir)
-            .arg("requests")
+            .args(["requests", "pytest"])
             .output()
             .unwrap();
         assert!(
@@ -86,7 +91,7 @@ impl Py {
         server.serve_dir(&dir);
         let ws = Ws::new();
         ws.write("WORKSPACE.toml", "[workspace]\nname = \"py\"\n\n[[python_lock]]\nname = \"pypi\"\nlock = \"third_party/pylock.toml\"\n")
-            .write("third_party/requirements.in", "requests\n")
+            .write("third_party/requirements.in", "requests\npytest\n")
             .write("app/BUILD.toml", BUILD)
             .write_exec("app/imports.sh", IMPORTS);
         let uv_cache = ws.tmp.path().join("uv-cache");
@@ -236,7 +241,20 @@ binaries = [":fetch-url", ":say-versions"]
 name = "cli_test"
 src = "cli_test.sh"
 data = [":fetch-url"]
+
+[[py_test]]
+name = "cli_pytest"
+srcs = ["tools/**/*.py", "tests/test_cli.py"]
+deps = ["@pypi//requests", "@pypi//pytest"]
+
+[[py_test]]
+name = "cli_unittest"
+srcs = ["tools/**/*.py", "tests/cli_test.py"]
+deps = ["@pypi//requests"]
 "#;
+
+const TEST_CLI: &str = "import sys\n\nfrom tools import cli\n\n\ndef test_main_prints_versions(capsys):\n    assert cli.main() == 0\n    assert capsys.readouterr().out.startswith('requests ')\n\n\ndef test_isolated():\n    assert sys.flags.isolated and sys.flags.no_site\n";
+const UNIT_CLI: &str = "import sys\nimport unittest\n\nfrom tools import cli\n\n\nclass Cli(unittest.TestCase):\n    def test_main(self):\n        self.assertEqual(cli.main(), 0)\n\n    def test_isolated(self):\n        self.assertTrue(sys.flags.isolated and sys.flags.no_site)\n";
 
 const CLI: &str = "import sys\n\nimport requests\nimport urllib3\n\n\ndef main():\n    print('requests', requests.__version__, 'urllib3', urllib3.__version__, ' '.join(sys.argv[1:]))\n    return 0\n";
 const VERSIONS: &str = "import sys\nimport requests\nprint('versions', requests.__version__, sys.flags.isolated, sys.flags.no_site)\n";
@@ -248,7 +266,52 @@ fn ops(py: &Py) {
         .write("ops/tools/__init__.py", "")
         .write("ops/tools/cli.py", CLI)
         .write("ops/tools/versions.py", VERSIONS)
-        .write_exec("ops/cli_test.sh", CLI_TEST);
+        .write_exec("ops/cli_test.sh", CLI_TEST)
+        .write("ops/tests/test_cli.py", TEST_CLI)
+        .write("ops/tests/cli_test.py", UNIT_CLI);
+}
+
+/// py_test runs in the sandbox with pytest when pytest is among its deps (its own
+/// closure: pluggy, iniconfig, packaging, ...; the markers for older Pythons skipped),
+/// with unittest otherwise; results are cached like any test, and a failing test fails.
+#[test]
+fn py_tests_run_with_pytest_or_unittest_and_are_cached() {
+    let py = Py::new();
+    ops(&py);
+    for t in ["//ops:cli_pytest", "//ops:cli_unittest"] {
+        let run = py.ws.kiln(&["test", t]).expect(0);
+        assert!(run.stdout.contains("PASSED"), "{t}: {}", run.stdout);
+        let again = py.ws.kiln(&["test", t]).expect(0);
+        assert!(
+            again.stdout.contains("(cached) PASSED"),
+            "{t}: {}",
+            again.stdout
+        );
+    }
+    let log =
+        std::fs::read_to_string(py.ws.path("kiln-out/testlogs/ops/cli_pytest/test.log")).unwrap();
+    assert!(log.contains("2 passed"), "pytest ran both: {log}");
+    let log =
+        std::fs::read_to_string(py.ws.path("kiln-out/testlogs/ops/cli_unittest/test.log")).unwrap();
+    assert!(log.contains("Ran 2 tests"), "unittest ran both: {log}");
+    // A failing assertion fails the test, with pytest's own report in the log.
+    py.ws.write(
+        "ops/tests/test_cli.py",
+        TEST_CLI.replace("startswith('requests ')", "startswith('nope')"),
+    );
+    py.ws.kiln(&["test", "//ops:cli_pytest"]).expect(1);
+    let log =
+        std::fs::read_to_string(py.ws.path("kiln-out/testlogs/ops/cli_pytest/test.log")).unwrap();
+    assert!(log.contains("1 failed"), "{log}");
+    // No test file at all is found at build time.
+    py.ws.write(
+        "ops/BUILD.toml",
+        OPS_BUILD.replace("\"tests/cli_test.py\"", "\"cli_test.sh\""),
+    );
+    py.ws
+        .kiln(&["test", "//ops:cli_unittest"])
+        .expect(2)
+        .stderr_has("no test file (test_*.py or *_test.py)");
 }
 
 /// The runbook-to-tool path: a py_binary whose only dep is @pypi//requests gets its

@@ -110,7 +110,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<Report> {
         .filter(|l| {
             matches!(
                 session.graph.target(l).map(|(_, t)| &t.kind),
-                Some(rules::TargetKind::Test(_))
+                Some(rules::TargetKind::Test(_) | rules::TargetKind::PyTest(..))
             )
         })
         .collect();
