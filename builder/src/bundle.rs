@@ -131,7 +131,7 @@ pub fn build_bundle(
     }
     let manifest = Manifest {
         schema: SCHEMA,
-        package: name.to_string(),
+        package: spec.package.clone(),
         kind: spec.kind,
         binaries,
         service: spec.service.clone(),
@@ -148,15 +148,15 @@ pub fn build_bundle(
         manifest: manifest_sha256,
     });
 
-    let out = in_package(&pkg.name, &format!("{name}.tar.gz"));
+    let out = in_package(&pkg.name, &format!("{}.tar.gz", spec.package));
     let rel_out = OutDir::display(&out);
     let state_path = in_package(
         &format!(".kiln/outputs/{}", pkg.name),
-        &format!("{name}.json"),
+        &format!("{}.json", spec.package),
     );
     let built = |status, r: &ActionResult| Built {
         label: label.clone(),
-        package: name.to_string(),
+        package: spec.package.clone(),
         out: rel_out.clone(),
         sha256: r.sha256,
         size: r.size,

@@ -425,6 +425,16 @@ impl Graph {
                         });
                     }
                     out.insert(label.clone());
+                    // NAME on the command line is also the bundle of that name.
+                    if let Label::Target { package, name } = label {
+                        let twin = Label::Target {
+                            package: package.clone(),
+                            name: format!("{name}{}", rules::BUNDLE_TWIN),
+                        };
+                        if self.target(&twin).is_some() {
+                            out.insert(twin);
+                        }
+                    }
                 }
                 Pattern::Label(label) => {
                     return Err(bad_input(format!(

@@ -12,6 +12,12 @@ pub enum Label {
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // A bundle sharing its name with another target: said as written.
+            Label::Target { package, name } if name.ends_with(crate::BUNDLE_TWIN) => write!(
+                f,
+                "//{package}:{} (bundle)",
+                name.trim_end_matches(crate::BUNDLE_TWIN)
+            ),
             Label::Target { package, name } => write!(f, "//{package}:{name}"),
             // A locked Python distribution: its archive is LOCK+DIST.
             Label::Archive { archive, export } if export == "files" && archive.contains('+') => {

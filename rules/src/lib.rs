@@ -16,8 +16,8 @@ mod workspace;
 pub use diag::{Diagnostic, line_col};
 pub use label::{Label, Pattern, is_glob, parse_label, parse_pattern, validate_name};
 pub use target::{
-    BundleSpec, DEFAULT_GENRULE_TIMEOUT, DEFAULT_TEST_TIMEOUT, GenruleSpec, Item, PyBinarySpec,
-    PyStart, Target, TargetKind, TestSpec, parse_build_file,
+    BUNDLE_TWIN, BundleSpec, DEFAULT_GENRULE_TIMEOUT, DEFAULT_TEST_TIMEOUT, GenruleSpec, Item,
+    PyBinarySpec, PyStart, Target, TargetKind, TestSpec, parse_build_file,
 };
 pub use workspace::{
     ArchiveSpec, CacheMode, CacheSpec, ExtractLimits, PythonLockSpec, WorkspaceSpec,

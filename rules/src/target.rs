@@ -161,11 +161,17 @@ impl Item {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleSpec {
+    /// The package it publishes as: its `name` as written (the target's own name is
+    /// that plus [`BUNDLE_TWIN`] when another target of the package has the name).
+    pub package: String,
     pub kind: Kind,
     pub binaries: Vec<Item>,
     pub data: Vec<Item>,
     pub service: Option<Service>,
 }
+
+/// The suffix of a bundle's target name when it shares its name with another target.
+pub const BUNDLE_TWIN: &str = "@bundle";
 
 /// How long an action may run before its process tree is killed.
 pub const DEFAULT_GENRULE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -334,10 +340,11 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
             .hint("write a [[wrapper]] for the script and list it as \":name\""));
         }
         targets.push(Target {
-            name: bundle_name,
+            name: bundle_name.clone(),
             name_span: b.name.span(),
             manual: b.manual,
             kind: TargetKind::Bundle(BundleSpec {
+                package: bundle_name,
                 kind,
                 binaries,
                 data: items(&b.data, package)?,
@@ -431,6 +438,20 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
         });
     }
     targets.sort_by_key(|t| t.name_span.start);
+    // A bundle may share its name with one other target (`hello` installs `hello`): the
+    // bundle's label is then NAME@bundle, a name no one can write, and the label NAME
+    // is the other target's (what binaries, data and deps name). On the command line
+    // NAME means both (Graph::expand).
+    let shared: BTreeSet<String> = targets
+        .iter()
+        .filter(|t| !matches!(t.kind, TargetKind::Bundle(_)))
+        .map(|t| t.name.clone())
+        .collect();
+    for t in &mut targets {
+        if matches!(t.kind, TargetKind::Bundle(_)) && shared.contains(&t.name) {
+            t.name = format!("{}{BUNDLE_TWIN}", t.name);
+        }
+    }
     let mut seen: BTreeMap<&str, &Target> = BTreeMap::new();
     for t in &targets {
         if let Some(first) = seen.insert(&t.name, t) {

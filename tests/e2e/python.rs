@@ -496,3 +496,94 @@ fn py_binary_mistakes_are_found_at_build_time() {
     let run = py.ws.kiln(&["build", "//ops:ops-tools"]).expect(2);
     run.stderr_has("needs urllib3, which the lock \"pypi\" does not pin");
 }
+
+/// Names as users write them: a tool bundle and the binary it ships share a name
+/// (`hello` installs `hello`), for a py_binary and for a wrapper. `//ops:hello` on the
+/// command line is both (the bundle is built and published); in the BUILD file `:hello`
+/// is the binary.
+#[test]
+fn a_bundle_and_its_binary_may_share_a_name() {
+    let py = Py::new();
+    ops(&py);
+    py.ws
+        .write(
+            "ops/BUILD.toml",
+            format!(
+                "{OPS_BUILD}\n[[py_binary]]\nname = \"hello\"\nsrcs = [\"tools/**/*.py\"]\nentry = \"tools.cli:main\"\ndeps = [\"@pypi//requests\"]\n\n[[bundle]]\nname = \"hello\"\nkind = \"tool\"\nbinaries = [\":hello\"]\n"
+            ),
+        )
+        .write(
+            "sh/BUILD.toml",
+            "[[wrapper]]\nname = \"greet\"\nsrc = \"greet.sh\"\n\n[[bundle]]\nname = \"greet\"\nkind = \"tool\"\nbinaries = [\":greet\"]\n",
+        )
+        .write_exec("sh/greet.sh", "#!/bin/sh\necho greetings\n");
+    for (label, package) in [("//ops:hello", "hello"), ("//sh:greet", "greet")] {
+        let run = py.ws.kiln(&["--json", "build", label]).expect(0);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let bundles = v["bundles"].as_array().unwrap();
+        assert_eq!(bundles.len(), 1, "{v}");
+        assert_eq!(bundles[0]["label"], format!("{label} (bundle)"), "{v}");
+        assert!(
+            py.ws
+                .path(&format!(
+                    "kiln-out/{}/{package}.tar.gz",
+                    &label[2..label.find(':').unwrap()]
+                ))
+                .is_file()
+        );
+    }
+    let (key, public) = py.ws.keygen("release.key");
+    for label in ["//ops:hello", "//sh:greet"] {
+        let out = py
+            .ws
+            .command(&["publish", label, "--build-number", "7"])
+            .env("KILN_SIGNING_KEY", &key)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let host = tempfile::tempdir().unwrap();
+    let config = host.path().join("fetch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\n",
+            py.ws.path(".kiln/store").display(),
+            host.path().join("root").display()
+        ),
+    )
+    .unwrap();
+    for (package, says) in [("hello", "requests "), ("greet", "greetings")] {
+        let install = Command::new(e2e::bin("kiln-fetch"))
+            .arg("--config")
+            .arg(&config)
+            .args(["install", package, "--version", "7"])
+            .output()
+            .unwrap();
+        assert!(
+            install.status.success(),
+            "{}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        let out = Command::new(host.path().join("root/usr/local/bin").join(package))
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with(says),
+            "{out:?}"
+        );
+    }
+    // Two bundles of one name are still one too many.
+    py.ws.write(
+        "sh/BUILD.toml",
+        "[[wrapper]]\nname = \"greet\"\nsrc = \"greet.sh\"\n\n[[bundle]]\nname = \"greet\"\nkind = \"tool\"\nbinaries = [\":greet\"]\n\n[[bundle]]\nname = \"greet\"\nkind = \"tool\"\n",
+    );
+    py.ws
+        .kiln(&["build", "//sh:greet"])
+        .expect(2)
+        .stderr_has("duplicate target name");
+}
