@@ -351,6 +351,7 @@ impl Session {
                 )?,
                 Product::Nothing,
             ),
+            TargetKind::PyScripts(_) => unreachable!("the loader expands py_scripts"),
             TargetKind::PyTest(spec, test) => {
                 let runfiles = crate::python::binary_files(
                     label,
@@ -394,9 +395,10 @@ fn is_action(kind: &TargetKind, run_tests: bool) -> bool {
     match kind {
         TargetKind::Genrule(_) | TargetKind::Bundle(_) => true,
         TargetKind::Test(_) | TargetKind::PyTest(..) => run_tests,
-        TargetKind::Filegroup { .. } | TargetKind::Wrapper { .. } | TargetKind::PyBinary(_) => {
-            false
-        }
+        TargetKind::Filegroup { .. }
+        | TargetKind::Wrapper { .. }
+        | TargetKind::PyBinary(_)
+        | TargetKind::PyScripts(_) => false,
     }
 }
 

@@ -39,6 +39,27 @@ pub fn skip_dir(ws_root: &Path, ignore: &[String], dir: &Path) -> bool {
     rel == crate::outdir::OUT_DIR || ignore.iter().any(|i| *i == rel)
 }
 
+/// `[[py_scripts]]`: read each one's project file (a file of the package, never
+/// through a link) and let the rules make its targets.
+fn expand_py_scripts(
+    dir: &Path,
+    file: &Path,
+    text: &str,
+    package: &str,
+    targets: Vec<Target>,
+) -> Result<Vec<Target>> {
+    let mut files = BTreeMap::new();
+    for t in &targets {
+        if let TargetKind::PyScripts(s) = &t.kind {
+            let path = dir.join(&s.file);
+            if fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                files.insert(s.file.clone(), plumbing::fs::read_text(&path)?);
+            }
+        }
+    }
+    rules::expand_py_scripts(text, targets, &files, package).map_err(|d| at(file, text, &d))
+}
+
 impl Graph {
     pub fn load(ws: Workspace) -> Result<Graph> {
         let mut packages = BTreeMap::new();
@@ -82,6 +103,7 @@ impl Graph {
             let text = plumbing::fs::read_text(entry.path())?;
             let targets =
                 rules::parse_build_file(&text, &name).map_err(|d| at(&file, &text, &d))?;
+            let targets = expand_py_scripts(&dir, &file, &text, &name, targets)?;
             packages.insert(
                 name.clone(),
                 Package {

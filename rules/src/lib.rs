@@ -17,7 +17,8 @@ pub use diag::{Diagnostic, line_col};
 pub use label::{Label, Pattern, is_glob, parse_label, parse_pattern, validate_name};
 pub use target::{
     BUNDLE_TWIN, BundleSpec, DEFAULT_GENRULE_TIMEOUT, DEFAULT_TEST_TIMEOUT, GenruleSpec, Item,
-    PyBinarySpec, PyStart, Target, TargetKind, TestSpec, parse_build_file,
+    PyBinarySpec, PyScriptsSpec, PyStart, Target, TargetKind, TestSpec, console_scripts,
+    expand_py_scripts, parse_build_file,
 };
 pub use workspace::{
     ArchiveSpec, CacheMode, CacheSpec, ExtractLimits, PythonLockSpec, WorkspaceSpec,

@@ -32,6 +32,39 @@ struct BuildFileDef {
     py_binary: Vec<PyBinaryDef>,
     #[serde(default, deserialize_with = "release::fields::objects")]
     py_test: Vec<PyTestDef>,
+    #[serde(default, deserialize_with = "release::fields::objects")]
+    py_scripts: Vec<PyScriptsDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PyScriptsDef {
+    name: Str,
+    pyproject: Option<Str>,
+    #[serde(default)]
+    srcs: Vec<Str>,
+    #[serde(default)]
+    deps: Vec<Str>,
+    #[serde(default)]
+    data: Vec<Str>,
+    #[serde(default)]
+    imports: Vec<Str>,
+    #[serde(default)]
+    bundles: bool,
+    #[serde(default)]
+    manual: bool,
+}
+
+/// `[[py_scripts]]` before the builder read its project file: one py_binary per script
+/// (and with `bundles`, one tool bundle each), made by [`expand_py_scripts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PyScriptsSpec {
+    /// `pyproject.toml` or `setup.cfg`, relative to the package.
+    pub file: String,
+    pub file_span: Range<usize>,
+    /// What every script shares (its start is replaced by the script's entry).
+    pub base: PyBinarySpec,
+    pub bundles: bool,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +270,8 @@ pub enum TargetKind {
     /// A py_test: a py_binary that starts its tests, run as a test (env, timeout; its
     /// TestSpec's src is the generated script).
     PyTest(PyBinarySpec, TestSpec),
+    /// Only until the builder expands it (then a filegroup of the scripts).
+    PyScripts(PyScriptsSpec),
 }
 
 impl TargetKind {
@@ -249,6 +284,7 @@ impl TargetKind {
             TargetKind::Test(_) => "test",
             TargetKind::PyBinary(_) => "py_binary",
             TargetKind::PyTest(..) => "py_test",
+            TargetKind::PyScripts(_) => "py_scripts",
         }
     }
 
@@ -263,6 +299,7 @@ impl TargetKind {
             TargetKind::PyBinary(p) | TargetKind::PyTest(p, _) => {
                 p.srcs.iter().chain(&p.deps).chain(&p.data).collect()
             }
+            TargetKind::PyScripts(_) => Vec::new(),
         }
     }
 }
@@ -437,6 +474,45 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
             kind: TargetKind::PyTest(spec, test),
         });
     }
+    for p in def.py_scripts {
+        let (file, file_span) = match &p.pyproject {
+            Some(f) => match item(f, package)? {
+                Item::Source { path, span } if !crate::is_glob(&path) => (path, span),
+                _ => {
+                    return Err(Diagnostic::new(
+                        Some(f.span()),
+                        "pyproject is a file of this package (pyproject.toml or setup.cfg)",
+                    ));
+                }
+            },
+            None => ("pyproject.toml".to_string(), p.name.span()),
+        };
+        let base = py_spec(
+            PyStart::Tests,
+            p.name.span(),
+            &p.srcs,
+            &p.deps,
+            &p.data,
+            &p.imports,
+            package,
+        )?;
+        targets.push(Target {
+            name: name(&p.name)?,
+            name_span: p.name.span(),
+            manual: p.manual,
+            kind: TargetKind::PyScripts(PyScriptsSpec {
+                file,
+                file_span,
+                base,
+                bundles: p.bundles,
+            }),
+        });
+    }
+    finish(text, targets)
+}
+
+/// Bundles sharing a name get their twin label, then every name is checked unique.
+fn finish(text: &str, mut targets: Vec<Target>) -> Result<Vec<Target>, Diagnostic> {
     targets.sort_by_key(|t| t.name_span.start);
     // A bundle may share its name with one other target (`hello` installs `hello`): the
     // bundle's label is then NAME@bundle, a name no one can write, and the label NAME
@@ -574,6 +650,184 @@ fn py_spec(
         data: items(data, package)?,
         imports,
     })
+}
+
+/// The console scripts a project file declares: `[project.scripts]` of a
+/// pyproject.toml, or `console_scripts` under `[options.entry_points]` of a setup.cfg
+/// (a setup.py cannot be read without running it). Each: name, entry, 1-based line.
+pub fn console_scripts(file: &str, text: &str) -> Result<Vec<(String, String, usize)>, String> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let line_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.trim_start().starts_with(needle))
+            .map_or(1, |i| i + 1)
+    };
+    match name {
+        "pyproject.toml" => {
+            let v: toml::Value = toml::from_str(text).map_err(|e| {
+                let at = e.span().map_or(1, |s| line_col(text, s.start).0);
+                format!("line {at}: {}", e.message())
+            })?;
+            let Some(scripts) = v.get("project").and_then(|p| p.get("scripts")) else {
+                return Err("it has no [project.scripts]".into());
+            };
+            let table = scripts
+                .as_table()
+                .ok_or("[project.scripts] is not a table")?;
+            table
+                .iter()
+                .map(|(k, v)| {
+                    let entry = v
+                        .as_str()
+                        .ok_or_else(|| format!("line {}: script {k:?} is not a string", line_of(k)))?;
+                    Ok((k.clone(), entry.to_string(), line_of(k)))
+                })
+                .collect()
+        }
+        "setup.cfg" => {
+            let mut out = Vec::new();
+            let mut section = String::new();
+            let mut in_scripts = false;
+            for (i, raw) in text.lines().enumerate() {
+                let l = raw.trim();
+                if l.starts_with('[') {
+                    section = l.to_string();
+                    in_scripts = false;
+                    continue;
+                }
+                if section != "[options.entry_points]" || l.is_empty() || l.starts_with('#') {
+                    continue;
+                }
+                let indented = raw.starts_with([' ', '\t']);
+                if !indented {
+                    let (key, rest) = l.split_once('=').unwrap_or((l, ""));
+                    in_scripts = key.trim() == "console_scripts";
+                    if in_scripts && !rest.trim().is_empty() {
+                        return Err(format!("line {}: put each console script on its own indented line", i + 1));
+                    }
+                    continue;
+                }
+                if in_scripts {
+                    let (k, v) = l
+                        .split_once('=')
+                        .ok_or_else(|| format!("line {}: expected NAME = MODULE:FUNCTION", i + 1))?;
+                    out.push((k.trim().to_string(), v.trim().to_string(), i + 1));
+                }
+            }
+            if out.is_empty() {
+                return Err("it has no console_scripts under [options.entry_points]".into());
+            }
+            Ok(out)
+        }
+        "setup.py" => Err("a setup.py cannot be read without running it: declare the scripts in pyproject.toml ([project.scripts]) or setup.cfg".into()),
+        _ => Err("name a pyproject.toml or a setup.cfg".into()),
+    }
+}
+
+/// Replace each `[[py_scripts]]` by a py_binary per script of its project file
+/// (`files`: the file's text by package-relative path, read by the builder), a tool
+/// bundle each with `bundles`, and a filegroup of the scripts under its own name.
+/// Errors name the BUILD.toml line; the project file's own problems carry its path.
+pub fn expand_py_scripts(
+    text: &str,
+    targets: Vec<Target>,
+    files: &BTreeMap<String, String>,
+    package: &str,
+) -> Result<Vec<Target>, Diagnostic> {
+    if !targets
+        .iter()
+        .any(|t| matches!(t.kind, TargetKind::PyScripts(_)))
+    {
+        return Ok(targets);
+    }
+    let mut out = Vec::new();
+    for t in targets {
+        let TargetKind::PyScripts(spec) = t.kind else {
+            out.push(t);
+            continue;
+        };
+        let body = files.get(&spec.file).ok_or_else(|| {
+            Diagnostic::new(
+                Some(spec.file_span.clone()),
+                format!("no such file {:?} in the package", spec.file),
+            )
+        })?;
+        let scripts = console_scripts(&spec.file, body).map_err(|e| {
+            Diagnostic::new(Some(spec.file_span.clone()), format!("{}: {e}", spec.file))
+        })?;
+        let mut labels = Vec::new();
+        for (script, entry, line) in scripts {
+            let at = |msg: String| {
+                Diagnostic::new(
+                    Some(spec.file_span.clone()),
+                    format!("{}:{line}: script {script:?}: {msg}", spec.file),
+                )
+            };
+            validate_name(&script).map_err(at)?;
+            let entry = entry.split('[').next().unwrap_or("").trim();
+            let (module, function) = entry
+                .split_once(':')
+                .ok_or_else(|| at(format!("{entry:?} is not MODULE:FUNCTION")))?;
+            let mut binary = spec.base.clone();
+            binary.start = PyStart::Entry {
+                module: module.trim().to_string(),
+                function: function.trim().to_string(),
+            };
+            binary.start_span = spec.file_span.clone();
+            out.push(Target {
+                name: script.clone(),
+                name_span: t.name_span.clone(),
+                manual: t.manual,
+                kind: TargetKind::PyBinary(binary),
+            });
+            if spec.bundles {
+                release::validate_package_name(&script)
+                    .map_err(|e| at(format!("as a bundle: {e}")))?;
+                out.push(Target {
+                    name: script.clone(),
+                    name_span: t.name_span.clone(),
+                    manual: t.manual,
+                    kind: TargetKind::Bundle(BundleSpec {
+                        package: script.clone(),
+                        kind: Kind::Tool,
+                        binaries: vec![Item::Label {
+                            label: Label::Target {
+                                package: package.to_string(),
+                                name: script.clone(),
+                            },
+                            span: t.name_span.clone(),
+                        }],
+                        data: Vec::new(),
+                        service: None,
+                    }),
+                });
+            }
+            // The group names the bundles too, so `//pkg:NAME` builds and publishes them.
+            if spec.bundles {
+                labels.push(Item::Label {
+                    label: Label::Target {
+                        package: package.to_string(),
+                        name: format!("{script}{BUNDLE_TWIN}"),
+                    },
+                    span: t.name_span.clone(),
+                });
+            }
+            labels.push(Item::Label {
+                label: Label::Target {
+                    package: package.to_string(),
+                    name: script,
+                },
+                span: t.name_span.clone(),
+            });
+        }
+        out.push(Target {
+            name: t.name,
+            name_span: t.name_span,
+            manual: t.manual,
+            kind: TargetKind::Filegroup { srcs: labels },
+        });
+    }
+    finish(text, out)
 }
 
 /// A wrapper's or test's `src`: one script of this package.
@@ -785,5 +1039,42 @@ data = [":g"]
         let (m, line) = err("\ntest = [1979-05-27]\n");
         assert_eq!(m, "found a date-time where a table belongs");
         assert_eq!(line, 2);
+    }
+}
+
+#[cfg(test)]
+mod py_scripts_tests {
+    use super::*;
+
+    #[test]
+    fn console_scripts_come_from_pyproject_or_setup_cfg() {
+        let py = "[project]\nname = \"x\"\n\n[project.scripts]\nhello = \"tools.hello:main\"\nbye = \"tools.bye:run [extra]\"\n";
+        let s = console_scripts("pyproject.toml", py).unwrap();
+        assert_eq!(s[0], ("bye".into(), "tools.bye:run [extra]".into(), 6));
+        assert_eq!(s[1], ("hello".into(), "tools.hello:main".into(), 5));
+        let cfg = "[metadata]\nname = x\n\n[options.entry_points]\nconsole_scripts =\n    hello = tools.hello:main\n    bye=tools.bye:run\ngui_scripts =\n    gui = tools.gui:main\n";
+        let s = console_scripts("setup.cfg", cfg).unwrap();
+        assert_eq!(
+            s,
+            vec![
+                ("hello".into(), "tools.hello:main".into(), 6),
+                ("bye".into(), "tools.bye:run".into(), 7)
+            ]
+        );
+        assert!(
+            console_scripts("setup.py", "")
+                .unwrap_err()
+                .contains("without running it")
+        );
+        assert!(
+            console_scripts("pyproject.toml", "[project]\nname = \"x\"\n")
+                .unwrap_err()
+                .contains("no [project.scripts]")
+        );
+        assert!(
+            console_scripts("pyproject.toml", "[project\n")
+                .unwrap_err()
+                .starts_with("line 1")
+        );
     }
 }

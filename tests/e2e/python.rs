@@ -587,3 +587,107 @@ fn a_bundle_and_its_binary_may_share_a_name() {
         .expect(2)
         .stderr_has("duplicate target name");
 }
+
+const PYPROJECT: &str = "[project]\nname = \"ops-runbooks\"\nversion = \"1.0\"\ndependencies = [\"requests\"]\n\n[project.scripts]\nfetch-url = \"tools.cli:main\"\npromote-follower = \"tools.promote:main\"\n";
+const PROMOTE: &str = "import sys\n\nimport idna\n\n\ndef main():\n    print('promoting', ' '.join(sys.argv[1:]), 'idna', idna.__version__)\n    return 0\n";
+
+/// The runbook repository: one `[[py_scripts]]` block turns `[project.scripts]` into a
+/// py_binary per script and, with `bundles = true`, a tool bundle each, named after the
+/// script; each is published, installed by its name and run. A script whose module is
+/// missing is found at build time; a setup.py is refused with the reason.
+#[test]
+fn py_scripts_turn_project_scripts_into_one_tool_each() {
+    let py = Py::new();
+    ops(&py);
+    py.ws
+        .write("ops/pyproject.toml", PYPROJECT)
+        .write("ops/tools/promote.py", PROMOTE)
+        .write(
+            "ops/BUILD.toml",
+            "[[py_scripts]]\nname = \"runbooks\"\npyproject = \"pyproject.toml\"\nsrcs = [\"tools/**/*.py\"]\ndeps = [\"@pypi//requests\"]\nbundles = true\n",
+        );
+    let run = py.ws.kiln(&["--json", "build", "//ops:runbooks"]).expect(0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut paths: Vec<String> = v["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "kiln-out/ops/fetch-url.tar.gz",
+            "kiln-out/ops/promote-follower.tar.gz"
+        ],
+        "{v}"
+    );
+    let (key, public) = py.ws.keygen("release.key");
+    let out = py
+        .ws
+        .command(&["publish", "//ops:runbooks", "--build-number", "3"])
+        .env("KILN_SIGNING_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let host = tempfile::tempdir().unwrap();
+    let config = host.path().join("fetch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\n",
+            py.ws.path(".kiln/store").display(),
+            host.path().join("root").display()
+        ),
+    )
+    .unwrap();
+    for (tool, says) in [
+        ("fetch-url", "requests "),
+        ("promote-follower", "promoting db-2 idna "),
+    ] {
+        let install = Command::new(e2e::bin("kiln-fetch"))
+            .arg("--config")
+            .arg(&config)
+            .args(["install", tool, "--version", "3"])
+            .output()
+            .unwrap();
+        assert!(
+            install.status.success(),
+            "{}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        let out = Command::new(host.path().join("root/usr/local/bin").join(tool))
+            .arg("db-2")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.starts_with(says),
+            "{tool}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A script whose module is not in the sources: at build time.
+    py.ws.write(
+        "ops/pyproject.toml",
+        PYPROJECT.replace("tools.promote:main", "tools.gone:main"),
+    );
+    py.ws
+        .kiln(&["build", "//ops:runbooks"])
+        .expect(2)
+        .stderr_has("entry module tools.gone is not in its srcs");
+    // A setup.py is code: refused, with what to do.
+    py.ws.write("ops/setup.py", "from setuptools import setup\nsetup()\n").write(
+        "ops/BUILD.toml",
+        "[[py_scripts]]\nname = \"runbooks\"\npyproject = \"setup.py\"\nsrcs = [\"tools/**/*.py\"]\n",
+    );
+    py.ws
+        .kiln(&["build", "//ops:runbooks"])
+        .expect(2)
+        .stderr_has("cannot be read without running it");
+}
