@@ -129,12 +129,33 @@ pub fn build_bundle(
             Some("name a path inside the bundle, such as bin/<wrapper> for a [[wrapper]] in binaries".into()),
         ));
     }
+    // Python binaries run on the host's python3: the version they were built for.
+    let python = spec
+        .binaries
+        .iter()
+        .any(|i| {
+            matches!(i, rules::Item::Label { label, .. }
+                if ctx.graph.target(label).is_some_and(|(_, t)| matches!(t.kind, TargetKind::PyBinary(_))))
+        })
+        .then(|| {
+            let asked;
+            let interp = match &ctx.graph.ws.python {
+                Some(p) => Some(p),
+                None => {
+                    asked = crate::python::host_interpreter().ok();
+                    asked.as_ref()
+                }
+            };
+            interp.and_then(|p| p.markers.get("python_version").cloned())
+        })
+        .flatten();
     let manifest = Manifest {
         schema: SCHEMA,
         package: spec.package.clone(),
         kind: spec.kind,
         binaries,
         service: spec.service.clone(),
+        python,
         inputs,
         files: manifest_files,
     };

@@ -19,6 +19,7 @@ struct ConfigFile {
     trusted_keys: Option<Vec<String>>,
     trusted_root: Option<Vec<String>>,
     allow_unsigned: Option<bool>,
+    require_python: Option<bool>,
     services: Option<ServicesDef>,
     health: Option<HealthDef>,
     receipts: Option<ReceiptsDef>,
@@ -125,6 +126,9 @@ pub struct Config {
     pub trusted_root: Vec<release::PublicKey>,
     /// Install records no trusted key signed (the embedded demo), with a warning.
     pub allow_unsigned: bool,
+    /// Refuse a bundle of Python tools built for another Python than the host's
+    /// python3 (else: a warning).
+    pub require_python: bool,
     pub store: Option<String>,
     /// What a relative `store` path is relative to: the config file's directory.
     pub store_base: PathBuf,
@@ -315,6 +319,7 @@ impl Config {
             trusted_keys,
             trusted_root,
             allow_unsigned: def.allow_unsigned.unwrap_or(false),
+            require_python: def.require_python.unwrap_or(false),
             store: def.store,
             store_base: base,
             root,

@@ -59,6 +59,10 @@ pub struct Manifest {
         deserialize_with = "crate::fields::optional_object"
     )]
     pub service: Option<Service>,
+    /// The Python (`3.11`) a bundle with py_binary binaries was built and tested
+    /// against: the host's python3 runs them (kiln-fetch compares).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
     #[serde(deserialize_with = "crate::fields::objects")]
     pub inputs: Vec<Input>,
     #[serde(deserialize_with = "crate::fields::objects")]

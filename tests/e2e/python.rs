@@ -691,3 +691,83 @@ fn py_scripts_turn_project_scripts_into_one_tool_each() {
         .expect(2)
         .stderr_has("cannot be read without running it");
 }
+
+/// A bundle of Python tools records the Python it was built for; a host whose python3
+/// is another version gets a warning, or with `require_python = true` a refusal (exit
+/// 3) that leaves nothing behind.
+#[test]
+fn hosts_warn_or_refuse_when_their_python_differs() {
+    let py = Py::new();
+    ops(&py);
+    let (key, public) = py.ws.keygen("release.key");
+    let out = py
+        .ws
+        .command(&["publish", "//ops:ops-tools", "--build-number", "5"])
+        .env("KILN_SIGNING_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = Command::new("tar")
+        .args(["-xzOf"])
+        .arg(py.ws.path("kiln-out/ops/ops-tools.tar.gz"))
+        .arg("MANIFEST.json")
+        .output()
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&manifest.stdout).unwrap();
+    let built_for = m["python"]
+        .as_str()
+        .expect("the manifest records the Python")
+        .to_string();
+    // A python3 that says it is 3.2.
+    let host = tempfile::tempdir().unwrap();
+    let bin = host.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("python3"), "#!/bin/sh\necho 3.2\n").unwrap();
+    Command::new("chmod")
+        .arg("755")
+        .arg(bin.join("python3"))
+        .status()
+        .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let root = host.path().join("root");
+    let fetch = |require: bool| {
+        let config = host.path().join("fetch.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\nrequire_python = {require}\n",
+                py.ws.path(".kiln/store").display(),
+                root.display()
+            ),
+        )
+        .unwrap();
+        Run::from(
+            Command::new(e2e::bin("kiln-fetch"))
+                .arg("--config")
+                .arg(&config)
+                .args(["install", "ops-tools", "--version", "5"])
+                .env("PATH", &path)
+                .output()
+                .unwrap(),
+        )
+    };
+    let refused = fetch(true).expect(3);
+    refused.stderr_has(&format!(
+        "built for Python {built_for}; this host has Python 3.2"
+    ));
+    assert!(
+        !root.join("opt/kiln/ops-tools/5").exists(),
+        "nothing unpacked"
+    );
+    assert!(
+        !root.join("usr/local/bin/fetch-url").exists(),
+        "nothing linked"
+    );
+    let warned = fetch(false).expect(0);
+    warned.stderr_has("warning: ops-tools build 5 was built for Python");
+    assert!(root.join("usr/local/bin/fetch-url").exists());
+}

@@ -37,12 +37,17 @@ impl Host<'_> {
         let reuse = self.reusable(pkg, n, bytes)?;
         let replaced_current = !reuse && current == Some(n);
         if reuse {
-            self.check_links(pkg, &installed_manifest(&dir)?)?;
+            let m = installed_manifest(&dir)?;
+            self.check_links(pkg, &m)?;
+            self.check_python(pkg, n, &m)?;
         } else {
             let _cache = download::cache_lock(&self.layout, false)?;
             let blob = download::bundle(&self.layout, self.store()?, rel, self.progress)?;
             let (bundled, _) = unpack::read_manifest(&blob, rel)?;
-            if let Err(e) = self.check_links(pkg, &bundled) {
+            let checked = self
+                .check_links(pkg, &bundled)
+                .and_then(|()| self.check_python(pkg, n, &bundled));
+            if let Err(e) = checked {
                 let _ = fs_err::remove_file(&blob);
                 return Err(e);
             }
@@ -176,6 +181,45 @@ impl Host<'_> {
             recovered: None,
             relinked: vec![],
         })
+    }
+
+    /// A bundle of Python tools runs on the host's python3: one of another version
+    /// than it was built for is a warning, or refused before anything switches with
+    /// `require_python = true`.
+    fn check_python(&self, pkg: &str, n: u64, m: &release::Manifest) -> Result<()> {
+        let Some(want) = &m.python else {
+            return Ok(());
+        };
+        let have = std::process::Command::new("python3")
+            .args([
+                "-I",
+                "-c",
+                "import sys; print('%d.%d' % sys.version_info[:2])",
+            ])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        if have.as_deref() == Some(want.as_str()) {
+            return Ok(());
+        }
+        let have = have.map_or("no python3 in PATH".to_string(), |v| format!("Python {v}"));
+        let msg = format!("{pkg} build {n} was built for Python {want}; this host has {have}");
+        if self.config.require_python {
+            return Err(crate::error::hinted(
+                crate::error::Code::Env,
+                msg,
+                format!(
+                    "install Python {want} as python3, or build {pkg} on a machine like this host; nothing was switched"
+                ),
+            ));
+        }
+        plumbing::style::warning(&format!(
+            "{msg}; its tools may not run (require_python = true in fetch.toml refuses)"
+        ));
+        Ok(())
     }
 
     /// Point `current` at `build` by renaming a new symlink over it.
