@@ -72,32 +72,39 @@ pub struct BundleCtx<'a> {
     pub ui: crate::ui::Ui,
 }
 
-/// The shell launcher for a wrapper: finds the bundle from its own real path (through
-/// any symlink, such as /usr/local/bin/NAME), exports RUNFILES_DIR, runs the script.
-pub fn launcher(label: &Label, script: &str) -> String {
+/// The shell launcher of a binary: finds the bundle from its own real path (through
+/// any symlink, such as /usr/local/bin/NAME), exports RUNFILES_DIR, runs `command`
+/// (a runfiles path, quoted, with what runs it before it) with the arguments.
+fn launcher(label: &Label, command: &str) -> String {
     format!(
         r#"#!/bin/sh
 # kiln launcher for {label}
 self=$(readlink -f -- "$0") || exit 127
 RUNFILES_DIR=$(cd -- "$(dirname -- "$self")/../runfiles" && pwd -P) || exit 127
 export RUNFILES_DIR
-exec "$RUNFILES_DIR/{script}" "$@"
+exec {command} "$@"
 "#
     )
 }
 
-/// The launcher of a py_binary: the host's python3, isolated (`-I`: no user site, no
-/// `PYTHON*` variables; `-S`: no site-packages at all), running its bootstrap.
-pub fn py_launcher(label: &Label, bootstrap: &str) -> String {
-    format!(
-        r#"#!/bin/sh
-# kiln launcher for {label}
-self=$(readlink -f -- "$0") || exit 127
-RUNFILES_DIR=$(cd -- "$(dirname -- "$self")/../runfiles" && pwd -P) || exit 127
-export RUNFILES_DIR
-exec python3 -I -S "$RUNFILES_DIR/{bootstrap}" "$@"
-"#
-    )
+/// A wrapper's launcher runs its script; a py_binary's runs the host's python3,
+/// isolated (`-I`: no user site, no `PYTHON*` variables; `-S`: no site-packages at
+/// all), on its bootstrap.
+pub fn binary_launcher(label: &Label, pkg: &Package, t: &rules::Target) -> String {
+    match &t.kind {
+        TargetKind::Wrapper { src, .. } => launcher(
+            label,
+            &format!("\"$RUNFILES_DIR/{}\"", script_path(pkg, src)),
+        ),
+        TargetKind::PyBinary(_) => launcher(
+            label,
+            &format!(
+                "python3 -I -S \"$RUNFILES_DIR/{}\"",
+                crate::python::bootstrap_path(&pkg.name, &t.name)
+            ),
+        ),
+        _ => unreachable!("the loader checks binaries are wrappers or py_binary targets"),
+    }
 }
 
 pub fn build_bundle(
@@ -256,14 +263,7 @@ fn contents(
             unreachable!("rules allow only labels as binaries")
         };
         let (wpkg, wt) = ctx.graph.target(wl).expect("resolved");
-        let text = match &wt.kind {
-            TargetKind::Wrapper { src, .. } => launcher(wl, &script_path(wpkg, src)),
-            TargetKind::PyBinary(_) => {
-                py_launcher(wl, &crate::python::bootstrap_path(&wpkg.name, &wt.name))
-            }
-            _ => unreachable!("the loader checks binaries are wrappers or py_binary targets"),
-        }
-        .into_bytes();
+        let text = binary_launcher(wl, wpkg, wt).into_bytes();
         let path = format!("bin/{}", wt.name);
         manifest_files.push(FileEntry {
             path: path.clone(),

@@ -260,6 +260,74 @@ const CLI: &str = "import sys\n\nimport requests\nimport urllib3\n\n\ndef main()
 const VERSIONS: &str = "import sys\nimport requests\nprint('versions', requests.__version__, sys.flags.isolated, sys.flags.no_site)\n";
 const CLI_TEST: &str = "#!/bin/sh\nset -eu\nout=$(python3 -I -S \"$RUNFILES_DIR/_main/ops/fetch-url.kiln-main.py\" hi)\necho \"$out\"\ncase \"$out\" in 'requests '*' urllib3 '*' hi') ;; *) exit 1 ;; esac\n";
 
+/// A host that installs what `py` published: its root, its fetch.toml (trusting the
+/// workspace's release key), kiln-fetch with a PATH of our choosing.
+struct PyHost {
+    tmp: tempfile::TempDir,
+    root: PathBuf,
+    config: PathBuf,
+}
+
+impl Py {
+    /// Sign and publish `label` as build `n`; the public key of the signer.
+    fn publish(&self, label: &str, n: &str) -> String {
+        let key = self.ws.tmp.path().join("release.key");
+        let public_file = self.ws.tmp.path().join("release.key.pub-line");
+        if !key.exists() {
+            let (_, public) = self.ws.keygen("release.key");
+            std::fs::write(&public_file, public).unwrap();
+        }
+        let out = self
+            .ws
+            .command(&["publish", label, "--build-number", n])
+            .env("KILN_SIGNING_KEY", &key)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(&public_file).unwrap()
+    }
+
+    fn host(&self, public: &str, extra: &str) -> PyHost {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        let config = tmp.path().join("fetch.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\n{extra}",
+                self.ws.path(".kiln/store").display(),
+                root.display()
+            ),
+        )
+        .unwrap();
+        PyHost { tmp, root, config }
+    }
+}
+
+impl PyHost {
+    fn fetch(&self, args: &[&str], path: Option<&str>) -> Run {
+        let mut c = Command::new(e2e::bin("kiln-fetch"));
+        c.arg("--config").arg(&self.config).args(args);
+        if let Some(p) = path {
+            c.env("PATH", p);
+        }
+        Run::from(c.output().unwrap())
+    }
+
+    fn install(&self, package: &str, n: &str) {
+        self.fetch(&["install", package, "--version", n], None)
+            .expect(0);
+    }
+
+    fn tool(&self, name: &str) -> Command {
+        Command::new(self.root.join("usr/local/bin").join(name))
+    }
+}
+
 fn ops(py: &Py) {
     py.ws
         .write("ops/BUILD.toml", OPS_BUILD)
@@ -329,41 +397,10 @@ fn a_py_binary_is_tested_published_installed_and_runs_isolated_on_a_host() {
     let again = py.ws.kiln(&["test", "//ops:cli_test"]).expect(0);
     assert!(again.stdout.contains("(cached) PASSED"), "{}", again.stdout);
 
-    let (key, public) = py.ws.keygen("release.key");
-    let publish = py
-        .ws
-        .command(&["publish", "//ops:ops-tools", "--build-number", "1"])
-        .env("KILN_SIGNING_KEY", &key)
-        .output()
-        .unwrap();
-    assert!(
-        publish.status.success(),
-        "{}",
-        String::from_utf8_lossy(&publish.stderr)
-    );
-    let host = tempfile::tempdir().unwrap();
-    let root = host.path().join("root");
-    let config = host.path().join("fetch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\n",
-            py.ws.path(".kiln/store").display(),
-            root.display()
-        ),
-    )
-    .unwrap();
-    let install = Command::new(e2e::bin("kiln-fetch"))
-        .arg("--config")
-        .arg(&config)
-        .args(["install", "ops-tools", "--version", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        install.status.success(),
-        "{}",
-        String::from_utf8_lossy(&install.stderr)
-    );
+    let public = py.publish("//ops:ops-tools", "1");
+    let h = py.host(&public, "");
+    h.install("ops-tools", "1");
+    let host = &h.tmp;
 
     // A host whose Python has another urllib3 (one that cannot even be imported), on
     // PYTHONPATH and in the site-packages of the python3 first in PATH.
@@ -404,7 +441,8 @@ fn a_py_binary_is_tested_published_installed_and_runs_isolated_on_a_host() {
         std::env::var("PATH").unwrap()
     );
     for tool in ["fetch-url", "say-versions"] {
-        let out = Command::new(root.join("usr/local/bin").join(tool))
+        let out = h
+            .tool(tool)
             .arg("now")
             .env("PYTHONPATH", &evil)
             .env("PATH", &path)
@@ -532,46 +570,14 @@ fn a_bundle_and_its_binary_may_share_a_name() {
                 .is_file()
         );
     }
-    let (key, public) = py.ws.keygen("release.key");
+    let mut public = String::new();
     for label in ["//ops:hello", "//sh:greet"] {
-        let out = py
-            .ws
-            .command(&["publish", label, "--build-number", "7"])
-            .env("KILN_SIGNING_KEY", &key)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        public = py.publish(label, "7");
     }
-    let host = tempfile::tempdir().unwrap();
-    let config = host.path().join("fetch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\n",
-            py.ws.path(".kiln/store").display(),
-            host.path().join("root").display()
-        ),
-    )
-    .unwrap();
+    let h = py.host(&public, "");
     for (package, says) in [("hello", "requests "), ("greet", "greetings")] {
-        let install = Command::new(e2e::bin("kiln-fetch"))
-            .arg("--config")
-            .arg(&config)
-            .args(["install", package, "--version", "7"])
-            .output()
-            .unwrap();
-        assert!(
-            install.status.success(),
-            "{}",
-            String::from_utf8_lossy(&install.stderr)
-        );
-        let out = Command::new(host.path().join("root/usr/local/bin").join(package))
-            .output()
-            .unwrap();
+        h.install(package, "7");
+        let out = h.tool(package).output().unwrap();
         assert!(
             String::from_utf8_lossy(&out.stdout).starts_with(says),
             "{out:?}"
@@ -623,48 +629,14 @@ fn py_scripts_turn_project_scripts_into_one_tool_each() {
         ],
         "{v}"
     );
-    let (key, public) = py.ws.keygen("release.key");
-    let out = py
-        .ws
-        .command(&["publish", "//ops:runbooks", "--build-number", "3"])
-        .env("KILN_SIGNING_KEY", &key)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let host = tempfile::tempdir().unwrap();
-    let config = host.path().join("fetch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\n",
-            py.ws.path(".kiln/store").display(),
-            host.path().join("root").display()
-        ),
-    )
-    .unwrap();
+    let public = py.publish("//ops:runbooks", "3");
+    let h = py.host(&public, "");
     for (tool, says) in [
         ("fetch-url", "requests "),
         ("promote-follower", "promoting db-2 idna "),
     ] {
-        let install = Command::new(e2e::bin("kiln-fetch"))
-            .arg("--config")
-            .arg(&config)
-            .args(["install", tool, "--version", "3"])
-            .output()
-            .unwrap();
-        assert!(
-            install.status.success(),
-            "{}",
-            String::from_utf8_lossy(&install.stderr)
-        );
-        let out = Command::new(host.path().join("root/usr/local/bin").join(tool))
-            .arg("db-2")
-            .output()
-            .unwrap();
+        h.install(tool, "3");
+        let out = h.tool(tool).arg("db-2").output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             text.starts_with(says),
@@ -699,18 +671,7 @@ fn py_scripts_turn_project_scripts_into_one_tool_each() {
 fn hosts_warn_or_refuse_when_their_python_differs() {
     let py = Py::new();
     ops(&py);
-    let (key, public) = py.ws.keygen("release.key");
-    let out = py
-        .ws
-        .command(&["publish", "//ops:ops-tools", "--build-number", "5"])
-        .env("KILN_SIGNING_KEY", &key)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let public = py.publish("//ops:ops-tools", "5");
     let manifest = Command::new("tar")
         .args(["-xzOf"])
         .arg(py.ws.path("kiln-out/ops/ops-tools.tar.gz"))
@@ -722,52 +683,33 @@ fn hosts_warn_or_refuse_when_their_python_differs() {
         .as_str()
         .expect("the manifest records the Python")
         .to_string();
-    // A python3 that says it is 3.2.
-    let host = tempfile::tempdir().unwrap();
-    let bin = host.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(bin.join("python3"), "#!/bin/sh\necho 3.2\n").unwrap();
-    Command::new("chmod")
-        .arg("755")
-        .arg(bin.join("python3"))
-        .status()
-        .unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let root = host.path().join("root");
-    let fetch = |require: bool| {
-        let config = host.path().join("fetch.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "store = \"{}\"\nroot = \"{}\"\ntrusted_keys = [\"{public}\"]\nrequire_python = {require}\n",
-                py.ws.path(".kiln/store").display(),
-                root.display()
-            ),
-        )
-        .unwrap();
-        Run::from(
-            Command::new(e2e::bin("kiln-fetch"))
-                .arg("--config")
-                .arg(&config)
-                .args(["install", "ops-tools", "--version", "5"])
-                .env("PATH", &path)
-                .output()
-                .unwrap(),
-        )
-    };
-    let refused = fetch(true).expect(3);
-    refused.stderr_has(&format!(
-        "built for Python {built_for}; this host has Python 3.2"
-    ));
-    assert!(
-        !root.join("opt/kiln/ops-tools/5").exists(),
-        "nothing unpacked"
-    );
-    assert!(
-        !root.join("usr/local/bin/fetch-url").exists(),
-        "nothing linked"
-    );
-    let warned = fetch(false).expect(0);
-    warned.stderr_has("warning: ops-tools build 5 was built for Python");
-    assert!(root.join("usr/local/bin/fetch-url").exists());
+    for require in [true, false] {
+        let h = py.host(&public, &format!("require_python = {require}\n"));
+        // A python3 that says it is 3.2.
+        let bin = h.tmp.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(bin.join("python3"), "#!/bin/sh\necho 3.2\n").unwrap();
+        Command::new("chmod")
+            .arg("755")
+            .arg(bin.join("python3"))
+            .status()
+            .unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let run = h.fetch(&["install", "ops-tools", "--version", "5"], Some(&path));
+        let linked = h.root.join("usr/local/bin/fetch-url").exists();
+        if require {
+            run.expect(3).stderr_has(&format!(
+                "built for Python {built_for}; this host has Python 3.2"
+            ));
+            assert!(
+                !h.root.join("opt/kiln/ops-tools/5").exists(),
+                "nothing unpacked"
+            );
+            assert!(!linked, "nothing linked");
+        } else {
+            run.expect(0)
+                .stderr_has("warning: ops-tools build 5 was built for Python");
+            assert!(linked);
+        }
+    }
 }
