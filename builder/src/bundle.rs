@@ -89,7 +89,7 @@ exec {command} "$@"
 
 /// A wrapper's launcher runs its script; a py_binary's runs the host's python3,
 /// isolated (`-I`: no user site, no `PYTHON*` variables; `-S`: no site-packages at
-/// all), on its bootstrap.
+/// all; `-B`: no bytecode written into the installed build), on its bootstrap.
 pub fn binary_launcher(label: &Label, pkg: &Package, t: &rules::Target) -> String {
     match &t.kind {
         TargetKind::Wrapper { src, .. } => launcher(
@@ -99,7 +99,7 @@ pub fn binary_launcher(label: &Label, pkg: &Package, t: &rules::Target) -> Strin
         TargetKind::PyBinary(_) => launcher(
             label,
             &format!(
-                "python3 -I -S \"$RUNFILES_DIR/{}\"",
+                "python3 -B -I -S \"$RUNFILES_DIR/{}\"",
                 crate::python::bootstrap_path(&pkg.name, &t.name)
             ),
         ),

@@ -121,7 +121,10 @@ impl<'a> Fetcher<'a> {
                 a.urls.len(),
                 errors.join("\n  ")
             ),
-            "check the network and the urls in WORKSPACE.toml, or pass --distdir DIR holding the file",
+            match &a.pinned_in {
+                Some(lock) => format!("check the network and the wheel's url in {lock}, or pass --distdir DIR holding the file"),
+                None => "check the network and the urls in WORKSPACE.toml, or pass --distdir DIR holding the file".to_string(),
+            },
         ))
     }
 

@@ -298,6 +298,15 @@ impl Graph {
                 if let Some((lock, dist)) = archive.split_once('+')
                     && !self.ws.archives.contains_key(archive)
                 {
+                    let prefix = format!("{lock}+");
+                    if !self.ws.archives.keys().any(|a| a.starts_with(&prefix)) {
+                        return Err(self.error_at(
+                            pkg,
+                            span,
+                            format!("unknown label {label}: no [[python_lock]] or archive named {lock:?} in WORKSPACE.toml"),
+                            Some("declare the lock as [[python_lock]] name = ... in WORKSPACE.toml".into()),
+                        ));
+                    }
                     let names = self
                         .ws
                         .archives

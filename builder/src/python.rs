@@ -74,8 +74,14 @@ pub fn lock_archives(
     archives: &mut BTreeMap<String, Archive>,
 ) -> Result<()> {
     let path = root.join(&lock.lock);
-    // A file of the workspace only: a link could name any file of the machine.
-    if !fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+    // A file of the workspace only: a link (to it, or to a directory on its way)
+    // could name any file of the machine.
+    let inside = fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+        && matches!(
+            (path.canonicalize(), root.canonicalize()),
+            (Ok(real), Ok(r)) if real == r.join(&lock.lock)
+        );
+    if !inside {
         return Err(hinted(
             Code::BadInput,
             format!(
@@ -87,7 +93,26 @@ pub fn lock_archives(
     }
     let text = plumbing::fs::read_text(&path)?;
     let file = Path::new(&lock.lock);
-    let locked = parse_pylock(&text).map_err(|d| at(file, &text, &d))?;
+    let parsed = parse_pylock(&text).map_err(|d| at(file, &text, &d))?;
+    if let Some((spec, span)) = &parsed.requires_python {
+        let have = interp
+            .markers
+            .get("python_full_version")
+            .cloned()
+            .unwrap_or_default();
+        if !rules::pylock::python_meets(&have, spec) {
+            return Err(at(
+                file,
+                &text,
+                &Diagnostic::new(
+                    Some(span.clone()),
+                    format!("the lock's requires-python {spec:?} excludes this python3 ({have})"),
+                )
+                .hint("lock for this Python (uv pip compile --python-version), or build with a python3 it allows"),
+            ));
+        }
+    }
+    let locked = parsed.packages;
     // One entry per name and environment: the first whose wheel fits is taken.
     let mut by_name: BTreeMap<&str, Vec<&Locked>> = BTreeMap::new();
     for l in &locked {
@@ -220,7 +245,7 @@ pub fn binary_files(
     if !start_found {
         let (what, looked) = match &spec.start {
             PyStart::Tests => (
-                "no test file (test_*.py or *_test.py)".to_string(),
+                "has no test file (test_*.py or *_test.py)".to_string(),
                 "srcs under its import roots".to_string(),
             ),
             PyStart::Main(path) => (format!("main {path:?}"), "srcs".to_string()),
@@ -236,10 +261,14 @@ pub fn binary_files(
                 ),
             ),
         };
+        let says = match spec.start {
+            PyStart::Tests => format!("{label} {what} in its {looked}"),
+            _ => format!("{label}: {what} is not in its {looked}"),
+        };
         return Err(graph.error_at(
             pkg,
             spec.start_span.clone(),
-            format!("{label}: {what} is not in its {looked}"),
+            says,
             Some("add the file to srcs (a glob such as \"tools/**/*.py\"), or fix the name".into()),
         ));
     }
@@ -262,6 +291,7 @@ pub fn binary_files(
         }
     }
     let mut dists: Vec<String> = Vec::new();
+    let mut extra_roots: Vec<String> = Vec::new();
     while let Some((archive, needed_by)) = wanted.pop() {
         if dists.contains(&archive) {
             continue;
@@ -300,9 +330,23 @@ pub fn binary_files(
                 ));
             }
         }
+        // PEP 427: `{name}.data/purelib` and `platlib` install at the top level.
+        for (p, _) in wheel.iter() {
+            let mut parts = p.splitn(4, '/');
+            if let (Some(a), Some(data), Some(lib @ ("purelib" | "platlib")), Some(_)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+                && data.ends_with(".data")
+            {
+                let root = format!("{a}/{data}/{lib}");
+                if !extra_roots.contains(&root) {
+                    extra_roots.push(root);
+                }
+            }
+        }
         files = union(files, wheel);
         dists.push(archive);
     }
+    dists.extend(extra_roots);
     dists.sort();
     let main = match &spec.start {
         PyStart::Main(path) => main_path(&pkg.name, path),
@@ -332,7 +376,7 @@ pub fn binary_files(
     // A py_test's script, as its TestSpec names it.
     if matches!(spec.start, PyStart::Tests) {
         let script = format!(
-            "#!/bin/sh\n# kiln test script for {label}\nexec python3 -I -S \"$RUNFILES_DIR/{path}\" \"$@\"\n"
+            "#!/bin/sh\n# kiln test script for {label}\nexec python3 -B -I -S \"$RUNFILES_DIR/{path}\" \"$@\"\n"
         );
         let (abs, digest) = cas_bytes(cache, script.as_bytes())?;
         files.insert(
@@ -386,8 +430,13 @@ fn requirements(
             "the lock points at a file that is not a wheel; lock again",
         ));
     };
-    let text = plumbing::fs::read_text(abs)?;
-    // The headers end at the first empty line (the description follows).
+    // Only the headers, which end at the first empty line, and at most 1 MiB of them.
+    use std::io::Read;
+    let mut head = Vec::new();
+    fs_err::File::open(abs)?
+        .take(1 << 20)
+        .read_to_end(&mut head)?;
+    let text = String::from_utf8_lossy(&head);
     Ok(text
         .lines()
         .take_while(|l| !l.is_empty())
@@ -442,6 +491,6 @@ fn bootstrap(
         ),
     };
     format!(
-        "# kiln bootstrap for {label}: run as python3 -I -S\nimport os, sys\n_r = os.environ[\"RUNFILES_DIR\"]\nsys.path[:0] = [os.path.join(_r, p) for p in [\n{paths}]]\n{start}"
+        "# kiln bootstrap for {label}: run as python3 -B -I -S\nimport os, sys\n_r = os.environ[\"RUNFILES_DIR\"]\nsys.path[:0] = [os.path.join(_r, p) for p in [\n{paths}]]\n{start}"
     )
 }

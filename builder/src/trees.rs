@@ -73,6 +73,7 @@ pub fn ensure_tree(
                 packed,
             ));
         }
+        check_wheel(a, &files)?;
         return Ok(Tree {
             root: dir.join("root"),
             files,
@@ -131,14 +132,49 @@ pub fn ensure_tree(
             return Err(e.into());
         }
     }
+    check_wheel(a, &files)?;
     Ok(Tree {
         root: dir.join("root"),
         files,
     })
 }
 
+/// A locked Python distribution's wheel is of that distribution: its top-level
+/// `NAME-VERSION.dist-info` says so. (A pin of another wheel's sha256 would otherwise
+/// bring that wheel in under this name, from the cache, without a download.)
+fn check_wheel(a: &Archive, files: &[FileEntry]) -> Result<()> {
+    let (Some(lock), Some((_, dist))) = (&a.pinned_in, a.name.split_once('+')) else {
+        return Ok(());
+    };
+    let infos: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.path.strip_suffix("/METADATA"))
+        .filter(|d| !d.contains('/') && d.ends_with(".dist-info"))
+        .collect();
+    let of = |d: &str| rules::pylock::normalize(d.split('-').next().unwrap_or(""));
+    if infos.iter().any(|d| of(d) == dist) {
+        return Ok(());
+    }
+    Err(hinted(
+        Code::Failed,
+        format!(
+            "@{} ({lock}): the wheel pinned for {dist} holds {}",
+            a.name,
+            if infos.is_empty() {
+                "no *.dist-info/METADATA".to_string()
+            } else {
+                infos.iter().map(|d| of(d)).collect::<Vec<_>>().join(", ")
+            }
+        ),
+        "the lock was edited by hand or pins the wrong file: lock again",
+    ))
+}
+
 fn unpack_error(ws: &Workspace, a: &Archive, e: UnpackError, packed: u64) -> anyhow::Error {
-    let place = ws.place(a.span.start);
+    let place = a
+        .pinned_in
+        .clone()
+        .unwrap_or_else(|| ws.place(a.span.start));
     match e {
         UnpackError::TooBig { entry, what, limit } => {
             let (why, field) = if what == "entries" {
@@ -163,9 +199,12 @@ fn unpack_error(ws: &Workspace, a: &Archive, e: UnpackError, packed: u64) -> any
                     "archive @{} ({place}) is refused: it extracts to {why}, at entry {entry:?}; nothing was kept",
                     a.name
                 ),
-                format!(
-                    "if the archive is genuine, raise {field} on its [[archive]] in WORKSPACE.toml"
-                ),
+                match &a.pinned_in {
+                    Some(_) => "a wheel this large is not one kiln unpacks: check the lock points at the right file".to_string(),
+                    None => format!(
+                        "if the archive is genuine, raise {field} on its [[archive]] in WORKSPACE.toml"
+                    ),
+                },
             )
         }
         UnpackError::BadPrefix { .. } => hinted(

@@ -29,10 +29,11 @@ impl fmt::Display for Label {
     }
 }
 
-/// A target, export or archive name: letters, digits and `._+-`, not starting with `.`.
+/// A target, export or archive name: letters, digits and `._+-`, not starting with `.`
+/// or `-` (a binary's name becomes a command on hosts: never one that reads as a flag).
 pub fn validate_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
-        && !name.starts_with('.')
+        && !name.starts_with(['.', '-'])
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'));
@@ -40,7 +41,7 @@ pub fn validate_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{name:?} is not a valid name (letters, digits and . _ + -, not starting with .)"
+            "{name:?} is not a valid name (letters, digits and . _ + -, not starting with . or -)"
         ))
     }
 }

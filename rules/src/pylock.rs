@@ -15,6 +15,8 @@ use crate::diag::Diagnostic;
 struct LockDef {
     #[serde(rename = "lock-version")]
     lock_version: Spanned<String>,
+    #[serde(rename = "requires-python")]
+    requires_python: Option<Spanned<String>>,
     #[serde(default)]
     packages: Vec<PackageDef>,
 }
@@ -111,9 +113,32 @@ pub fn wheel_tags(file: &str) -> Option<Vec<Tag>> {
     Some(tags)
 }
 
+/// A lock: its entries, and its `requires-python` with where it is written.
+#[derive(Debug)]
+pub struct Lock {
+    pub packages: Vec<Locked>,
+    pub requires_python: Option<(String, Range<usize>)>,
+}
+
+/// Whether `version` (`3.11.7`) meets a specifier set such as `>=3.8,<4` or `~=3.11`.
+pub fn python_meets(version: &str, specifiers: &str) -> bool {
+    specifiers
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .all(|s| {
+            let op_end = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
+            let (op, v) = (s[..op_end].trim(), s[op_end..].trim());
+            let v = v.trim_end_matches(".*");
+            let op = if op.is_empty() { "==" } else { op };
+            compare("python_full_version", version, op, v)
+                || (op == "==" && s.ends_with(".*") && version.starts_with(&format!("{v}.")))
+        })
+}
+
 /// Read a pylock.toml. Every entry must have at least one wheel with a sha256 (kiln
-/// builds nothing from source distributions).
-pub fn parse_pylock(text: &str) -> Result<Vec<Locked>, Diagnostic> {
+/// builds nothing from source distributions), whose file name is of that distribution.
+pub fn parse_pylock(text: &str) -> Result<Lock, Diagnostic> {
     let def: LockDef = toml::from_str(text).map_err(|e| Diagnostic::from_toml(&e))?;
     if !def.lock_version.get_ref().starts_with("1.") {
         return Err(Diagnostic::new(
@@ -129,6 +154,27 @@ pub fn parse_pylock(text: &str) -> Result<Vec<Locked>, Diagnostic> {
     for p in def.packages {
         let name = normalize(p.name.get_ref());
         let span = p.name.span();
+        let valid = !name.is_empty()
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid {
+            return Err(Diagnostic::new(
+                Some(span),
+                format!("{:?} is not a distribution name", p.name.get_ref()),
+            ));
+        }
+        if p.marker.is_none()
+            && let Some(first) = out.iter().find(|o| o.name == name && o.marker.is_none())
+        {
+            let (line, _) = crate::line_col(text, first.span.start);
+            return Err(Diagnostic::new(
+                Some(span),
+                format!(
+                    "{name} is locked twice (first at line {line}) with no marker to tell them apart"
+                ),
+            ));
+        }
         if p.wheels.is_empty() {
             let what = if p.sdist.is_some() {
                 "only a source distribution"
@@ -187,6 +233,14 @@ pub fn parse_pylock(text: &str) -> Result<Vec<Locked>, Diagnostic> {
                     format!("{file:?} (a wheel of {name}) is not a wheel file name"),
                 )
             })?;
+            let of = normalize(file.split('-').next().unwrap_or(""));
+            if of != name {
+                return Err(Diagnostic::new(
+                    Some(w.hashes.span()),
+                    format!("{file} is a wheel of {of}, not of {name}"),
+                )
+                .hint("the lock was edited by hand or points at the wrong file: lock again"));
+            }
             wheels.push(Wheel {
                 url,
                 file,
@@ -204,7 +258,10 @@ pub fn parse_pylock(text: &str) -> Result<Vec<Locked>, Diagnostic> {
             span,
         });
     }
-    Ok(out)
+    Ok(Lock {
+        packages: out,
+        requires_python: def.requires_python.map(|r| (r.get_ref().clone(), r.span())),
+    })
 }
 
 /// What a target interpreter accepts, best first: its tags as pip's
@@ -573,7 +630,7 @@ wheels = [{ url = "http://i/idna-3.20-py3-none-any.whl", hashes = { sha256 = "ab
 
     #[test]
     fn reads_a_uv_lock_and_picks_the_best_wheel() {
-        let l = parse_pylock(LOCK).unwrap();
+        let l = parse_pylock(LOCK).unwrap().packages;
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].name, "charset-normalizer");
         assert_eq!(l[0].wheels[0].tags.len(), 2);
@@ -684,6 +741,16 @@ wheels = [{ url = "http://i/idna-3.20-py3-none-any.whl", hashes = { sha256 = "ab
             "charset-normalizer"
         );
         assert_eq!(parse_requirement("idna (<4,>=2.5)").unwrap().name, "idna");
+    }
+
+    #[test]
+    fn requires_python_specifiers() {
+        assert!(python_meets("3.11.7", ">=3.11.7"));
+        assert!(python_meets("3.11.7", ">=3.8,<4"));
+        assert!(!python_meets("3.11.7", ">=3.99"));
+        assert!(python_meets("3.11.7", "~=3.11"));
+        assert!(python_meets("3.11.7", "==3.11.*"));
+        assert!(!python_meets("3.11.7", "==3.12.*"));
     }
 
     #[test]

@@ -657,9 +657,20 @@ fn py_spec(
 /// (a setup.py cannot be read without running it). Each: name, entry, 1-based line.
 pub fn console_scripts(file: &str, text: &str) -> Result<Vec<(String, String, usize)>, String> {
     let name = file.rsplit('/').next().unwrap_or(file);
-    let line_of = |needle: &str| {
+    let line_of = |key: &str| {
+        let quoted = [format!("\"{key}\""), format!("'{key}'")];
         text.lines()
-            .position(|l| l.trim_start().starts_with(needle))
+            .position(|l| {
+                let l = l.trim_start();
+                let rest = match l.strip_prefix(key) {
+                    Some(r) => r,
+                    None => match quoted.iter().find_map(|q| l.strip_prefix(q.as_str())) {
+                        Some(r) => r,
+                        None => return false,
+                    },
+                };
+                rest.trim_start().starts_with('=')
+            })
             .map_or(1, |i| i + 1)
     };
     match name {
@@ -752,15 +763,20 @@ pub fn expand_py_scripts(
                 format!("no such file {:?} in the package", spec.file),
             )
         })?;
-        let scripts = console_scripts(&spec.file, body).map_err(|e| {
-            Diagnostic::new(Some(spec.file_span.clone()), format!("{}: {e}", spec.file))
-        })?;
+        // Named from the workspace root, as every other file in messages.
+        let shown = if package.is_empty() {
+            spec.file.clone()
+        } else {
+            format!("{package}/{}", spec.file)
+        };
+        let scripts = console_scripts(&spec.file, body)
+            .map_err(|e| Diagnostic::new(Some(spec.file_span.clone()), format!("{shown}: {e}")))?;
         let mut labels = Vec::new();
         for (script, entry, line) in scripts {
             let at = |msg: String| {
                 Diagnostic::new(
                     Some(spec.file_span.clone()),
-                    format!("{}:{line}: script {script:?}: {msg}", spec.file),
+                    format!("{shown}:{line}: script {script:?}: {msg}"),
                 )
             };
             validate_name(&script).map_err(at)?;

@@ -467,6 +467,9 @@ fn a_py_binary_is_tested_published_installed_and_runs_isolated_on_a_host() {
             ),
         }
     }
+    // Running the tools (as root, whom read-only modes do not stop) wrote nothing into
+    // the install: no __pycache__, so verify stays clean.
+    h.fetch(&["verify", "ops-tools"], None).expect(0);
 }
 
 /// The same bundle, bit for bit, from another checkout path, another umask and time
@@ -712,4 +715,139 @@ fn hosts_warn_or_refuse_when_their_python_differs() {
             assert!(linked);
         }
     }
+}
+
+/// What an outside review found a lock or project file could do, each refused now with
+/// the file and line: a wheel that is another distribution than its entry (by file
+/// name, or by its contents under a reused sha256), a lock read through a symlinked
+/// directory, an entry name that is no distribution name, the same distribution twice,
+/// a `requires-python` this interpreter does not meet, script names that would be host
+/// commands starting with '-', an unknown lock named in a label.
+#[test]
+fn a_lock_or_project_file_cannot_smuggle_things_in() {
+    let py = Py::new();
+    let lock = py.lock();
+    let write = |text: String| std::fs::write(py.ws.path("third_party/pylock.toml"), text).unwrap();
+    // idna's entry pointing at certifi's wheel file.
+    let at = lock.find("name = \"idna\"").unwrap();
+    let url = at + lock[at..].find("url = \"").unwrap() + 7;
+    let end = url + lock[url..].find('"').unwrap();
+    let certifi_url = {
+        let c = lock.find("name = \"certifi\"").unwrap();
+        let u = c + lock[c..].find("url = \"").unwrap() + 7;
+        lock[u..u + lock[u..].find('"').unwrap()].to_string()
+    };
+    write(format!("{}{certifi_url}{}", &lock[..url], &lock[end..]));
+    let run = py.ws.kiln(&["fetch"]).expect(2);
+    run.stderr_has("third_party/pylock.toml:");
+    run.stderr_has("is a wheel of certifi, not of idna");
+    // idna's entry with certifi's sha256 (its bytes already in the cache): the
+    // contents say certifi.
+    write(lock.clone());
+    py.ws.kiln(&["fetch"]).expect(0);
+    let sha = |name: &str| {
+        let at = lock.find(&format!("name = \"{name}\"")).unwrap();
+        let from = at + lock[at..].find("sha256 = \"").unwrap() + 10;
+        lock[from..from + 64].to_string()
+    };
+    write(lock.replacen(&sha("idna"), &sha("certifi"), 1));
+    let run = py.ws.kiln(&["test", "//app:imports"]).expect(1);
+    run.stderr_has("the wheel pinned for idna holds certifi");
+    write(lock.clone());
+    // The same distribution twice, and a name that is not one.
+    write(
+        lock.replacen("name = \"idna\"", "name = \"IDNA\"", 1)
+            + "\n[[packages]]\nname = \"idna\"\nversion = \"3.20\"\nwheels = []\n",
+    );
+    py.ws.kiln(&["fetch"]).expect(2).stderr_has("idna");
+    write(lock.replacen("name = \"idna\"", "name = \"../../idna\"", 1));
+    py.ws
+        .kiln(&["fetch"])
+        .expect(2)
+        .stderr_has("is not a distribution name");
+    // requires-python this interpreter does not meet.
+    write(lock.replacen("requires-python = \"", "requires-python = \">=3.99,", 1));
+    py.ws
+        .kiln(&["fetch"])
+        .expect(2)
+        .stderr_has("requires-python");
+    write(lock.clone());
+    // The lock through a symlinked directory.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("pylock.toml"), &lock).unwrap();
+    std::os::unix::fs::symlink(outside.path(), py.ws.path("third_party/d")).unwrap();
+    py.ws.write(
+        "WORKSPACE.toml",
+        "[workspace]\nname = \"py\"\n\n[[python_lock]]\nname = \"pypi\"\nlock = \"third_party/d/pylock.toml\"\n",
+    );
+    py.ws
+        .kiln(&["fetch"])
+        .expect(2)
+        .stderr_has("is not a file of the workspace");
+    py.ws.write(
+        "WORKSPACE.toml",
+        "[workspace]\nname = \"py\"\n\n[[python_lock]]\nname = \"pypi\"\nlock = \"third_party/pylock.toml\"\n",
+    );
+    // An unknown lock.
+    py.ws.write(
+        "app/BUILD.toml",
+        BUILD.replace("@pypi//idna", "@nosuch//idna"),
+    );
+    py.ws
+        .kiln(&["build", "//app:imports"])
+        .expect(2)
+        .stderr_has("no [[python_lock]] or archive named \"nosuch\"");
+    py.ws.write("app/BUILD.toml", BUILD);
+    // Script names that would be host commands starting with '-', at their line.
+    ops(&py);
+    py.ws
+        .write("ops/pyproject.toml", "[project]\nname = \"x\"\n\n[project.scripts]\nok = \"tools.cli:main\"\n\"-rf\" = \"tools.cli:main\"\n")
+        .write("ops/BUILD.toml", "[[py_scripts]]\nname = \"runbooks\"\nsrcs = [\"tools/**/*.py\"]\ndeps = [\"@pypi//requests\"]\n");
+    let run = py.ws.kiln(&["build", "//ops:runbooks"]).expect(2);
+    run.stderr_has("ops/pyproject.toml:6: script \"-rf\"");
+}
+
+/// Wheels that put their modules under `{name}.data/purelib` (PEP 427) work too.
+#[test]
+fn a_wheel_with_a_data_purelib_directory_is_importable() {
+    let py = Py::new();
+    // A wheel of our own, served beside the others.
+    let dir = wheels();
+    let wheel = dir.join("datapk-1.0-py3-none-any.whl");
+    if !wheel.exists() {
+        let script = format!(
+            "import zipfile\nz = zipfile.ZipFile({:?}, 'w')\nz.writestr('datapk-1.0.data/purelib/datapk/__init__.py', 'VALUE = 42\\n')\nz.writestr('datapk-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: datapk\\nVersion: 1.0\\n')\nz.writestr('datapk-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\nz.writestr('datapk-1.0.dist-info/RECORD', '')\nz.close()\n",
+            wheel.display().to_string()
+        );
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let sha = e2e::sha256_hex(&std::fs::read(&wheel).unwrap());
+    let lock = py.lock()
+        + &format!(
+            "\n[[packages]]\nname = \"datapk\"\nversion = \"1.0\"\nwheels = [{{ url = \"{}\", hashes = {{ sha256 = \"{sha}\" }} }}]\n",
+            py.lock()[py.lock().find("url = \"").unwrap() + 7..]
+                .split('"')
+                .next()
+                .unwrap()
+                .rsplit_once('/')
+                .unwrap()
+                .0
+                .to_string()
+                + "/datapk-1.0-py3-none-any.whl"
+        );
+    std::fs::write(py.ws.path("third_party/pylock.toml"), lock).unwrap();
+    py.ws
+        .write("d/BUILD.toml", "[[py_binary]]\nname = \"show\"\nsrcs = [\"show.py\"]\nmain = \"show.py\"\ndeps = [\"@pypi//datapk\"]\n\n[[test]]\nname = \"show_test\"\nsrc = \"show_test.sh\"\ndata = [\":show\"]\n")
+        .write("d/show.py", "import datapk\nprint('value', datapk.VALUE)\n")
+        .write_exec("d/show_test.sh", "#!/bin/sh\nset -eu\npython3 -B -I -S \"$RUNFILES_DIR/_main/d/show.kiln-main.py\" | grep -qx 'value 42'\n");
+    py.ws.kiln(&["test", "//d:show_test"]).expect(0);
 }
