@@ -20,7 +20,12 @@ impl fmt::Display for Label {
             ),
             Label::Target { package, name } => write!(f, "//{package}:{name}"),
             // A locked Python distribution: its archive is LOCK+DIST.
-            Label::Archive { archive, export } if export == "files" && archive.contains('+') => {
+            Label::Archive { archive, export }
+                if export == "files"
+                    && archive
+                        .split_once('+')
+                        .is_some_and(|(_, d)| crate::pylock::is_dist_name(d)) =>
+            {
                 let (lock, dist) = archive.split_once('+').expect("checked");
                 write!(f, "@{lock}//{dist}")
             }
@@ -84,8 +89,12 @@ pub fn parse_label(s: &str, current: &str) -> Result<Label, String> {
             if lock.contains('+') {
                 return Err(format!("{s:?}: a lock's name has no '+'"));
             }
+            let dist = crate::pylock::normalize(dist);
+            if !crate::pylock::is_dist_name(&dist) {
+                return Err(format!("{s:?}: {dist:?} is not a distribution name"));
+            }
             return Ok(Label::Archive {
-                archive: format!("{lock}+{}", crate::pylock::normalize(dist)),
+                archive: format!("{lock}+{dist}"),
                 export: "files".to_string(),
             });
         }
@@ -163,6 +172,38 @@ pub fn is_glob(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Locked distributions print as they parse back (found by the labels fuzz target:
+    /// `@lock//____` normalized to `-`, which printed as a label that did not parse).
+    #[test]
+    fn locked_distributions_round_trip() {
+        for text in [
+            "@pypi//Requests",
+            "@pypi//charset_normalizer",
+            "@a+b//:files",
+            "@a+b+c//:files",
+            "@x//:files",
+        ] {
+            let l = parse_label(text, "p").unwrap();
+            assert_eq!(
+                parse_label(&l.to_string(), "q").unwrap(),
+                l,
+                "{text} printed {l}"
+            );
+        }
+        assert_eq!(
+            parse_label("@pypi//Requests", "p").unwrap().to_string(),
+            "@pypi//requests"
+        );
+        for bad in [
+            "@___________//______________",
+            "@pypi//_x_",
+            "@pypi//-x",
+            "@p+q//x",
+        ] {
+            assert!(parse_label(bad, "p").is_err(), "{bad}");
+        }
+    }
 
     fn t(p: &str, n: &str) -> Label {
         Label::Target {

@@ -74,6 +74,15 @@ impl std::fmt::Display for Tag {
     }
 }
 
+/// A normalized distribution name: letters, digits and single `-` between them.
+pub fn is_dist_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.contains("--")
+}
+
 /// PEP 503 normalization of a distribution name.
 pub fn normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -154,11 +163,7 @@ pub fn parse_pylock(text: &str) -> Result<Lock, Diagnostic> {
     for p in def.packages {
         let name = normalize(p.name.get_ref());
         let span = p.name.span();
-        let valid = !name.is_empty()
-            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !valid {
+        if !is_dist_name(&name) {
             return Err(Diagnostic::new(
                 Some(span),
                 format!("{:?} is not a distribution name", p.name.get_ref()),
@@ -526,7 +531,8 @@ impl MarkerParser<'_> {
                 }
                 "not in".to_string()
             }
-            other => return Err(format!("marker: expected an operator, not {other:?}")),
+            Some(other) => return Err(format!("marker: expected an operator, not {other:?}")),
+            None => return Err("marker: it ends where an operator should follow".into()),
         };
         self.i += 1;
         let (rhs, rvar) = self.value()?;
@@ -546,7 +552,8 @@ impl MarkerParser<'_> {
                     .ok_or_else(|| format!("marker: unknown variable {w:?}"))?;
                 (known, Some(w.clone()))
             }
-            other => return Err(format!("marker: expected a value, not {other:?}")),
+            Some(other) => return Err(format!("marker: expected a value, not {other:?}")),
+            None => return Err("marker: it ends where a value should follow".into()),
         };
         self.i += 1;
         Ok(v)
@@ -733,6 +740,10 @@ wheels = [{ url = "http://i/idna-3.20-py3-none-any.whl", hashes = { sha256 = "ab
             assert_eq!(marker_holds(m, &env), Ok(want), "{m}");
         }
         assert!(marker_holds("os == 'x'", &env).is_err());
+        assert_eq!(
+            marker_holds("python_version >=", &env),
+            Err("marker: it ends where a value should follow".to_string())
+        );
         let r = parse_requirement("PySocks!=1.5.7,>=1.5.6; extra == \"socks\"").unwrap();
         assert_eq!(r.name, "pysocks");
         assert_eq!(r.marker.as_deref(), Some("extra == \"socks\""));

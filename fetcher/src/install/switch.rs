@@ -201,11 +201,15 @@ impl Host<'_> {
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|v| !v.is_empty());
         if have.as_deref() == Some(want.as_str()) {
             return Ok(());
         }
-        let have = have.map_or("no python3 in PATH".to_string(), |v| format!("Python {v}"));
+        let have = have.map_or(
+            "no python3 in PATH that reports its version".to_string(),
+            |v| format!("Python {v}"),
+        );
         let msg = format!("{pkg} build {n} was built for Python {want}; this host has {have}");
         if self.config.require_python {
             return Err(crate::error::hinted(
