@@ -22,9 +22,9 @@ impl fmt::Display for Label {
             // A locked Python distribution: its archive is LOCK+DIST.
             Label::Archive { archive, export }
                 if export == "files"
-                    && archive
-                        .split_once('+')
-                        .is_some_and(|(_, d)| crate::pylock::is_dist_name(d)) =>
+                    && archive.split_once('+').is_some_and(|(_, d)| {
+                        crate::pylock::is_dist_name(d) && crate::pylock::normalize(d) == d
+                    }) =>
             {
                 let (lock, dist) = archive.split_once('+').expect("checked");
                 write!(f, "@{lock}//{dist}")
@@ -183,6 +183,9 @@ mod tests {
             "@a+b//:files",
             "@a+b+c//:files",
             "@x//:files",
+            "@a+CCzz//:files",
+            "@a+b.c//:files",
+            "@A+b//:files",
         ] {
             let l = parse_label(text, "p").unwrap();
             assert_eq!(
