@@ -22,8 +22,10 @@ impl fmt::Display for Label {
             // A locked Python distribution: its archive is LOCK+DIST.
             Label::Archive { archive, export }
                 if export == "files"
-                    && archive.split_once('+').is_some_and(|(_, d)| {
-                        crate::pylock::is_dist_name(d) && crate::pylock::normalize(d) == d
+                    && archive.split_once('+').is_some_and(|(lock, d)| {
+                        validate_name(lock).is_ok()
+                            && crate::pylock::is_dist_name(d)
+                            && crate::pylock::normalize(d) == d
                     }) =>
             {
                 let (lock, dist) = archive.split_once('+').expect("checked");
@@ -186,6 +188,7 @@ mod tests {
             "@a+CCzz//:files",
             "@a+b.c//:files",
             "@A+b//:files",
+            "@+abc//:files",
         ] {
             let l = parse_label(text, "p").unwrap();
             assert_eq!(
