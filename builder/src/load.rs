@@ -52,7 +52,13 @@ fn expand_py_scripts(
     for t in &targets {
         if let TargetKind::PyScripts(s) = &t.kind {
             let path = dir.join(&s.file);
-            if fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            // Not through a link, to the file or to a directory on its way.
+            let inside = fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+                && matches!(
+                    (path.canonicalize(), dir.canonicalize()),
+                    (Ok(real), Ok(d)) if real == d.join(&s.file)
+                );
+            if inside {
                 files.insert(s.file.clone(), plumbing::fs::read_text(&path)?);
             }
         }

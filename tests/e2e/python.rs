@@ -14,6 +14,9 @@ use e2e::{Run, Ws};
 /// The wheels of `requests` and its dependencies (urllib3, idna, certifi,
 /// charset-normalizer) and of `pytest` and its, downloaded from PyPI when missing.
 fn wheels() -> PathBuf {
+    // One test at a time downloads and lists (the tests share the directory).
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pywheels");
     let have = std::fs::read_dir(&dir)
         .map(|d| {
@@ -54,7 +57,10 @@ fn wheels() -> PathBuf {
             page.push_str(&format!("<a href=\"{n}\">{n}</a>\n"));
         }
     }
-    std::fs::write(dir.join("index.html"), page + "</body></html>\n").unwrap();
+    // Replaced whole: another test's server may be serving it.
+    let tmp = dir.join(format!("index.html.{}", std::process::id()));
+    std::fs::write(&tmp, page + "</body></html>\n").unwrap();
+    std::fs::rename(&tmp, dir.join("index.html")).unwrap();
     dir
 }
 
@@ -759,7 +765,10 @@ fn a_lock_or_project_file_cannot_smuggle_things_in() {
         lock.replacen("name = \"idna\"", "name = \"IDNA\"", 1)
             + "\n[[packages]]\nname = \"idna\"\nversion = \"3.20\"\nwheels = []\n",
     );
-    py.ws.kiln(&["fetch"]).expect(2).stderr_has("idna");
+    py.ws
+        .kiln(&["fetch"])
+        .expect(2)
+        .stderr_has("idna is locked twice");
     write(lock.replacen("name = \"idna\"", "name = \"../../idna\"", 1));
     py.ws
         .kiln(&["fetch"])
@@ -805,6 +814,15 @@ fn a_lock_or_project_file_cannot_smuggle_things_in() {
         .write("ops/BUILD.toml", "[[py_scripts]]\nname = \"runbooks\"\nsrcs = [\"tools/**/*.py\"]\ndeps = [\"@pypi//requests\"]\n");
     let run = py.ws.kiln(&["build", "//ops:runbooks"]).expect(2);
     run.stderr_has("ops/pyproject.toml:6: script \"-rf\"");
+    // A project file through a symlinked directory is not read.
+    let away = tempfile::tempdir().unwrap();
+    std::fs::write(away.path().join("pyproject.toml"), PYPROJECT).unwrap();
+    std::os::unix::fs::symlink(away.path(), py.ws.path("ops/away")).unwrap();
+    py.ws.write("ops/BUILD.toml", "[[py_scripts]]\nname = \"runbooks\"\npyproject = \"away/pyproject.toml\"\nsrcs = [\"tools/**/*.py\"]\n");
+    py.ws
+        .kiln(&["build", "//ops:runbooks"])
+        .expect(2)
+        .stderr_has("no such file \"away/pyproject.toml\" in the package");
 }
 
 /// Wheels that put their modules under `{name}.data/purelib` (PEP 427) work too.
