@@ -339,7 +339,7 @@ impl Session {
                 let r = runner.test(label, pkg, spec, &runfiles)?;
                 (runfiles, Product::Test(r))
             }
-            TargetKind::PyBinary(spec) => (
+            TargetKind::PyBinary(spec) | TargetKind::PyLibrary(spec) => (
                 crate::python::binary_files(
                     label,
                     pkg,
@@ -398,6 +398,7 @@ fn is_action(kind: &TargetKind, run_tests: bool) -> bool {
         TargetKind::Filegroup { .. }
         | TargetKind::Wrapper { .. }
         | TargetKind::PyBinary(_)
+        | TargetKind::PyLibrary(_)
         | TargetKind::PyScripts(_) => false,
     }
 }

@@ -203,17 +203,7 @@ pub fn binary_files(
         srcs.clone(),
         sources.collect(label, pkg, &spec.data, false, done)?,
     );
-    let roots: Vec<String> = spec
-        .imports
-        .iter()
-        .map(|i| {
-            if i.is_empty() {
-                main_path(&pkg.name, "").trim_end_matches('/').to_string()
-            } else {
-                main_path(&pkg.name, i)
-            }
-        })
-        .collect();
+    let mut roots = import_roots(&pkg.name, spec);
     // A py_test's test files: `test_*.py` and `*_test.py` of its srcs, as modules of
     // an import root and as runfiles paths.
     let tests: Vec<(String, String)> = srcs
@@ -232,6 +222,7 @@ pub fn binary_files(
         .collect();
     // The start must be one of its own sources: found at build time, not on a host.
     let start_found = match &spec.start {
+        PyStart::Library => true,
         PyStart::Tests => !tests.is_empty(),
         PyStart::Main(path) => srcs.contains_key(&main_path(&pkg.name, path)),
         PyStart::Entry { module, .. } => {
@@ -244,6 +235,7 @@ pub fn binary_files(
     };
     if !start_found {
         let (what, looked) = match &spec.start {
+            PyStart::Library => unreachable!("a library has no start"),
             PyStart::Tests => (
                 "has no test file (test_*.py or *_test.py)".to_string(),
                 "srcs under its import roots".to_string(),
@@ -272,22 +264,19 @@ pub fn binary_files(
             Some("add the file to srcs (a glob such as \"tools/**/*.py\"), or fix the name".into()),
         ));
     }
-    // Locked distributions: the roots, then their closure.
+    // Locked distributions: the roots (this target's and those of the Python targets
+    // it depends on), then their closure.
     let mut wanted: Vec<(String, String)> = Vec::new();
+    python_deps(graph, label, spec, &mut roots, &mut wanted);
     for d in &spec.deps {
         let Item::Label { label: l, .. } = d else {
             continue;
         };
-        match l {
-            Label::Archive { archive, .. } if archive.contains('+') => {
-                wanted.push((archive.clone(), format!("{label}")));
-            }
-            _ => {
-                files = union(
-                    files,
-                    sources.collect(label, pkg, std::slice::from_ref(d), false, done)?,
-                );
-            }
+        if !matches!(l, Label::Archive { archive, .. } if archive.contains('+')) {
+            files = union(
+                files,
+                sources.collect(label, pkg, std::slice::from_ref(d), false, done)?,
+            );
         }
     }
     let mut dists: Vec<String> = Vec::new();
@@ -348,9 +337,12 @@ pub fn binary_files(
     }
     dists.extend(extra_roots);
     dists.sort();
+    if matches!(spec.start, PyStart::Library) {
+        return Ok(files);
+    }
     let main = match &spec.start {
         PyStart::Main(path) => main_path(&pkg.name, path),
-        PyStart::Entry { .. } | PyStart::Tests => String::new(),
+        PyStart::Entry { .. } | PyStart::Tests | PyStart::Library => String::new(),
     };
     let pytest = dists.iter().any(|d| d.ends_with("+pytest"));
     let boot = bootstrap(label, &spec.start, &main, &roots, &dists, &tests, pytest);
@@ -390,6 +382,63 @@ pub fn binary_files(
         );
     }
     Ok(files)
+}
+
+/// The `sys.path` roots of `spec`, a Python target of the package `pkg`, as runfiles paths.
+fn import_roots(pkg: &str, spec: &rules::PyBinarySpec) -> Vec<String> {
+    use crate::analyze::main_path;
+    spec.imports
+        .iter()
+        .map(|i| {
+            if i.is_empty() {
+                main_path(pkg, "").trim_end_matches('/').to_string()
+            } else {
+                main_path(pkg, i)
+            }
+        })
+        .collect()
+}
+
+/// What `spec` (the target `label`) and the Python targets below it in `deps`
+/// (py_library, py_binary) bring: their import roots, added to `roots`, and their
+/// locked distributions with who wants them, added to `wanted`. Their files come
+/// through `deps` as any target's do.
+fn python_deps(
+    graph: &crate::load::Graph,
+    label: &rules::Label,
+    spec: &rules::PyBinarySpec,
+    roots: &mut Vec<String>,
+    wanted: &mut Vec<(String, String)>,
+) {
+    use rules::{Item, Label, TargetKind};
+    let mut todo = vec![(label.clone(), spec)];
+    let mut seen = vec![label.clone()];
+    while let Some((at, spec)) = todo.pop() {
+        for d in &spec.deps {
+            let Item::Label { label: l, .. } = d else {
+                continue;
+            };
+            match l {
+                Label::Archive { archive, .. } if archive.contains('+') => {
+                    wanted.push((archive.clone(), format!("{at}")));
+                }
+                Label::Target { .. } if !seen.contains(l) => {
+                    if let Some((pkg, t)) = graph.target(l)
+                        && let TargetKind::PyLibrary(s) | TargetKind::PyBinary(s) = &t.kind
+                    {
+                        for r in import_roots(&pkg.name, s) {
+                            if !roots.contains(&r) {
+                                roots.push(r);
+                            }
+                        }
+                        seen.push(l.clone());
+                        todo.push((l.clone(), s));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// `bytes` in the CAS: its path there and its digest.
@@ -486,6 +535,7 @@ fn bootstrap(
                 "sys.dont_write_bytecode = True\nimport unittest\n_suite = unittest.TestSuite()\nfor _m in [{modules}]:\n    _suite.addTests(unittest.defaultTestLoader.loadTestsFromName(_m))\n_result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(_suite)\nsys.exit(0 if _result.wasSuccessful() and _result.testsRun else 1)\n"
             )
         }
+        rules::PyStart::Library => unreachable!("a library has no bootstrap"),
         rules::PyStart::Main(_) => format!(
             "import runpy\nsys.argv[0] = os.path.join(_r, {main:?})\nrunpy.run_path(sys.argv[0], run_name=\"__main__\")\n"
         ),

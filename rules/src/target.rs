@@ -31,6 +31,8 @@ struct BuildFileDef {
     #[serde(default, deserialize_with = "release::fields::objects")]
     py_binary: Vec<PyBinaryDef>,
     #[serde(default, deserialize_with = "release::fields::objects")]
+    py_library: Vec<PyLibraryDef>,
+    #[serde(default, deserialize_with = "release::fields::objects")]
     py_test: Vec<PyTestDef>,
     #[serde(default, deserialize_with = "release::fields::objects")]
     py_scripts: Vec<PyScriptsDef>,
@@ -81,6 +83,22 @@ struct PyTestDef {
     #[serde(default)]
     env: BTreeMap<String, Str>,
     timeout: Option<Str>,
+    #[serde(default)]
+    manual: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PyLibraryDef {
+    name: Str,
+    #[serde(default)]
+    srcs: Vec<Str>,
+    #[serde(default)]
+    deps: Vec<Str>,
+    #[serde(default)]
+    data: Vec<Str>,
+    #[serde(default)]
+    imports: Vec<Str>,
     #[serde(default)]
     manual: bool,
 }
@@ -239,6 +257,9 @@ pub enum PyStart {
     /// A py_test: its test files (`test_*.py`, `*_test.py` of srcs), run by pytest when
     /// it is in the deps' closure, else by unittest.
     Tests,
+    /// A py_library: nothing starts; its sources, import roots and distributions are
+    /// for the Python targets that depend on it.
+    Library,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,6 +288,9 @@ pub enum TargetKind {
     Genrule(GenruleSpec),
     Test(TestSpec),
     PyBinary(PyBinarySpec),
+    /// Sources (with their import roots and locked distributions) for other Python
+    /// targets; its start is [`PyStart::Library`].
+    PyLibrary(PyBinarySpec),
     /// A py_test: a py_binary that starts its tests, run as a test (env, timeout; its
     /// TestSpec's src is the generated script).
     PyTest(PyBinarySpec, TestSpec),
@@ -283,6 +307,7 @@ impl TargetKind {
             TargetKind::Genrule(_) => "genrule",
             TargetKind::Test(_) => "test",
             TargetKind::PyBinary(_) => "py_binary",
+            TargetKind::PyLibrary(_) => "py_library",
             TargetKind::PyTest(..) => "py_test",
             TargetKind::PyScripts(_) => "py_scripts",
         }
@@ -296,7 +321,7 @@ impl TargetKind {
             TargetKind::Bundle(b) => b.binaries.iter().chain(&b.data).collect(),
             TargetKind::Genrule(g) => g.srcs.iter().chain(&g.tools).collect(),
             TargetKind::Test(t) => std::iter::once(&t.src).chain(&t.data).collect(),
-            TargetKind::PyBinary(p) | TargetKind::PyTest(p, _) => {
+            TargetKind::PyBinary(p) | TargetKind::PyLibrary(p) | TargetKind::PyTest(p, _) => {
                 p.srcs.iter().chain(&p.deps).chain(&p.data).collect()
             }
             TargetKind::PyScripts(_) => Vec::new(),
@@ -446,6 +471,23 @@ pub fn parse_build_file(text: &str, package: &str) -> Result<Vec<Target>, Diagno
     }
     for p in def.py_binary {
         targets.push(py_binary(p, package)?);
+    }
+    for p in def.py_library {
+        let spec = py_spec(
+            PyStart::Library,
+            p.name.span(),
+            &p.srcs,
+            &p.deps,
+            &p.data,
+            &p.imports,
+            package,
+        )?;
+        targets.push(Target {
+            name: name(&p.name)?,
+            name_span: p.name.span(),
+            manual: p.manual,
+            kind: TargetKind::PyLibrary(spec),
+        });
     }
     for p in def.py_test {
         let spec = py_spec(

@@ -869,3 +869,107 @@ fn a_wheel_with_a_data_purelib_directory_is_importable() {
         .write_exec("d/show_test.sh", "#!/bin/sh\nset -eu\npython3 -B -I -S \"$RUNFILES_DIR/_main/d/show.kiln-main.py\" | grep -qx 'value 42'\n");
     py.ws.kiln(&["test", "//d:show_test"]).expect(0);
 }
+
+const LIB_BUILD: &str = r#"
+[[py_library]]
+name = "common"
+srcs = ["src/opslib/**/*.py"]
+imports = ["src"]
+deps = ["@pypi//requests"]
+"#;
+
+const USES_BUILD: &str = r#"
+[[py_binary]]
+name = "uses-lib"
+srcs = ["uses.py"]
+main = "uses.py"
+deps = ["//lib:common"]
+
+[[py_binary]]
+name = "uses-binary"
+srcs = ["uses.py"]
+main = "uses.py"
+deps = [":uses-lib"]
+
+[[py_test]]
+name = "lib_test"
+srcs = ["test_lib.py"]
+deps = ["//lib:common"]
+
+[[test]]
+name = "runs"
+src = "runs.sh"
+data = [":uses-lib", ":uses-binary"]
+
+[[bundle]]
+name = "uses"
+kind = "tool"
+binaries = [":uses-lib"]
+"#;
+
+/// `[[py_library]]`: sources other Python targets depend on, with their own import
+/// roots and locked distributions. A py_binary (or py_test) depending on it, directly or
+/// through another py_binary, imports it and its closure (requests, urllib3) from
+/// another package, in the sandbox and installed on a host; a library is not a binary.
+#[test]
+fn a_py_library_brings_its_sources_roots_and_wheels_to_its_dependents() {
+    let py = Py::new();
+    py.ws
+        .write("lib/BUILD.toml", LIB_BUILD)
+        .write("lib/src/opslib/__init__.py", "")
+        .write(
+            "lib/src/opslib/net.py",
+            "import requests\nimport urllib3\n\n\ndef versions():\n    return 'requests %s urllib3 %s' % (requests.__version__, urllib3.__version__)\n",
+        )
+        .write("ops/BUILD.toml", USES_BUILD)
+        .write(
+            "ops/uses.py",
+            "import sys\nfrom opslib import net\nprint('uses', net.versions(), ' '.join(sys.argv[1:]))\n",
+        )
+        .write(
+            "ops/test_lib.py",
+            "import unittest\n\nfrom opslib import net\n\n\nclass Lib(unittest.TestCase):\n    def test_versions(self):\n        self.assertTrue(net.versions().startswith('requests '))\n",
+        )
+        .write_exec(
+            "ops/runs.sh",
+            "#!/bin/sh\nset -eu\nfor b in uses-lib uses-binary; do\n  out=$(python3 -B -I -S \"$RUNFILES_DIR/_main/ops/$b.kiln-main.py\" hi)\n  echo \"$out\"\n  case \"$out\" in 'uses requests '*' urllib3 '*' hi') ;; *) exit 1 ;; esac\ndone\n",
+        );
+    for t in ["//ops:lib_test", "//ops:runs"] {
+        let run = py.ws.kiln(&["test", t]).expect(0);
+        assert!(run.stdout.contains("PASSED"), "{t}: {}", run.stdout);
+    }
+    let q = py.ws.kiln(&["query", "deps", "//ops:uses-lib"]).expect(0);
+    assert!(q.stdout.contains("//lib:common"), "{}", q.stdout);
+
+    let public = py.publish("//ops:uses", "1");
+    let h = py.host(&public, "");
+    h.install("uses", "1");
+    let out = h.tool("uses-lib").arg("there").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.starts_with("uses requests ") && said.contains(" there"),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A library is not something a host can run.
+    py.ws.write(
+        "ops/BUILD.toml",
+        USES_BUILD.replace(
+            "binaries = [\":uses-lib\"]",
+            "binaries = [\"//lib:common\"]",
+        ),
+    );
+    py.ws.kiln(&["build", "//ops:uses"]).expect(2).stderr_has(
+        "//lib:common is a py_library, but binaries must be wrappers or py_binary targets",
+    );
+    // What the library needs and the lock lacks names the library.
+    py.ws.write(
+        "lib/BUILD.toml",
+        LIB_BUILD.replace("@pypi//requests", "@pypi//reqests"),
+    );
+    py.ws
+        .kiln(&["build", "//ops:uses-lib"])
+        .expect(2)
+        .stderr_has("did you mean @pypi//requests");
+}
