@@ -229,6 +229,11 @@ impl<'a> Fetcher<'a> {
     }
 }
 
+/// The HTTP client of every download kiln makes (timeouts, user agent).
+pub fn client() -> Result<reqwest::blocking::Client> {
+    http_client().map_err(|_| env_failed("cannot set up HTTP"))
+}
+
 fn http_client() -> Result<reqwest::blocking::Client, Failure> {
     reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(10))

@@ -13,6 +13,7 @@ mod glob;
 mod load;
 mod outdir;
 mod publish;
+mod pyindex;
 mod python;
 mod remote;
 mod sandbox;

@@ -66,11 +66,13 @@ pub fn host_interpreter() -> Result<Interpreter> {
     })
 }
 
-/// Add an archive for every distribution of `lock` that `interp` can install.
+/// Add an archive for every distribution of `lock` that `interp` can install: a
+/// pylock.toml names its wheels; a hashed requirements file's are found by `index`.
 pub fn lock_archives(
     root: &Path,
     lock: &PythonLockSpec,
     interp: &Interpreter,
+    index: &mut crate::pyindex::Index,
     archives: &mut BTreeMap<String, Archive>,
 ) -> Result<()> {
     let path = root.join(&lock.lock);
@@ -93,7 +95,37 @@ pub fn lock_archives(
     }
     let text = plumbing::fs::read_text(&path)?;
     let file = Path::new(&lock.lock);
-    let parsed = parse_pylock(&text).map_err(|d| at(file, &text, &d))?;
+    let locked = if lock.is_pylock() {
+        pylock_entries(file, &text, interp)?
+    } else {
+        let pins = rules::pyreq::parse_requirements(&text).map_err(|d| at(file, &text, &d))?;
+        let mut locked = Vec::new();
+        for p in pins {
+            // Only what this interpreter installs is looked up.
+            if let Some(m) = &p.marker
+                && !rules::pylock::marker_holds(m, &interp.markers)
+                    .map_err(|e| at(file, &text, &Diagnostic::new(Some(p.span.clone()), e)))?
+            {
+                continue;
+            }
+            let place = format!("{}:{}", lock.lock, rules::line_col(&text, p.span.start).0);
+            let wheels = index.wheels(&lock.index_urls, &p, interp, &place)?;
+            locked.push(Locked {
+                name: p.name,
+                version: Some(p.version),
+                marker: p.marker,
+                wheels,
+                span: p.span,
+            });
+        }
+        locked
+    };
+    choose_wheels(lock, file, &text, interp, &locked, archives)
+}
+
+/// The entries of a pylock.toml, its `requires-python` checked against `interp`.
+fn pylock_entries(file: &Path, text: &str, interp: &Interpreter) -> Result<Vec<Locked>> {
+    let parsed = parse_pylock(text).map_err(|d| at(file, text, &d))?;
     if let Some((spec, span)) = &parsed.requires_python {
         let have = interp
             .markers
@@ -103,7 +135,7 @@ pub fn lock_archives(
         if !rules::pylock::python_meets(&have, spec) {
             return Err(at(
                 file,
-                &text,
+                text,
                 &Diagnostic::new(
                     Some(span.clone()),
                     format!("the lock's requires-python {spec:?} excludes this python3 ({have})"),
@@ -112,10 +144,21 @@ pub fn lock_archives(
             ));
         }
     }
-    let locked = parsed.packages;
+    Ok(parsed.packages)
+}
+
+/// The archive of each distribution of `locked`: the wheel `interp` takes best.
+fn choose_wheels(
+    lock: &PythonLockSpec,
+    file: &Path,
+    text: &str,
+    interp: &Interpreter,
+    locked: &[Locked],
+    archives: &mut BTreeMap<String, Archive>,
+) -> Result<()> {
     // One entry per name and environment: the first whose wheel fits is taken.
     let mut by_name: BTreeMap<&str, Vec<&Locked>> = BTreeMap::new();
-    for l in &locked {
+    for l in locked {
         by_name.entry(l.name.as_str()).or_default().push(l);
     }
     for (name, entries) in by_name {
@@ -124,7 +167,7 @@ pub fn lock_archives(
         for l in entries {
             let holds = match &l.marker {
                 Some(m) => rules::pylock::marker_holds(m, &interp.markers)
-                    .map_err(|e| at(file, &text, &Diagnostic::new(Some(l.span.clone()), e)))?,
+                    .map_err(|e| at(file, text, &Diagnostic::new(Some(l.span.clone()), e)))?,
                 None => true,
             };
             if holds {
@@ -142,7 +185,7 @@ pub fn lock_archives(
                 .collect();
             return Err(at(
                 file,
-                &text,
+                text,
                 &Diagnostic::new(
                     Some(first.span.clone()),
                     format!(
@@ -158,7 +201,7 @@ pub fn lock_archives(
             ));
         };
         let archive = format!("{}+{name}", lock.name);
-        let (line, _) = rules::line_col(&text, l.span.start);
+        let (line, _) = rules::line_col(text, l.span.start);
         archives.insert(
             archive.clone(),
             Archive {

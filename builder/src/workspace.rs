@@ -28,8 +28,9 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Find the workspace containing `start` (walking up) and load it.
-    pub fn find(start: &Path) -> Result<Workspace> {
+    /// Find the workspace containing `start` (walking up) and load it (`fetch`: how a
+    /// hashed requirements lock may look its wheels up).
+    pub fn find(start: &Path, fetch: &crate::fetch::FetchOptions) -> Result<Workspace> {
         let start = start
             .canonicalize()
             .map_err(|e| bad_input(format!("{}: {e}", start.display())))?;
@@ -46,10 +47,10 @@ impl Workspace {
                     format!("run kiln inside a workspace, or pass -C DIR; a workspace starts with a {WORKSPACE_FILE} holding [workspace] name = \"...\""),
                 )
             })?;
-        Workspace::load(root)
+        Workspace::load(root, fetch)
     }
 
-    pub fn load(root: &Path) -> Result<Workspace> {
+    pub fn load(root: &Path, fetch: &crate::fetch::FetchOptions) -> Result<Workspace> {
         let path = root.join(WORKSPACE_FILE);
         // Read only as a file of the workspace: a link could name any file of the machine,
         // and its error messages would quote it.
@@ -79,8 +80,9 @@ impl Workspace {
         let mut python = None;
         if !spec.python_locks.is_empty() {
             let interpreter = crate::python::host_interpreter()?;
+            let mut index = crate::pyindex::Index::new(fetch);
             for l in &spec.python_locks {
-                crate::python::lock_archives(root, l, &interpreter, &mut archives)?;
+                crate::python::lock_archives(root, l, &interpreter, &mut index, &mut archives)?;
             }
             python = Some(interpreter);
         }

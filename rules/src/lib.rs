@@ -10,6 +10,7 @@ pub const WORKSPACE_FILE: &str = "WORKSPACE.toml";
 mod diag;
 mod label;
 pub mod pylock;
+pub mod pyreq;
 mod target;
 mod workspace;
 

@@ -32,16 +32,35 @@ struct WorkspaceDef {
 struct PythonLockDef {
     name: Spanned<String>,
     lock: Spanned<String>,
+    index_url: Option<Spanned<OneOrMore>>,
 }
 
-/// `[[python_lock]]`: a PEP 751 lock file whose distributions become archives,
-/// `@NAME//DISTRIBUTION`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMore {
+    One(String),
+    More(Vec<String>),
+}
+
+/// `[[python_lock]]`: a lock file whose distributions become archives,
+/// `@NAME//DISTRIBUTION`: a PEP 751 `pylock.toml` (`pylock.*.toml`), or a hashed
+/// requirements file whose wheels are found on `index_urls`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PythonLockSpec {
     pub name: String,
     /// The lock file, relative to the workspace root.
     pub lock: String,
     pub span: Range<usize>,
+    /// PEP 503 simple indexes, tried in order (a requirements file only).
+    pub index_urls: Vec<String>,
+}
+
+impl PythonLockSpec {
+    /// Whether the lock is a PEP 751 file (by its name, as PEP 751 names them).
+    pub fn is_pylock(&self) -> bool {
+        let file = self.lock.rsplit('/').next().unwrap_or("");
+        file.starts_with("pylock.") && file.ends_with(".toml")
+    }
 }
 
 #[derive(Deserialize)]
@@ -304,11 +323,58 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
         }
         let lock = release::normalize_relative(l.lock.get_ref())
             .map_err(|why| err(l.lock.span(), format!("lock: {why}")))?;
-        python_locks.push(PythonLockSpec {
+        let mut spec = PythonLockSpec {
             name,
             lock,
             span: l.lock.span(),
-        });
+            index_urls: Vec::new(),
+        };
+        match (&l.index_url, spec.is_pylock()) {
+            (Some(u), true) => {
+                return Err(err(
+                    u.span(),
+                    "index_url is for a hashed requirements file; a pylock.toml names its wheels' URLs itself".to_string(),
+                ));
+            }
+            (None, false) => {
+                return Err(Diagnostic::new(
+                    Some(l.lock.span()),
+                    format!(
+                        "lock {:?} is a requirements file (a PEP 751 lock is named pylock.toml or pylock.NAME.toml), so it needs index_url",
+                        spec.lock
+                    ),
+                )
+                .hint("add index_url = \"https://pypi.org/simple\" (your index or mirrors, tried in order), or lock to pylock.toml"));
+            }
+            (Some(u), false) => {
+                let urls = match u.get_ref() {
+                    OneOrMore::One(s) => vec![s.clone()],
+                    OneOrMore::More(v) => v.clone(),
+                };
+                if urls.is_empty() {
+                    return Err(err(u.span(), "index_url names no index".to_string()));
+                }
+                for url in &urls {
+                    let rest = url
+                        .strip_prefix("https://")
+                        .or_else(|| url.strip_prefix("http://"));
+                    if rest.is_none_or(|r| r.is_empty() || r.contains(['#', '?', ' '])) {
+                        return Err(err(
+                            u.span(),
+                            format!(
+                                "index_url {url:?} is not an http(s) URL of a PEP 503 simple index"
+                            ),
+                        ));
+                    }
+                }
+                spec.index_urls = urls
+                    .into_iter()
+                    .map(|u| u.trim_end_matches('/').to_string())
+                    .collect();
+            }
+            (None, true) => {}
+        }
+        python_locks.push(spec);
     }
     Ok(WorkspaceSpec {
         name,

@@ -973,3 +973,252 @@ fn a_py_library_brings_its_sources_roots_and_wheels_to_its_dependents() {
         .expect(2)
         .stderr_has("did you mean @pypi//requests");
 }
+
+/// A PEP 503 simple index of the downloaded wheels on `server`: `/simple/NAME/` lists
+/// each wheel of NAME as `../../FILE#sha256=HEX` (the files are served at `/FILE`).
+fn simple_index(server: &HttpServer, dir: &Path) {
+    let mut pages: std::collections::BTreeMap<String, String> = Default::default();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        if !file.ends_with(".whl") {
+            continue;
+        }
+        let name = file
+            .split('-')
+            .next()
+            .unwrap()
+            .to_ascii_lowercase()
+            .replace(['_', '.'], "-");
+        let sha = e2e::sha256_hex(&std::fs::read(e.path()).unwrap());
+        pages.entry(name).or_default().push_str(&format!(
+            "<a href=\"../../{file}#sha256={sha}\" data-requires-python=\"&gt;=3.7\">{file}</a><br/>\n"
+        ));
+    }
+    for (name, links) in pages {
+        server.add(
+            &format!("simple/{name}/"),
+            format!(
+                "<!DOCTYPE html>\n<html><body><h1>Links for {name}</h1>\n{links}</body></html>\n"
+            )
+            .into_bytes(),
+        );
+    }
+}
+
+/// The same workspace as [`Py::new`], locked instead by a hashed requirements file
+/// (`uv pip compile --generate-hashes`, a real locker) whose wheels are looked up on
+/// a PEP 503 index: `index_url` in WORKSPACE.toml.
+fn requirements_workspace(index_urls: &str) -> (Py, PathBuf) {
+    let py = Py::new();
+    let dir = wheels();
+    simple_index(&py._server, &dir);
+    let out = Command::new("uv")
+        .args([
+            "pip",
+            "compile",
+            "--quiet",
+            "--generate-hashes",
+            "--no-index",
+        ])
+        .args(["--find-links", &py._server.url("index.html")])
+        .arg(py.ws.path("third_party/requirements.in"))
+        .arg("-o")
+        .arg(py.ws.path("third_party/requirements.txt"))
+        .env("UV_CACHE_DIR", py.ws.tmp.path().join("uv-cache"))
+        .env("UV_PYTHON", "python3")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "uv: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let index = index_urls.replace("INDEX", &py._server.url("simple"));
+    py.ws.write(
+        "WORKSPACE.toml",
+        format!("[workspace]\nname = \"py\"\n\n[[python_lock]]\nname = \"pypi\"\nlock = \"third_party/requirements.txt\"\nindex_url = {index}\n"),
+    );
+    std::fs::remove_file(py.ws.path("third_party/pylock.toml")).unwrap();
+    (py, dir)
+}
+
+/// A hashed requirements file works as a pylock.toml does: each pinned release's
+/// wheel is found on the index (one page per release, asked once: later commands,
+/// `--offline` ones too, use what the cache remembers), checked against the file's
+/// hashes, and the tools build, test and run. A dead mirror first is passed over.
+#[test]
+fn a_hashed_requirements_file_finds_its_wheels_on_an_index() {
+    let dead = HttpServer::start(std::env::temp_dir().join("kiln-dead-index.log"));
+    let dead_url = dead.url("simple");
+    drop(dead);
+    let (py, _) = requirements_workspace(&format!("[\"{dead_url}\", \"INDEX\"]"));
+    let reqs = std::fs::read_to_string(py.ws.path("third_party/requirements.txt")).unwrap();
+    assert!(reqs.contains("--hash=sha256:"), "{reqs}");
+    // A release for another platform is not looked up (the index has no page for it).
+    py.ws.write(
+        "third_party/requirements.txt",
+        format!(
+            "{reqs}colorama==0.4.6 ; sys_platform == \"win32\" \\\n    --hash=sha256:{}\n",
+            "ab".repeat(32)
+        ),
+    );
+    ops(&py);
+    for t in ["//ops:cli_pytest", "//app:imports"] {
+        let run = py.ws.kiln(&["test", t]).expect(0);
+        assert!(run.stdout.contains("PASSED"), "{t}: {}", run.stdout);
+    }
+    let asked = py._server.requests("simple/requests/").len();
+    assert_eq!(asked, 1, "one look at the index page of requests");
+    assert!(py._server.requests("simple/colorama/").is_empty());
+    py.ws
+        .kiln(&["--offline", "build", "//ops:ops-tools"])
+        .expect(0);
+    py.ws.kiln(&["build", "//ops:ops-tools"]).expect(0);
+    assert_eq!(
+        py._server.requests("simple/requests/").len(),
+        1,
+        "remembered"
+    );
+
+    let public = py.publish("//ops:ops-tools", "1");
+    let h = py.host(&public, "");
+    h.install("ops-tools", "1");
+    let out = h.tool("fetch-url").arg("hi").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.starts_with("requests ") && said.contains(" hi"),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// With a new cache: `--offline` has nothing to go on (exit 3, naming the line), a
+/// `--distdir` holding the wheels (as `pip download` leaves them) is enough.
+#[test]
+fn a_requirements_lock_resolves_offline_from_a_distdir() {
+    let (py, dir) = requirements_workspace("\"INDEX\"");
+    ops(&py);
+    let run = py
+        .ws
+        .kiln(&["--offline", "build", "//ops:ops-tools"])
+        .expect(3);
+    run.stderr_has("third_party/requirements.txt:");
+    run.stderr_has("is not resolved yet");
+    run.stderr_has("--distdir");
+    let d = dir.display().to_string();
+    py.ws
+        .kiln(&["--offline", "--distdir", &d, "build", "//ops:ops-tools"])
+        .expect(0);
+    // Remembered: offline without the distdir now.
+    py.ws
+        .kiln(&["--offline", "build", "//ops:ops-tools"])
+        .expect(0);
+    assert!(py._server.requests("simple/requests/").is_empty());
+}
+
+/// What a requirements file or its index can get wrong: a hash the index's files do
+/// not have (exit 1, nothing cached), an index that lies about a file's hash (the
+/// bytes are checked: exit 1, nothing cached), a line kiln cannot pin (file:line,
+/// exit 2), and the WORKSPACE.toml mistakes (exit 2).
+#[test]
+fn requirements_locks_refuse_what_they_cannot_pin() {
+    let (py, dir) = requirements_workspace("\"INDEX\"");
+    ops(&py);
+    let reqs = std::fs::read_to_string(py.ws.path("third_party/requirements.txt")).unwrap();
+    // idna pinned with another hash than any of its files.
+    let at = reqs.find("\nidna==").unwrap();
+    let from = at + reqs[at..].find("sha256:").unwrap() + 7;
+    let real = reqs[from..from + 64].to_string();
+    let wrong = format!(
+        "{}{}",
+        if real.starts_with('0') { "1" } else { "0" },
+        &real[1..]
+    );
+    py.ws.write(
+        "third_party/requirements.txt",
+        reqs.replacen(&real, &wrong, 1),
+    );
+    let run = py.ws.kiln(&["fetch"]).expect(1);
+    run.stderr_has("third_party/requirements.txt:");
+    run.stderr_has("idna==");
+    run.stderr_has("other hashes than pinned");
+    py.ws.write("third_party/requirements.txt", &reqs);
+
+    // The index says idna's wheel is one the file pins, and serves other bytes.
+    let idna = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|f| f.starts_with("idna-") && f.ends_with(".whl"))
+        .unwrap();
+    let certifi = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("certifi-"))
+        .unwrap()
+        .path();
+    py._server.add(
+        "simple/idna/",
+        format!("<a href=\"/evil/{idna}#sha256={real}\">{idna}</a>\n").into_bytes(),
+    );
+    py._server
+        .add(&format!("evil/{idna}"), std::fs::read(certifi).unwrap());
+    let run = py.ws.kiln(&["fetch"]).expect(1);
+    run.stderr_has("sha256 mismatch for archive @pypi+idna");
+    run.stderr_has("pinned at third_party/requirements.txt:");
+    assert!(
+        !py.ws
+            .cas_files()
+            .iter()
+            .any(|p| p.to_string_lossy().contains(&real)),
+        "nothing cached for idna"
+    );
+
+    for (text, says) in [
+        (
+            "requests>=2\n",
+            "third_party/requirements.txt:1:1: requests is not pinned to one version",
+        ),
+        (
+            "requests==2.31.0\n",
+            "third_party/requirements.txt:1:1: requests==2.31.0 has no --hash",
+        ),
+        (
+            "-r other.txt\n",
+            "third_party/requirements.txt:1:1: -r: kiln reads one requirements file",
+        ),
+    ] {
+        py.ws.write("third_party/requirements.txt", text);
+        py.ws
+            .kiln(&["build", "//ops:ops-tools"])
+            .expect(2)
+            .stderr_has(says);
+    }
+    let ws = "[workspace]\nname = \"py\"\n\n[[python_lock]]\nname = \"pypi\"\nlock = \"third_party/requirements.txt\"\n";
+    py.ws.write("WORKSPACE.toml", ws);
+    py.ws
+        .kiln(&["build", "//ops:ops-tools"])
+        .expect(2)
+        .stderr_has(
+            "WORKSPACE.toml:6:8: lock \"third_party/requirements.txt\" is a requirements file",
+        );
+    py.ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "{}index_url = \"https://x/simple\"\n",
+            ws.replace("requirements.txt", "pylock.toml")
+        ),
+    );
+    py.ws
+        .kiln(&["build", "//ops:ops-tools"])
+        .expect(2)
+        .stderr_has("index_url is for a hashed requirements file");
+    py.ws.write(
+        "WORKSPACE.toml",
+        format!("{ws}index_url = \"file:///etc\"\n"),
+    );
+    py.ws
+        .kiln(&["build", "//ops:ops-tools"])
+        .expect(2)
+        .stderr_has("is not an http(s) URL of a PEP 503 simple index");
+}

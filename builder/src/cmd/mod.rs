@@ -81,7 +81,15 @@ impl Context {
             Some(d) => d.clone(),
             None => std::env::current_dir()?,
         };
-        Workspace::find(&start)
+        Workspace::find(&start, &self.fetch_options())
+    }
+
+    /// `--offline` and `--distdir`: where archives (and locked wheels) may come from.
+    pub fn fetch_options(&self) -> FetchOptions {
+        FetchOptions {
+            offline: self.build.offline,
+            distdirs: self.build.distdir.clone(),
+        }
     }
 
     /// The store a `--store` flag names, else the workspace's.
@@ -101,10 +109,7 @@ impl Context {
             graph: Graph::load(ws)?,
             cache: Cache::open()?,
             ui: self.ui(),
-            fetch: FetchOptions {
-                offline: self.build.offline,
-                distdirs: self.build.distdir.clone(),
-            },
+            fetch: self.fetch_options(),
             jobs,
             sandbox: self.build.sandbox,
         })
