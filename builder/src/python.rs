@@ -561,7 +561,14 @@ fn bootstrap(
                 Some((t, r)) => (t, format!(".{r}")),
                 None => (function.as_str(), String::new()),
             };
-            format!("from {module} import {top} as _entry\nsys.exit(_entry{rest}())\n")
+            // As an installed console script: argv[0] is the command's name.
+            let name = match label {
+                rules::Label::Target { name, .. } => name.as_str(),
+                rules::Label::Archive { .. } => "",
+            };
+            format!(
+                "sys.argv[0] = {name:?}\nfrom {module} import {top} as _entry\nsys.exit(_entry{rest}())\n"
+            )
         }
         rules::PyStart::Tests if pytest => {
             let files: String = tests

@@ -604,7 +604,7 @@ fn a_bundle_and_its_binary_may_share_a_name() {
 }
 
 const PYPROJECT: &str = "[project]\nname = \"ops-runbooks\"\nversion = \"1.0\"\ndependencies = [\"requests\"]\n\n[project.scripts]\nfetch-url = \"tools.cli:main\"\npromote-follower = \"tools.promote:main\"\n";
-const PROMOTE: &str = "import sys\n\nimport idna\n\n\ndef main():\n    print('promoting', ' '.join(sys.argv[1:]), 'idna', idna.__version__)\n    return 0\n";
+const PROMOTE: &str = "import sys\n\nimport idna\n\n\ndef main():\n    print(sys.argv[0], 'promoting', ' '.join(sys.argv[1:]), 'idna', idna.__version__)\n    return 0\n";
 
 /// The runbook repository: one `[[py_scripts]]` block turns `[project.scripts]` into a
 /// py_binary per script and, with `bundles = true`, a tool bundle each, named after the
@@ -642,7 +642,9 @@ fn py_scripts_turn_project_scripts_into_one_tool_each() {
     let h = py.host(&public, "");
     for (tool, says) in [
         ("fetch-url", "requests "),
-        ("promote-follower", "promoting db-2 idna "),
+        // argv[0] is the script's name, as for an installed console script
+        // (click's usage line shows it).
+        ("promote-follower", "promote-follower promoting db-2 idna "),
     ] {
         h.install(tool, "3");
         let out = h.tool(tool).arg("db-2").output().unwrap();

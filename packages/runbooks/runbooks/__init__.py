@@ -1,0 +1,1 @@
+"""Runbooks turned into tools: fleet-report and drain-node."""
