@@ -342,13 +342,17 @@ impl<'g> Sources<'g> {
     fn archive_files(&self, archive: &str, export: &str) -> Result<Files> {
         let tree = &self.trees[archive];
         let a = &self.graph.ws.archives[archive];
+        // `**` (the `files` export, every locked wheel's) matches every path: no glob
+        // to compile per archive and build.
+        let all = a.exports[export].iter().any(|g| g == "**");
         let globs: Vec<GlobMatcher> = a.exports[export]
             .iter()
+            .filter(|_| !all)
             .map(|g| crate::glob::compile(g).map_err(anyhow::Error::msg))
             .collect::<Result<_>>()?;
         let mut out = Files::new();
         for f in &tree.files {
-            if !globs.iter().any(|g| g.is_match(&f.path)) {
+            if !all && !globs.iter().any(|g| g.is_match(&f.path)) {
                 continue;
             }
             let path = format!("{archive}/{}", f.path);

@@ -488,6 +488,7 @@ impl Graph {
     pub fn closure(&self, roots: &[Label]) -> (BTreeSet<Label>, BTreeSet<String>) {
         let mut seen = BTreeSet::new();
         let mut archives = BTreeSet::new();
+        let mut locks = BTreeSet::new();
         let mut todo: Vec<Label> = roots.to_vec();
         while let Some(l) = todo.pop() {
             if !seen.insert(l.clone()) {
@@ -496,8 +497,10 @@ impl Graph {
             match &l {
                 Label::Archive { archive, .. } => {
                     // A locked distribution's closure is known only from the wheels'
-                    // metadata: every wheel of its lock is fetched.
-                    if let Some((lock, _)) = archive.split_once('+') {
+                    // metadata: every wheel of its lock is fetched (once per lock).
+                    if let Some((lock, _)) = archive.split_once('+')
+                        && locks.insert(lock.to_string())
+                    {
                         let prefix = format!("{lock}+");
                         archives.extend(
                             self.ws

@@ -18,13 +18,17 @@ use crate::workspace::{Archive, WORKSPACE_FILE};
 /// no `PYTHON*` variables).
 pub fn host_interpreter() -> Result<Interpreter> {
     let out = Command::new("python3")
+        // -S and no `platform` import: a third of the start-up time, paid by every
+        // command of a workspace with a lock (platform.machine() is uname's machine, and
+        // platform.python_version() the first word of sys.version).
         .args([
             "-I",
+            "-S",
             "-c",
-            "import sys, platform, os\n\
+            "import sys, os\n\
              try:\n    libc = os.confstr('CS_GNU_LIBC_VERSION') or ''\n\
              except (ValueError, OSError):\n    libc = ''\n\
-             print(sys.implementation.name, sys.version_info[0], sys.version_info[1], platform.machine(), libc.replace(' ', '/') or '-', platform.python_version())",
+             print(sys.implementation.name, sys.version_info[0], sys.version_info[1], os.uname().machine, libc.replace(' ', '/') or '-', sys.version.split()[0])",
         ])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
@@ -99,6 +103,7 @@ pub fn lock_archives(
         pylock_entries(file, &text, interp)?
     } else {
         let pins = rules::pyreq::parse_requirements(&text).map_err(|d| at(file, &text, &d))?;
+        let lines = Lines::of(&text);
         let mut locked = Vec::new();
         for p in pins {
             // Only what this interpreter installs is looked up.
@@ -108,7 +113,7 @@ pub fn lock_archives(
             {
                 continue;
             }
-            let place = format!("{}:{}", lock.lock, rules::line_col(&text, p.span.start).0);
+            let place = format!("{}:{}", lock.lock, lines.line(p.span.start));
             let wheels = index.wheels(&lock.index_urls, &p, interp, &place)?;
             locked.push(Locked {
                 name: p.name,
@@ -156,6 +161,7 @@ fn choose_wheels(
     locked: &[Locked],
     archives: &mut BTreeMap<String, Archive>,
 ) -> Result<()> {
+    let lines = Lines::of(text);
     // One entry per name and environment: the first whose wheel fits is taken.
     let mut by_name: BTreeMap<&str, Vec<&Locked>> = BTreeMap::new();
     for l in locked {
@@ -201,7 +207,7 @@ fn choose_wheels(
             ));
         };
         let archive = format!("{}+{name}", lock.name);
-        let (line, _) = rules::line_col(text, l.span.start);
+        let line = lines.line(l.span.start);
         archives.insert(
             archive.clone(),
             Archive {
@@ -218,6 +224,21 @@ fn choose_wheels(
         );
     }
     Ok(())
+}
+
+/// Line numbers of byte offsets, without a scan from the start for each (a lock has
+/// an entry per line or three).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        Lines(text.match_indices('\n').map(|(i, _)| i).collect())
+    }
+
+    /// The 1-based line of `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&n| n < offset) + 1
+    }
 }
 
 /// The file a py_binary starts from, in its runfiles: `_main/<pkg>/<name>.kiln-main.py`.
