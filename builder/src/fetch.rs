@@ -71,11 +71,18 @@ impl<'a> Fetcher<'a> {
 
         for dir in &self.opts.distdirs {
             for url in &a.urls {
-                let Some(name) = url.rsplit('/').next().filter(|n| !n.is_empty()) else {
+                // The file's name as a directory holds it: `%2B` is `+` (local versions).
+                let Some(name) = url
+                    .rsplit('/')
+                    .next()
+                    .and_then(crate::pyindex::percent_decoded)
+                    .filter(|n| !n.is_empty() && n != "." && n != "..")
+                else {
                     continue;
                 };
                 let candidate = dir.join(name);
-                if candidate.is_file() {
+                // The directory's own files: a link there is not followed.
+                if fs_err::symlink_metadata(&candidate).is_ok_and(|m| m.is_file()) {
                     self.ui
                         .detail(format!("Using @{} from {}", a.name, candidate.display()));
                     return match self.copy_local(&candidate, &partial, a)? {
@@ -122,7 +129,7 @@ impl<'a> Fetcher<'a> {
                 errors.join("\n  ")
             ),
             match &a.pinned_in {
-                Some(lock) => format!("check the network and the wheel's url in {lock}, or pass --distdir DIR holding the file"),
+                Some(lock) => format!("check the network and where {lock} says the wheel is (its url, or the index it names), or pass --distdir DIR holding the file"),
                 None => "check the network and the urls in WORKSPACE.toml, or pass --distdir DIR holding the file".to_string(),
             },
         ))
@@ -221,7 +228,14 @@ impl<'a> Fetcher<'a> {
             self.client = Some(http_client()?);
         }
         let client = self.client.as_ref().expect("just set");
-        let actual = download(client, url, partial, &format!("@{}", a.name), self.ui)?;
+        let actual = download(
+            client,
+            url,
+            partial,
+            &format!("@{}", a.name),
+            a.limits.max_bytes,
+            self.ui,
+        )?;
         if actual != a.sha256 {
             return Err(Failure::Mismatch { actual });
         }
@@ -249,14 +263,16 @@ pub fn hash_url(cache: &Cache, url: &str, ui: Ui) -> Result<Digest> {
     let client = http_client().map_err(|_| env_failed("cannot set up HTTP"))?;
     use plumbing::retry::{Attempt, GaveUp, retry};
     let partial = cache.tmp_path("download");
-    let got = retry(|| match download(&client, url, &partial, url, ui) {
-        Ok(d) => Attempt::Done(d),
-        Err(Failure::Transient(e)) => Attempt::Transient(e),
-        Err(Failure::Permanent(e)) => Attempt::Fatal(e),
-        Err(Failure::Mismatch { actual }) => {
-            Attempt::Transient(format!("unexpected digest {actual}"))
-        }
-    });
+    let got = retry(
+        || match download(&client, url, &partial, url, u64::MAX, ui) {
+            Ok(d) => Attempt::Done(d),
+            Err(Failure::Transient(e)) => Attempt::Transient(e),
+            Err(Failure::Permanent(e)) => Attempt::Fatal(e),
+            Err(Failure::Mismatch { actual }) => {
+                Attempt::Transient(format!("unexpected digest {actual}"))
+            }
+        },
+    );
     let last = match got {
         Ok(d) => {
             cache.insert_file(&partial, &d)?;
@@ -274,11 +290,13 @@ pub fn hash_url(cache: &Cache, url: &str, ui: Ui) -> Result<Digest> {
 
 /// One GET into `partial`, resuming it when it holds bytes already (and the server
 /// answers the Range request); hashes every byte. Returns the whole file's digest.
+/// More than `max` bytes is a failure, and nothing of it is kept.
 fn download(
     client: &reqwest::blocking::Client,
     url: &str,
     partial: &Path,
     what: &str,
+    max: u64,
     ui: Ui,
 ) -> Result<Digest, Failure> {
     let io_fail = |e: io::Error| Failure::Permanent(format!("{}: {e}", partial.display()));
@@ -340,6 +358,14 @@ fn download(
         file.write_all(&buf[..n]).map_err(io_fail)?;
         hasher.update(&buf[..n]);
         bar.inc(n as u64);
+        if hasher.len() > max {
+            bar.finish_and_clear();
+            drop(file);
+            let _ = fs_err::remove_file(partial);
+            return Err(Failure::Permanent(format!(
+                "larger than the archive's limit of {max} bytes (max_bytes): not the file pinned"
+            )));
+        }
     }
     bar.finish_and_clear();
     if let Some(t) = total

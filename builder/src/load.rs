@@ -304,8 +304,7 @@ impl Graph {
                 if let Some((lock, dist)) = archive.split_once('+')
                     && !self.ws.archives.contains_key(archive)
                 {
-                    let prefix = format!("{lock}+");
-                    if !self.ws.archives.keys().any(|a| a.starts_with(&prefix)) {
+                    if !self.ws.locks.iter().any(|l| l == lock) {
                         return Err(self.error_at(
                             pkg,
                             span,

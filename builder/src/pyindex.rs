@@ -17,6 +17,10 @@ use crate::fetch::FetchOptions;
 
 /// The largest index page read (PyPI's pages for the busiest projects are a few MiB).
 const PAGE_LIMIT: u64 = 64 << 20;
+/// The longest an index page may take to arrive, however slowly it trickles in.
+const PAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+/// File names listed in an error, at most.
+const LISTED: usize = 8;
 
 /// What is remembered of one release: its acceptable wheels.
 #[derive(Serialize, Deserialize)]
@@ -28,7 +32,8 @@ struct Record {
 #[derive(Serialize, Deserialize, Clone)]
 struct Found {
     file: String,
-    url: String,
+    /// Where the file is, best first: one URL per index that lists it.
+    urls: Vec<String>,
     sha256: Digest,
 }
 
@@ -48,7 +53,12 @@ impl<'a> Index<'a> {
     }
 
     /// The wheels of `p` (one of the lock `place`, as `FILE:LINE`), from the cache, a
-    /// `--distdir` or an index of `urls`. Empty never: no wheel is an error.
+    /// `--distdir` or the indexes `urls`. Empty never: no wheel is an error.
+    ///
+    /// What the cache remembers is used as long as the wheel it picks for `interp` is
+    /// in the CAS (so the bytes were checked), and by `--offline` builds; otherwise the
+    /// release is looked up again, since its file must be fetched anyway, and the URLs
+    /// remembered may be stale (a removed `--distdir`, a moved file, a wrong one).
     pub fn wheels(
         &mut self,
         urls: &[String],
@@ -59,29 +69,24 @@ impl<'a> Index<'a> {
         if self.cache.is_none() {
             self.cache = Some(Cache::open()?);
         }
-        let record = self
-            .cache
-            .as_ref()
-            .expect("just opened")
-            .root()
-            .join("index")
-            .join(key(urls, p).hex());
+        let cache = self.cache.as_ref().expect("just opened");
+        let record = cache.root().join("index").join(key(urls, p).hex());
         let fits = |w: &[Found]| {
             let l = locked(p, w);
-            !l.wheels.is_empty() && interp.choose(&l).is_some()
+            interp.choose(&l).map(|w| w.sha256)
         };
         let remembered: Option<Vec<Found>> = fs_err::read(&record)
             .ok()
             .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
-            .filter(|r| r.schema == 1)
+            .filter(|r| r.schema == 2)
             .map(|r| r.wheels);
         if let Some(w) = &remembered
-            && (fits(w) || self.opts.offline)
+            && (self.opts.offline || fits(w).is_some_and(|d| cache.cas_path(&d).is_file()))
         {
             return Ok(locked(p, w).wheels);
         }
         let mut found = self.in_distdirs(p)?;
-        if found.is_empty() || !fits(&found) {
+        if fits(&found).is_none() {
             if self.opts.offline {
                 return Err(hinted(
                     Code::Env,
@@ -95,7 +100,7 @@ impl<'a> Index<'a> {
             found = self.on_indexes(urls, p, place)?;
         }
         let bytes = serde_json::to_vec(&Record {
-            schema: 1,
+            schema: 2,
             wheels: found.clone(),
         })?;
         self.cache
@@ -105,7 +110,8 @@ impl<'a> Index<'a> {
         Ok(locked(p, &found).wheels)
     }
 
-    /// The files of `p` in the `--distdir`s whose sha256 it accepts.
+    /// The files of `p` in the `--distdir`s whose sha256 it accepts (regular files
+    /// only: a link there is not followed).
     fn in_distdirs(&self, p: &Pinned) -> Result<Vec<Found>> {
         let mut out = Vec::new();
         for dir in &self.opts.distdirs {
@@ -114,18 +120,16 @@ impl<'a> Index<'a> {
             };
             for e in entries.flatten() {
                 let file = e.file_name().to_string_lossy().into_owned();
-                if !wheel_of(&file, &p.name, &p.version) {
+                if !wheel_of(&file, &p.name, &p.version)
+                    || !e.file_type().is_ok_and(|t| t.is_file())
+                {
                     continue;
                 }
                 let path = std::path::absolute(e.path())?;
-                // Not through a link: the distdir's own files.
-                if !fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-                    continue;
-                }
                 let (_, sha256) = crate::cache::hash_file(&path)?;
                 if p.hashes.contains(&sha256) {
                     out.push(Found {
-                        url: format!("file://{}", path.display()),
+                        urls: vec![format!("file://{}", path.display())],
                         file,
                         sha256,
                     });
@@ -135,36 +139,53 @@ impl<'a> Index<'a> {
         Ok(out)
     }
 
-    /// The wheels of `p` on the first index of `urls` that has any with a pinned hash.
+    /// The wheels of `p` with a pinned hash on every index of `urls` that answers, each
+    /// file with the URL of every index that lists it (mirrors, in order).
     fn on_indexes(&mut self, urls: &[String], p: &Pinned, place: &str) -> Result<Vec<Found>> {
         let mut why = Vec::new();
         let mut mismatch = false;
+        let mut found: Vec<Found> = Vec::new();
         for base in urls {
             let page = format!("{base}/{}/", p.name);
-            match self.page(&page) {
-                Ok((final_url, html)) => {
-                    let (found, unhashed, other) = candidates(&final_url, &html, p);
-                    if !found.is_empty() {
-                        return Ok(found);
-                    }
-                    why.push(if !unhashed.is_empty() {
-                        format!(
-                            "{page}: its links give no sha256 for {} (kiln needs PEP 503 #sha256= fragments)",
-                            unhashed.join(", ")
-                        )
-                    } else if !other.is_empty() {
-                        mismatch = true;
-                        format!(
-                            "{page}: its wheels of {} have other hashes than pinned: {}",
-                            p.version,
-                            other.join(", ")
-                        )
-                    } else {
-                        format!("{page}: no wheel of version {}", p.version)
-                    });
+            let (final_url, html) = match self.page(&page) {
+                Ok(got) => got,
+                Err(e) => {
+                    why.push(format!("{page}: {e}"));
+                    continue;
                 }
-                Err(e) => why.push(format!("{page}: {e}")),
+            };
+            let c = candidates(&final_url, &html, p);
+            for f in c.found {
+                match found.iter_mut().find(|g| g.sha256 == f.sha256) {
+                    Some(g) => g.urls.extend(f.urls),
+                    None => found.push(f),
+                }
             }
+            if !found.is_empty() {
+                continue;
+            }
+            let skipped = match c.skipped {
+                0 => String::new(),
+                n => format!(" ({n} link(s) to other than http(s) not followed)"),
+            };
+            why.push(if !c.unhashed.is_empty() {
+                format!(
+                    "{page}: its links give no sha256 for {} (kiln needs PEP 503 #sha256= fragments){skipped}",
+                    listed(&c.unhashed)
+                )
+            } else if !c.other.is_empty() {
+                mismatch = true;
+                format!(
+                    "{page}: its wheels of {} have other hashes than pinned: {}{skipped}",
+                    p.version,
+                    listed(&c.other)
+                )
+            } else {
+                format!("{page}: no wheel of version {}{skipped}", p.version)
+            });
+        }
+        if !found.is_empty() {
+            return Ok(found);
         }
         let says = format!(
             "{place}: found no wheel of {}=={} with a pinned hash:\n  {}",
@@ -187,7 +208,8 @@ impl<'a> Index<'a> {
         })
     }
 
-    /// GET an index page (retried when the failure may pass): its final URL and text.
+    /// GET an index page (retried when the failure may pass), within [`PAGE_LIMIT`]
+    /// bytes and [`PAGE_DEADLINE`]: its final URL and text.
     fn page(&mut self, url: &str) -> std::result::Result<(reqwest::Url, String), String> {
         if self.client.is_none() {
             self.client = Some(crate::fetch::client().map_err(|e| e.to_string())?);
@@ -195,7 +217,8 @@ impl<'a> Index<'a> {
         let client = self.client.as_ref().expect("just set");
         use plumbing::retry::{Attempt, GaveUp, retry};
         retry(|| {
-            let resp = match client
+            let started = std::time::Instant::now();
+            let mut resp = match client
                 .get(url)
                 .header(
                     reqwest::header::ACCEPT,
@@ -215,11 +238,23 @@ impl<'a> Index<'a> {
             }
             let final_url = resp.url().clone();
             let mut body = Vec::new();
-            if let Err(e) = resp.take(PAGE_LIMIT + 1).read_to_end(&mut body) {
-                return Attempt::Transient(format!("reading the page: {e}"));
-            }
-            if body.len() as u64 > PAGE_LIMIT {
-                return Attempt::Fatal(format!("the page is larger than {PAGE_LIMIT} bytes"));
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                if started.elapsed() > PAGE_DEADLINE {
+                    return Attempt::Fatal(format!(
+                        "the page did not arrive within {}s",
+                        PAGE_DEADLINE.as_secs()
+                    ));
+                }
+                match resp.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => body.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Attempt::Transient(format!("reading the page: {e}")),
+                }
+                if body.len() as u64 > PAGE_LIMIT {
+                    return Attempt::Fatal(format!("the page is larger than {PAGE_LIMIT} bytes"));
+                }
             }
             Attempt::Done((final_url, String::from_utf8_lossy(&body).into_owned()))
         })
@@ -229,32 +264,55 @@ impl<'a> Index<'a> {
     }
 }
 
-/// The links of an index page that are wheels of `p`: those with a pinned sha256, the
-/// names of those without a sha256, and the names of those with another.
-fn candidates(
-    page: &reqwest::Url,
-    html: &str,
-    p: &Pinned,
-) -> (Vec<Found>, Vec<String>, Vec<String>) {
-    let (mut found, mut unhashed, mut other) = (Vec::new(), Vec::new(), Vec::new());
+/// At most [`LISTED`] names, then how many more.
+fn listed(names: &[String]) -> String {
+    let mut out = names
+        .iter()
+        .take(LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LISTED {
+        out.push_str(&format!(" and {} more", names.len() - LISTED));
+    }
+    out
+}
+
+/// What an index page has for a release.
+#[derive(Default)]
+struct Candidates {
+    /// Wheels with a pinned sha256.
+    found: Vec<Found>,
+    /// Names of its wheels without a sha256, and with another.
+    unhashed: Vec<String>,
+    other: Vec<String>,
+    /// Links to other than http(s), not followed.
+    skipped: usize,
+}
+
+/// The links of an index page that are wheels of `p`.
+fn candidates(page: &reqwest::Url, html: &str, p: &Pinned) -> Candidates {
+    let mut c = Candidates::default();
     for link in page_links(html) {
         let Ok(url) = page.join(&link.href) else {
             continue;
         };
         // A page may point only at files on the web, never at this machine's.
         if !matches!(url.scheme(), "http" | "https") {
+            c.skipped += 1;
             continue;
         }
         let file = url
             .path_segments()
             .and_then(|mut s| s.next_back())
-            .unwrap_or("")
-            .to_string();
-        let file = match percent_decoded(&file) {
-            Some(f) => f,
-            None => continue,
-        };
-        if !wheel_of(&file, &p.name, &p.version) || wheel_tags(&file).is_none() {
+            .and_then(percent_decoded)
+            .unwrap_or_default();
+        // A wheel's name is letters, digits and `._+!-`: nothing else (a terminal
+        // escape, a newline) gets as far as a message.
+        let plain = file
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "._+!-".contains(ch));
+        if !plain || !wheel_of(&file, &p.name, &p.version) {
             continue;
         }
         let sha = url
@@ -264,21 +322,26 @@ fn candidates(
         let mut bare = url.clone();
         bare.set_fragment(None);
         match sha {
-            Some(sha256) if p.hashes.contains(&sha256) => found.push(Found {
-                file,
-                url: bare.to_string(),
-                sha256,
-            }),
-            Some(_) => other.push(file),
-            None => unhashed.push(file),
+            // Its tags are expanded only for a pinned file (the name is the index's).
+            Some(sha256) if p.hashes.contains(&sha256) => {
+                if wheel_tags(&file).is_some() && !c.found.iter().any(|f| f.sha256 == sha256) {
+                    c.found.push(Found {
+                        file,
+                        urls: vec![bare.to_string()],
+                        sha256,
+                    });
+                }
+            }
+            Some(_) => c.other.push(file),
+            None => c.unhashed.push(file),
         }
     }
-    (found, unhashed, other)
+    c
 }
 
 /// `%XX` escapes of a URL path segment decoded; None when that is not UTF-8 or it
 /// would hold a `/`.
-fn percent_decoded(s: &str) -> Option<String> {
+pub fn percent_decoded(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -305,7 +368,8 @@ fn locked(p: &Pinned, found: &[Found]) -> rules::pylock::Locked {
             .iter()
             .filter_map(|f| {
                 Some(Wheel {
-                    url: f.url.clone(),
+                    url: f.urls.first()?.clone(),
+                    mirrors: f.urls[1..].to_vec(),
                     file: f.file.clone(),
                     sha256: f.sha256,
                     tags: wheel_tags(&f.file)?,

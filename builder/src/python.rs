@@ -183,6 +183,22 @@ fn choose_wheels(
         let Some(&first) = here.first() else {
             continue;
         };
+        // One release per distribution: two entries whose markers both hold are two
+        // answers (pip refuses them too).
+        if let Some(second) = here.get(1) {
+            return Err(at(
+                file,
+                text,
+                &Diagnostic::new(
+                    Some(second.span.clone()),
+                    format!(
+                        "{name} is pinned again for this interpreter (first at line {}): both markers hold",
+                        lines.line(first.span.start)
+                    ),
+                )
+                .hint("keep one pin of it per environment (lock again)"),
+            ));
+        }
         let chosen = here.iter().find_map(|l| interp.choose(l).map(|w| (*l, w)));
         let Some((l, wheel)) = chosen else {
             let has: Vec<String> = here
@@ -212,7 +228,10 @@ fn choose_wheels(
             archive.clone(),
             Archive {
                 name: archive,
-                urls: vec![wheel.url.clone()],
+                urls: std::iter::once(&wheel.url)
+                    .chain(&wheel.mirrors)
+                    .cloned()
+                    .collect(),
                 sha256: wheel.sha256,
                 strip_prefix: None,
                 exports: BTreeMap::from([("files".to_string(), vec!["**".to_string()])]),

@@ -24,6 +24,8 @@ pub struct Workspace {
     pub archives: BTreeMap<String, Archive>,
     /// The interpreter locked wheels are chosen for (with [[python_lock]] only).
     pub python: Option<rules::pylock::Interpreter>,
+    /// The names of the [[python_lock]]s.
+    pub locks: Vec<String>,
     pub text: String,
 }
 
@@ -94,6 +96,7 @@ impl Workspace {
             ignore: spec.ignore,
             archives,
             python,
+            locks: spec.python_locks.iter().map(|l| l.name.clone()).collect(),
             text,
         })
     }

@@ -55,6 +55,9 @@ pub struct Locked {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wheel {
     pub url: String,
+    /// The same file elsewhere, tried in order after `url` (a requirements lock's
+    /// other indexes).
+    pub mirrors: Vec<String>,
     pub file: String,
     pub sha256: Digest,
     pub tags: Vec<Tag>,
@@ -98,8 +101,12 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
+/// The most tags a wheel file name may expand to (real ones: a few dozen).
+const MAX_TAGS: usize = 1024;
+
 /// The tags of a wheel file name (`{dist}-{version}(-{build})?-{py}-{abi}-{plat}.whl`,
-/// each of the last three possibly a `.`-separated set).
+/// each of the last three possibly a `.`-separated set). None for a name that is not
+/// one, or whose sets expand to more than [`MAX_TAGS`].
 pub fn wheel_tags(file: &str) -> Option<Vec<Tag>> {
     let stem = file.strip_suffix(".whl")?;
     let parts: Vec<&str> = stem.split('-').collect();
@@ -107,6 +114,14 @@ pub fn wheel_tags(file: &str) -> Option<Vec<Tag>> {
         return None;
     }
     let n = parts.len();
+    let count = |s: &str| s.split('.').count();
+    if count(parts[n - 3])
+        .saturating_mul(count(parts[n - 2]))
+        .saturating_mul(count(parts[n - 1]))
+        > MAX_TAGS
+    {
+        return None;
+    }
     let mut tags = Vec::new();
     for py in parts[n - 3].split('.') {
         for abi in parts[n - 2].split('.') {
@@ -248,6 +263,7 @@ pub fn parse_pylock(text: &str) -> Result<Lock, Diagnostic> {
             }
             wheels.push(Wheel {
                 url,
+                mirrors: Vec::new(),
                 file,
                 sha256,
                 tags,
@@ -575,6 +591,16 @@ fn compare(var: &str, a: &str, op: &str, b: &str) -> bool {
         _ => {}
     }
     let version = |s: &str| -> Option<Vec<u64>> { s.split('.').map(|p| p.parse().ok()).collect() };
+    // `== 3.11.*` and `!= 3.*`: a prefix of the release segments (PEP 440).
+    if var.ends_with("_version")
+        && matches!(op, "==" | "!=")
+        && let Some(prefix) = b.strip_suffix(".*").and_then(version)
+        && let Some(x) = version(a)
+    {
+        let mut x = x;
+        x.resize(x.len().max(prefix.len()), 0);
+        return x.starts_with(&prefix) == (op == "==");
+    }
     let ord = match (version(a), version(b)) {
         (Some(x), Some(y)) if var.ends_with("_version") => {
             // ~= X.Y means >= X.Y and == X.*
@@ -736,6 +762,11 @@ wheels = [{ url = "http://i/idna-3.20-py3-none-any.whl", hashes = { sha256 = "ab
             ),
             ("'linux' in sys_platform", true),
             ("implementation_name not in 'pypy jython'", true),
+            // Wildcards are prefixes of the release (what packaging says).
+            ("python_full_version == '3.11.*'", true),
+            ("python_version != \"3.*\"", false),
+            ("python_version == \"3.1.*\"", false),
+            ("python_version != '2.*'", true),
         ] {
             assert_eq!(marker_holds(m, &env), Ok(want), "{m}");
         }
@@ -752,6 +783,21 @@ wheels = [{ url = "http://i/idna-3.20-py3-none-any.whl", hashes = { sha256 = "ab
             "charset-normalizer"
         );
         assert_eq!(parse_requirement("idna (<4,>=2.5)").unwrap().name, "idna");
+    }
+
+    #[test]
+    fn a_wheel_name_expands_to_a_bounded_set_of_tags() {
+        let n = 200;
+        let set = |t: &str| vec![t; n].join(".");
+        let file = format!(
+            "idna-3.20-{}-{}-{}.whl",
+            set("py3"),
+            set("none"),
+            set("any")
+        );
+        assert_eq!(wheel_tags(&file), None);
+        let real = "charset_normalizer-3.5.3-cp311-cp311-manylinux1_x86_64.manylinux_2_28_x86_64.manylinux_2_5_x86_64.whl";
+        assert_eq!(wheel_tags(real).map(|t| t.len()), Some(3));
     }
 
     #[test]

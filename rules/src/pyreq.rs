@@ -30,7 +30,10 @@ pub struct Pinned {
 /// range instead of `==`, a line with no sha256) is an error at its line.
 pub fn parse_requirements(text: &str) -> Result<Vec<Pinned>, Diagnostic> {
     let mut out: Vec<Pinned> = Vec::new();
-    for (line, span) in logical_lines(text) {
+    // A byte order mark is not part of the first line (pip skips it too).
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    for (line, span) in logical_lines(&text[bom..]) {
+        let span = span.start + bom..span.end + bom;
         let line = strip_comment(&line);
         let line = line.trim();
         if line.is_empty() {
@@ -59,7 +62,9 @@ pub fn parse_requirements(text: &str) -> Result<Vec<Pinned>, Diagnostic> {
 }
 
 /// Lines joined where one ends in a backslash, each with the span of its first
-/// physical line (from its first non-blank character).
+/// physical line (from its first non-blank character). A comment line is never
+/// continued, whatever it ends with (as pip reads it): `# pinned for X \` followed by
+/// a requirement is a comment and a requirement.
 fn logical_lines(text: &str) -> Vec<(String, Range<usize>)> {
     let mut out = Vec::new();
     let mut current: Option<(String, Range<usize>)> = None;
@@ -68,9 +73,10 @@ fn logical_lines(text: &str) -> Vec<(String, Range<usize>)> {
         let start = offset;
         offset += raw.len();
         let body = raw.trim_end_matches(['\n', '\r']);
+        let comment = body.trim_start().starts_with('#');
         let (body, continued) = match body.strip_suffix('\\') {
-            Some(b) => (b, true),
-            None => (body, false),
+            Some(b) if !comment => (b, true),
+            _ => (body, false),
         };
         let entry = current.get_or_insert_with(|| {
             let lead = body.len() - body.trim_start().len();
@@ -202,7 +208,8 @@ fn requirement(line: &str, span: Range<usize>) -> Result<Pinned, Diagnostic> {
             continue;
         }
         hashes.push(
-            hex.parse::<Digest>()
+            hex.to_ascii_lowercase()
+                .parse::<Digest>()
                 .map_err(|e| err(format!("{raw_name}: --hash sha256: {e}")))?,
         );
     }
@@ -243,7 +250,19 @@ pub fn page_links(html: &str) -> Vec<Link> {
         if !lower[at..].starts_with(|c: char| c.is_whitespace()) {
             continue;
         }
-        let Some(close) = lower[at..].find('>') else {
+        // The tag ends at the first `>` outside quotes (`data-requires-python=">=3.8"`
+        // is written unescaped by some indexes).
+        let mut quote = None;
+        let close = lower[at..].char_indices().find_map(|(i, c)| {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '>') => return Some(i),
+                _ => {}
+            }
+            None
+        });
+        let Some(close) = close else {
             break;
         };
         let attrs = &html[at..at + close];
@@ -290,13 +309,44 @@ fn attribute(attrs: &str, name: &str) -> Option<String> {
     None
 }
 
+/// HTML character references: the named ones an index writes, and numeric ones.
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let decoded = rest.find(';').filter(|&e| e <= 10).and_then(|e| {
+            let name = &rest[1..e];
+            let c = match name {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "amp" => Some('&'),
+                _ => {
+                    let n = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => name.strip_prefix('#').and_then(|d| d.parse().ok()),
+                    };
+                    n.and_then(char::from_u32)
+                }
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether the wheel file name `file` is of the release `name`==`version`.
@@ -327,6 +377,19 @@ mod tests {
         assert_eq!(r[2].hashes.len(), 1);
         assert_eq!(crate::line_col(UV, r[1].span.start).0, 8);
         assert_eq!(&UV[r[0].span.clone()], "certifi==2024.2.2 ");
+    }
+
+    #[test]
+    fn what_pip_reads_kiln_reads() {
+        let h = "0569859F95FC761B18B45EF421B1290A0F65F147E92A1E5EB3E635F9A5E4E66F";
+        // A comment ending in a backslash does not swallow the next line; a BOM and
+        // upper-case hex are as pip takes them.
+        let text = format!("\u{feff}# pinned for the CLI \\\nidna==3.20 --hash=sha256:{h}\n");
+        let r = parse_requirements(&text).unwrap();
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].name, "idna");
+        assert_eq!(r[0].hashes[0].hex(), h.to_ascii_lowercase());
+        assert_eq!(crate::line_col(&text, r[0].span.start).0, 2);
     }
 
     #[test]
@@ -376,6 +439,18 @@ mod tests {
                     text: "idna-3.6.tar.gz".into()
                 },
             ]
+        );
+        let raw = "<a data-requires-python=\">=3.5\" href=\"x/idna-3.6-py3-none-any.whl#sha256=a\">idna&#45;3.6&#x2d;py3-none-any.whl</a>";
+        assert_eq!(
+            page_links(raw),
+            vec![Link {
+                href: "x/idna-3.6-py3-none-any.whl#sha256=a".into(),
+                text: "idna-3.6-py3-none-any.whl".into()
+            }]
+        );
+        assert_eq!(
+            unescape("a &amp b &#999999999; &#43;"),
+            "a &amp b &#999999999; +"
         );
         assert!(wheel_of("idna-3.6-py3-none-any.whl", "idna", "3.6"));
         assert!(wheel_of(

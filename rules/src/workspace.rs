@@ -366,6 +366,14 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
                             ),
                         ));
                     }
+                    // user:token@host: WORKSPACE.toml is committed and kiln prints URLs.
+                    if rest.is_some_and(|r| r.split('/').next().unwrap_or("").contains('@')) {
+                        return Err(Diagnostic::new(
+                            Some(u.span()),
+                            "index_url carries credentials (USER:TOKEN@): WORKSPACE.toml is committed and its URLs are printed",
+                        )
+                        .hint("name an index that needs no credentials (a mirror inside your network); kiln sends no index credentials"));
+                    }
                 }
                 spec.index_urls = urls
                     .into_iter()

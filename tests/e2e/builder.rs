@@ -677,3 +677,39 @@ fn the_solr_example_builds_from_a_local_mirror() {
     );
     assert!(host.join("data/collection1/core.properties").is_file());
 }
+
+/// A mirror serving more bytes than the archive may hold (`max_bytes`) is cut off as
+/// soon as it passes the limit, nothing of it is kept, and the next mirror is tried;
+/// a download is never unbounded.
+#[test]
+fn a_download_larger_than_the_archive_limit_is_cut_off_and_the_next_mirror_tried() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = server(tmp.path());
+    let archive = archives::tool_tar_gz("greet-1.0", "hello");
+    server.add("huge.tgz", vec![7u8; 4 << 20]);
+    server.add("good.tgz", archive.clone());
+    let ws = Ws::new();
+    ws.write(
+        "WORKSPACE.toml",
+        format!(
+            "[workspace]\nname = \"t\"\n[[archive]]\nname = \"greet\"\nurls = [\"{}\", \"{}\"]\nsha256 = \"{}\"\nstrip_prefix = \"greet-1.0\"\nmax_bytes = 65536\n",
+            server.url("huge.tgz"),
+            server.url("good.tgz"),
+            sha256_hex(&archive)
+        ),
+    );
+    ws.write(
+        "p/BUILD.toml",
+        "[[bundle]]\nname = \"p\"\nkind = \"tool\"\ndata = [\"@greet//:files\"]\n",
+    );
+    let run = ws.kiln(&["-v", "fetch"]).expect(0);
+    run.stderr_has("larger than the archive's limit of 65536 bytes");
+    assert_eq!(server.requests("good.tgz").len(), 1);
+    let partials: Vec<_> = std::fs::read_dir(ws.cache.join("v1/tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(partials.is_empty(), "{partials:?}");
+}

@@ -1224,3 +1224,232 @@ fn requirements_locks_refuse_what_they_cannot_pin() {
         .expect(2)
         .stderr_has("is not an http(s) URL of a PEP 503 simple index");
 }
+
+/// The first file of `dir` whose name starts with `prefix`.
+fn wheel_named(dir: &Path, prefix: &str) -> (String, Vec<u8>) {
+    let e = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(prefix) && n.ends_with(".whl")
+        })
+        .unwrap();
+    (
+        e.file_name().to_string_lossy().into_owned(),
+        std::fs::read(e.path()).unwrap(),
+    )
+}
+
+/// `kiln ARGS` in `ws` run by python3, which reports the peak RSS (KiB) of what it ran.
+fn kiln_peak_rss(ws: &e2e::Ws, args: &[&str]) -> (Run, u64) {
+    let mut c = ws.command(&[]);
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import resource, subprocess, sys\np = subprocess.run(sys.argv[1:])\nprint(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\nsys.exit(p.returncode)",
+        ])
+        .arg(e2e::bin("kiln"))
+        .args(args)
+        .current_dir(&ws.root)
+        .envs(c.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))))
+        .output()
+        .unwrap();
+    let _ = &mut c;
+    let run = Run::from(out);
+    let rss = run
+        .stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap();
+    (run, rss)
+}
+
+/// A requirements workspace and idna's wheel in it: (py, name, bytes, sha256, version).
+fn idna_index() -> (Py, String, Vec<u8>, String, String) {
+    let (py, dir) = requirements_workspace("\"INDEX\"");
+    ops(&py);
+    let (idna, bytes) = wheel_named(&dir, "idna-");
+    let sha = e2e::sha256_hex(&bytes);
+    let version = idna.split('-').nth(1).unwrap().to_string();
+    (py, idna, bytes, sha, version)
+}
+
+/// An index link whose name expands to millions of tags (150 per set) costs nothing:
+/// tags are read only of a pinned file.
+#[test]
+fn an_index_link_cannot_exhaust_memory() {
+    let (py, idna, _, idna_sha, version) = idna_index();
+    let s = &py._server;
+
+    // One link whose tag sets multiply out to 150^3 tags, before the real one.
+    let set = |t: &str| vec![t; 150].join(".");
+    let bomb = format!(
+        "idna-{version}-{}-{}-{}.whl",
+        set("py3"),
+        set("none"),
+        set("any")
+    );
+    s.add(
+        "simple/idna/",
+        format!("<a href=\"../../{bomb}#sha256={}\">x</a>\n<a href=\"../../{idna}#sha256={idna_sha}\">{idna}</a>\n", "0".repeat(64)).into_bytes(),
+    );
+    let (run, rss) = kiln_peak_rss(&py.ws, &["fetch"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(rss < 200_000, "peak RSS {rss} KiB");
+}
+
+/// The right hash in front of wrong bytes (exit 1); once the index is repaired, the
+/// next fetch asks it again (a resolution is used only while its wheel is cached).
+#[test]
+fn a_repaired_index_is_asked_again() {
+    let (py, idna, idna_bytes, idna_sha, _) = idna_index();
+    let s = &py._server;
+    let (_, certifi_bytes) = wheel_named(&wheels(), "certifi-");
+    s.add(&format!("evil/{idna}"), certifi_bytes);
+    s.add(
+        "simple/idna/",
+        format!("<a href=\"/evil/{idna}#sha256={idna_sha}\">{idna}</a>\n").into_bytes(),
+    );
+    py.ws
+        .kiln(&["fetch"])
+        .expect(1)
+        .stderr_has("sha256 mismatch for archive @pypi+idna");
+    s.add(
+        "simple/idna/",
+        format!("<a href=\"/fixed/{idna}#sha256={idna_sha}\">{idna}</a>\n").into_bytes(),
+    );
+    s.add(&format!("fixed/{idna}"), idna_bytes);
+    py.ws.kiln(&["fetch"]).expect(0);
+}
+
+/// Two mirrors, the first listing the file where it is gone: the second's copy is
+/// fetched.
+#[test]
+fn a_wheel_gone_from_the_first_mirror_comes_from_the_next() {
+    let (py, idna, _, idna_sha, _) = idna_index();
+    let s = &py._server;
+    s.add(
+        "m1/simple/idna/",
+        format!("<a href=\"/gone/{idna}#sha256={idna_sha}\">{idna}</a>\n").into_bytes(),
+    );
+    let ws_text = std::fs::read_to_string(py.ws.path("WORKSPACE.toml")).unwrap();
+    let index = s.url("simple");
+    py.ws.write(
+        "WORKSPACE.toml",
+        ws_text.replace(
+            &format!("index_url = \"{index}\""),
+            &format!("index_url = [\"{}\", \"{index}\"]", s.url("m1/simple")),
+        ),
+    );
+    py.ws.kiln(&["fetch"]).expect(0);
+    assert_eq!(s.requests(&format!("gone/{idna}")).len(), 1);
+}
+
+/// A page of unhashed links, one with a terminal escape in its name: listed briefly,
+/// never printed raw. Credentials in index_url: refused, never printed.
+#[test]
+fn index_errors_are_short_and_print_nothing_raw_or_secret() {
+    let (py, _, _, _, version) = idna_index();
+    let s = &py._server;
+    let ws_text = std::fs::read_to_string(py.ws.path("WORKSPACE.toml")).unwrap();
+    let mut page = String::new();
+    for i in 0..100 {
+        page.push_str(&format!(
+            "<a href=\"/x/idna-{version}-{i}-py3-none-any.whl\">w</a>\n"
+        ));
+    }
+    page.push_str(&format!(
+        "<a href=\"/x/idna-{version}-py3-none-any%1B%5B2J.whl\">w</a>\n"
+    ));
+    s.add("simple/idna/", page.into_bytes());
+    let run = py.ws.kiln(&["fetch"]).expect(3);
+    run.stderr_has("its links give no sha256 for");
+    run.stderr_has("and 92 more");
+    assert!(!run.stderr.contains('\x1b'), "{:?}", run.stderr);
+    assert!(run.stderr.len() < 4000, "{} bytes", run.stderr.len());
+
+    // Credentials in index_url.
+    py.ws.write(
+        "WORKSPACE.toml",
+        ws_text.replace("http://", "http://deploy:s3cretTOKEN@"),
+    );
+    let run = py.ws.kiln(&["fetch"]).expect(2);
+    run.stderr_has("index_url carries credentials");
+    assert!(!run.stderr.contains("s3cretTOKEN"), "{}", run.stderr);
+}
+
+/// Requirements the way pip reads them: a pin listed twice where both lines apply is
+/// an error (not the first silently), a lock whose only line is for another platform
+/// says so for its distribution (not that the lock does not exist).
+#[test]
+fn requirements_pins_that_both_apply_or_none_apply_are_reported_truthfully() {
+    let (py, dir) = requirements_workspace("\"INDEX\"");
+    ops(&py);
+    let (idna, bytes) = wheel_named(&dir, "idna-");
+    let version = idna.split('-').nth(1).unwrap();
+    let h = e2e::sha256_hex(&bytes);
+    let reqs = std::fs::read_to_string(py.ws.path("third_party/requirements.txt")).unwrap();
+    py.ws.write(
+        "third_party/requirements.txt",
+        format!("{reqs}idna=={version} ; python_version >= \"3\" --hash=sha256:{h}\n"),
+    );
+    py.ws
+        .kiln(&["build", "//ops:ops-tools"])
+        .expect(2)
+        .stderr_has("idna is pinned again for this interpreter (first at line");
+    py.ws.write(
+        "third_party/requirements.txt",
+        format!("colorama==0.4.6 ; sys_platform == \"win32\" --hash=sha256:{h}\n"),
+    );
+    py.ws.write(
+        "app/BUILD.toml",
+        "[[test]]\nname = \"imports\"\nsrc = \"imports.sh\"\ndata = [\"@pypi//colorama\"]\n",
+    );
+    py.ws
+        .kiln(&["build", "//app:imports"])
+        .expect(2)
+        .stderr_has("the lock \"pypi\" pins no distribution \"colorama\" for this interpreter");
+}
+
+/// `--distdir` holds a directory's own files: a link there is not followed (nor the
+/// digest of what it points at printed), and a file whose URL is percent-encoded
+/// (`%2B` for the `+` of a local version) is found under its real name.
+#[test]
+fn a_distdir_is_read_by_real_names_and_never_through_links() {
+    let py = Py::new();
+    let dir = wheels();
+    let (idna, bytes) = wheel_named(&dir, "idna-");
+    let dd = py.ws.tmp.path().join("dd");
+    std::fs::create_dir_all(&dd).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", dd.join(&idna)).unwrap();
+    let d = dd.display().to_string();
+    let run = py
+        .ws
+        .kiln(&["--offline", "--distdir", &d, "fetch"])
+        .expect(3);
+    let host = e2e::sha256_hex(&std::fs::read("/etc/hostname").unwrap());
+    assert!(!run.stderr.contains(&host), "{}", run.stderr);
+    run.stderr_has("is not in the cache and --offline was given");
+
+    // A local version's `+`, percent-encoded in the lock's URL.
+    let mut parts = idna.splitn(3, '-');
+    let (name, version, tags) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let local = format!("{name}-{version}+kiln-{tags}");
+    std::fs::remove_file(dd.join(&idna)).unwrap();
+    std::fs::write(dd.join(&local), &bytes).unwrap();
+    let lock = py.lock();
+    py.ws.write(
+        "third_party/pylock.toml",
+        regex_free_replace_wheel(&lock, "idna", &local.replace('+', "%2B")),
+    );
+    py.ws
+        .kiln(&["--distdir", &d, "fetch", "//app:imports"])
+        .expect(0);
+    assert!(py._server.requests(&local.replace('+', "%2B")).is_empty());
+}
