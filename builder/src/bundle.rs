@@ -90,7 +90,12 @@ exec {command} "$@"
 /// A wrapper's launcher runs its script; a py_binary's runs the host's python3,
 /// isolated (`-I`: no user site, no `PYTHON*` variables; `-S`: no site-packages at
 /// all; `-B`: no bytecode written into the installed build), on its bootstrap.
-pub fn binary_launcher(label: &Label, pkg: &Package, t: &rules::Target) -> String {
+pub fn binary_launcher(
+    ws: &crate::workspace::Workspace,
+    label: &Label,
+    pkg: &Package,
+    t: &rules::Target,
+) -> String {
     match &t.kind {
         TargetKind::Wrapper { src, .. } => launcher(
             label,
@@ -99,7 +104,8 @@ pub fn binary_launcher(label: &Label, pkg: &Package, t: &rules::Target) -> Strin
         TargetKind::PyBinary(_) => launcher(
             label,
             &format!(
-                "python3 -B -I -S \"$RUNFILES_DIR/{}\"",
+                "{} -B -I -S \"$RUNFILES_DIR/{}\"",
+                crate::python::program(ws),
                 crate::python::bootstrap_path(&pkg.name, &t.name)
             ),
         ),
@@ -136,14 +142,14 @@ pub fn build_bundle(
             Some("name a path inside the bundle, such as bin/<wrapper> for a [[wrapper]] in binaries".into()),
         ));
     }
-    // Python binaries run on the host's python3: the version they were built for.
-    let python = spec
-        .binaries
-        .iter()
-        .any(|i| {
+    // Python binaries run on the host's python3: the version they were built for
+    // (nothing to say when they carry their interpreter).
+    let on_host_python = ctx.graph.ws.interpreter.is_none()
+        && spec.binaries.iter().any(|i| {
             matches!(i, rules::Item::Label { label, .. }
                 if ctx.graph.target(label).is_some_and(|(_, t)| matches!(t.kind, TargetKind::PyBinary(_))))
-        })
+        });
+    let python = on_host_python
         .then(|| {
             let asked;
             let interp = match &ctx.graph.ws.python {
@@ -263,7 +269,7 @@ fn contents(
             unreachable!("rules allow only labels as binaries")
         };
         let (wpkg, wt) = ctx.graph.target(wl).expect("resolved");
-        let text = binary_launcher(wl, wpkg, wt).into_bytes();
+        let text = binary_launcher(&ctx.graph.ws, wl, wpkg, wt).into_bytes();
         let path = format!("bin/{}", wt.name);
         manifest_files.push(FileEntry {
             path: path.clone(),

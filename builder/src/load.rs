@@ -514,6 +514,17 @@ impl Graph {
                 Label::Target { .. } => {
                     let (_, t) = self.target(&l).expect("resolved");
                     todo.extend(self.deps(t).into_iter().map(|(d, _)| d.clone()));
+                    // A Python target runs on the pinned interpreter, when there is one.
+                    if let Some(i) = &self.ws.interpreter
+                        && matches!(
+                            t.kind,
+                            TargetKind::PyBinary(_)
+                                | TargetKind::PyLibrary(_)
+                                | TargetKind::PyTest(..)
+                        )
+                    {
+                        archives.insert(i.archive.clone());
+                    }
                 }
             }
         }

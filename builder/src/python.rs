@@ -17,7 +17,12 @@ use crate::workspace::{Archive, WORKSPACE_FILE};
 /// The host's `python3`, isolated from the caller's environment (`-I`: no user site,
 /// no `PYTHON*` variables).
 pub fn host_interpreter() -> Result<Interpreter> {
-    let out = Command::new("python3")
+    interpreter_of(Path::new("python3"), "python3")
+}
+
+/// What the Python `program` is (`what`: how messages name it).
+pub fn interpreter_of(program: &Path, what: &str) -> Result<Interpreter> {
+    let out = Command::new(program)
         // -S and no `platform` import: a third of the start-up time, paid by every
         // command of a workspace with a lock (platform.machine() is uname's machine, and
         // platform.python_version() the first word of sys.version).
@@ -36,8 +41,11 @@ pub fn host_interpreter() -> Result<Interpreter> {
         .map_err(|e| {
             hinted(
                 Code::Env,
-                format!("{WORKSPACE_FILE} has [[python_lock]], but python3 cannot be run: {e}"),
-                "install python3 (the interpreter locked wheels are chosen for)",
+                format!(
+                    "{WORKSPACE_FILE} has [[python_lock]], but {what} ({}) cannot be run: {e}",
+                    program.display()
+                ),
+                "install python3 (the interpreter locked wheels are chosen for), or pin one with interpreter =",
             )
         })?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -62,10 +70,10 @@ pub fn host_interpreter() -> Result<Interpreter> {
         hinted(
             Code::Env,
             format!(
-                "python3 is not a CPython 3 kiln can choose wheels for (it says {:?})",
+                "{what} is not a CPython 3 kiln can choose wheels for (it says {:?})",
                 text.trim()
             ),
-            "put CPython 3 first in PATH",
+            "use CPython 3 (first in PATH, or the file interpreter = names)",
         )
     })
 }
@@ -143,7 +151,7 @@ fn pylock_entries(file: &Path, text: &str, interp: &Interpreter) -> Result<Vec<L
                 text,
                 &Diagnostic::new(
                     Some(span.clone()),
-                    format!("the lock's requires-python {spec:?} excludes this python3 ({have})"),
+                    format!("the lock's requires-python {spec:?} excludes the Python its wheels are chosen for ({have})"),
                 )
                 .hint("lock for this Python (uv pip compile --python-version), or build with a python3 it allows"),
             ));
@@ -245,6 +253,40 @@ fn choose_wheels(
     Ok(())
 }
 
+/// The pinned interpreter's program in its unpacked archive (fetched and unpacked
+/// into the cache when missing): a file of the archive, not a link out of it.
+pub fn pinned_program(
+    ws: &crate::workspace::Workspace,
+    i: &rules::InterpreterSpec,
+    fetch: &crate::fetch::FetchOptions,
+    ui: crate::ui::Ui,
+) -> Result<std::path::PathBuf> {
+    let cache = crate::cache::Cache::open()?;
+    let a = &ws.archives[&i.archive];
+    let blob = crate::fetch::Fetcher::new(&cache, ws, fetch, ui).ensure(a)?;
+    let tree = crate::trees::ensure_tree(&cache, ws, a, &blob)?;
+    let program = tree.root.join(&i.path);
+    let inside = tree.files.iter().any(|f| f.path == i.path)
+        && program
+            .canonicalize()
+            .ok()
+            .zip(tree.root.canonicalize().ok())
+            .is_some_and(|(p, root)| p.starts_with(&root) && p.is_file());
+    if !inside {
+        return Err(hinted(
+            Code::BadInput,
+            format!(
+                "{}: interpreter: {} is not a file of @{} (strip_prefix applied)",
+                ws.place(i.span.start),
+                i.path,
+                i.archive
+            ),
+            "name the interpreter's path inside the archive, e.g. bin/python3 for python-build-standalone's install_only tarballs",
+        ));
+    }
+    Ok(program)
+}
+
 /// Line numbers of byte offsets, without a scan from the start for each (a lock has
 /// an entry per line or three).
 struct Lines(Vec<usize>);
@@ -257,6 +299,15 @@ impl Lines {
     /// The 1-based line of `offset`.
     fn line(&self, offset: usize) -> usize {
         self.0.partition_point(|&n| n < offset) + 1
+    }
+}
+
+/// How a launcher or test script names the Python its target runs on: the pinned
+/// interpreter in the runfiles, else the host's `python3`.
+pub fn program(ws: &crate::workspace::Workspace) -> String {
+    match &ws.interpreter {
+        Some(i) => format!("\"$RUNFILES_DIR/{}/{}\"", i.archive, i.path),
+        None => "python3".to_string(),
     }
 }
 
@@ -286,6 +337,20 @@ pub fn binary_files(
         srcs.clone(),
         sources.collect(label, pkg, &spec.data, false, done)?,
     );
+    // The pinned interpreter runs from the runfiles: all of its archive comes along.
+    if let Some(i) = &graph.ws.interpreter {
+        let item = Item::Label {
+            label: Label::Archive {
+                archive: i.archive.clone(),
+                export: "files".into(),
+            },
+            span: 0..0,
+        };
+        files = union(
+            files,
+            sources.collect(label, pkg, std::slice::from_ref(&item), false, done)?,
+        );
+    }
     let mut roots = import_roots(&pkg.name, spec);
     // A py_test's test files: `test_*.py` and `*_test.py` of its srcs, as modules of
     // an import root and as runfiles paths.
@@ -451,7 +516,8 @@ pub fn binary_files(
     // A py_test's script, as its TestSpec names it.
     if matches!(spec.start, PyStart::Tests) {
         let script = format!(
-            "#!/bin/sh\n# kiln test script for {label}\nexec python3 -B -I -S \"$RUNFILES_DIR/{path}\" \"$@\"\n"
+            "#!/bin/sh\n# kiln test script for {label}\nexec {} -B -I -S \"$RUNFILES_DIR/{path}\" \"$@\"\n",
+            program(&graph.ws)
         );
         let (abs, digest) = cas_bytes(cache, script.as_bytes())?;
         files.insert(

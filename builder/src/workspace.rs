@@ -26,13 +26,19 @@ pub struct Workspace {
     pub python: Option<rules::pylock::Interpreter>,
     /// The names of the [[python_lock]]s.
     pub locks: Vec<String>,
+    /// The archive file every Python target runs on, if a lock pins one.
+    pub interpreter: Option<rules::InterpreterSpec>,
     pub text: String,
 }
 
 impl Workspace {
     /// Find the workspace containing `start` (walking up) and load it (`fetch`: how a
     /// hashed requirements lock may look its wheels up).
-    pub fn find(start: &Path, fetch: &crate::fetch::FetchOptions) -> Result<Workspace> {
+    pub fn find(
+        start: &Path,
+        fetch: &crate::fetch::FetchOptions,
+        ui: crate::ui::Ui,
+    ) -> Result<Workspace> {
         let start = start
             .canonicalize()
             .map_err(|e| bad_input(format!("{}: {e}", start.display())))?;
@@ -49,10 +55,14 @@ impl Workspace {
                     format!("run kiln inside a workspace, or pass -C DIR; a workspace starts with a {WORKSPACE_FILE} holding [workspace] name = \"...\""),
                 )
             })?;
-        Workspace::load(root, fetch)
+        Workspace::load(root, fetch, ui)
     }
 
-    pub fn load(root: &Path, fetch: &crate::fetch::FetchOptions) -> Result<Workspace> {
+    pub fn load(
+        root: &Path,
+        fetch: &crate::fetch::FetchOptions,
+        ui: crate::ui::Ui,
+    ) -> Result<Workspace> {
         let path = root.join(WORKSPACE_FILE);
         // Read only as a file of the workspace: a link could name any file of the machine,
         // and its error messages would quote it.
@@ -78,27 +88,37 @@ impl Workspace {
                 }
             }
         }
-        let mut archives = spec.archives;
-        let mut python = None;
-        if !spec.python_locks.is_empty() {
-            let interpreter = crate::python::host_interpreter()?;
-            let mut index = crate::pyindex::Index::new(fetch);
-            for l in &spec.python_locks {
-                crate::python::lock_archives(root, l, &interpreter, &mut index, &mut archives)?;
-            }
-            python = Some(interpreter);
-        }
-        Ok(Workspace {
+        let mut ws = Workspace {
             root: root.to_path_buf(),
             name: spec.name,
             store_url: spec.store_url.unwrap_or_else(|| DEFAULT_STORE.to_string()),
             cache: spec.cache,
             ignore: spec.ignore,
-            archives,
-            python,
+            archives: spec.archives,
+            python: None,
             locks: spec.python_locks.iter().map(|l| l.name.clone()).collect(),
+            interpreter: spec.interpreter,
             text,
-        })
+        };
+        if !spec.python_locks.is_empty() {
+            // The wheels are chosen for the Python the targets run on: the pinned
+            // interpreter (fetched and unpacked now), else the host's python3.
+            let interpreter = match &ws.interpreter {
+                Some(i) => {
+                    let program = crate::python::pinned_program(&ws, i, fetch, ui)?;
+                    crate::python::interpreter_of(&program, &i.archive)?
+                }
+                None => crate::python::host_interpreter()?,
+            };
+            let mut index = crate::pyindex::Index::new(fetch);
+            let mut archives = std::mem::take(&mut ws.archives);
+            for l in &spec.python_locks {
+                crate::python::lock_archives(root, l, &interpreter, &mut index, &mut archives)?;
+            }
+            ws.archives = archives;
+            ws.python = Some(interpreter);
+        }
+        Ok(ws)
     }
 
     /// `WORKSPACE.toml:LINE:COL` of a byte offset.

@@ -22,6 +22,6 @@ pub use target::{
     expand_py_scripts, parse_build_file,
 };
 pub use workspace::{
-    ArchiveSpec, CacheMode, CacheSpec, ExtractLimits, PythonLockSpec, WorkspaceSpec,
-    parse_workspace_file,
+    ArchiveSpec, CacheMode, CacheSpec, ExtractLimits, InterpreterSpec, PythonLockSpec,
+    WorkspaceSpec, parse_workspace_file,
 };

@@ -33,6 +33,17 @@ struct PythonLockDef {
     name: Spanned<String>,
     lock: Spanned<String>,
     index_url: Option<Spanned<OneOrMore>>,
+    interpreter: Option<Spanned<String>>,
+}
+
+/// `interpreter = "@python//:bin/python3"`: the workspace's Python is a file of an
+/// archive (a relocatable CPython such as python-build-standalone's), not the host's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterpreterSpec {
+    pub archive: String,
+    /// The interpreter's path inside the archive (after strip_prefix).
+    pub path: String,
+    pub span: Range<usize>,
 }
 
 #[derive(Deserialize)]
@@ -178,6 +189,8 @@ pub struct WorkspaceSpec {
     pub ignore: Vec<String>,
     pub archives: BTreeMap<String, ArchiveSpec>,
     pub python_locks: Vec<PythonLockSpec>,
+    /// The Python of every Python target, if a lock pins one (default: the host's).
+    pub interpreter: Option<InterpreterSpec>,
 }
 
 fn cache_spec(c: CacheSection) -> Result<CacheSpec, Diagnostic> {
@@ -306,7 +319,20 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
         );
     }
     let mut python_locks: Vec<PythonLockSpec> = Vec::new();
+    let mut interpreter: Option<InterpreterSpec> = None;
     for l in def.python_lock {
+        if let Some(i) = &l.interpreter {
+            let spec = interpreter_spec(i, &archives)?;
+            if let Some(first) = &interpreter
+                && (first.archive != spec.archive || first.path != spec.path)
+            {
+                return Err(err(
+                    i.span(),
+                    "a workspace has one Python: this interpreter differs from the one another python_lock names".to_string(),
+                ));
+            }
+            interpreter = Some(spec);
+        }
         let name = l.name.get_ref().clone();
         validate_name(&name).map_err(|e| err(l.name.span(), e))?;
         // `+` joins a lock's name and a distribution's in the archive's name.
@@ -387,10 +413,46 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
     Ok(WorkspaceSpec {
         name,
         python_locks,
+        interpreter,
         store_url: def.store.map(|s| s.url),
         cache: def.cache.map(cache_spec).transpose()?,
         ignore: def.workspace.ignore,
         archives,
+    })
+}
+
+/// `@ARCHIVE//:PATH`, ARCHIVE an `[[archive]]` of the workspace.
+fn interpreter_spec(
+    i: &Spanned<String>,
+    archives: &BTreeMap<String, ArchiveSpec>,
+) -> Result<InterpreterSpec, Diagnostic> {
+    let bad = |m: String| {
+        Diagnostic::new(Some(i.span()), m).hint(
+            "name a file of an [[archive]] holding a relocatable CPython, e.g. interpreter = \"@python//:bin/python3\"",
+        )
+    };
+    let (archive, path) = i
+        .get_ref()
+        .strip_prefix('@')
+        .and_then(|r| r.split_once("//:"))
+        .ok_or_else(|| {
+            bad(format!(
+                "interpreter {:?} is not @ARCHIVE//:PATH",
+                i.get_ref()
+            ))
+        })?;
+    if !archives.contains_key(archive) {
+        return Err(bad(format!(
+            "interpreter {:?}: no [[archive]] named {archive:?} in WORKSPACE.toml",
+            i.get_ref()
+        )));
+    }
+    let path = release::normalize_relative(path)
+        .map_err(|why| bad(format!("interpreter {:?}: {why}", i.get_ref())))?;
+    Ok(InterpreterSpec {
+        archive: archive.to_string(),
+        path,
+        span: i.span(),
     })
 }
 

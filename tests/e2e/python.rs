@@ -1453,3 +1453,145 @@ fn a_distdir_is_read_by_real_names_and_never_through_links() {
         .expect(0);
     assert!(py._server.requests(&local.replace('+', "%2B")).is_empty());
 }
+
+/// A relocatable CPython as an archive: Debian's python3 (statically linked, it finds
+/// its standard library next to itself) and its standard library without tests or
+/// site-packages, as `python/bin/python3`. Made once, in the target directory.
+fn interpreter_archive() -> PathBuf {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyinterp");
+    let tarball = dir.join("python.tar.gz");
+    if tarball.exists() {
+        return tarball;
+    }
+    let version = Command::new("/usr/bin/python3")
+        .args([
+            "-I",
+            "-S",
+            "-c",
+            "import sys; print('%d.%d' % sys.version_info[:2])",
+        ])
+        .output()
+        .expect("Debian's python3 at /usr/bin/python3 (ci/test installs it)");
+    let v = String::from_utf8(version.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let stage = dir.join("stage");
+    let _ = std::fs::remove_dir_all(&stage);
+    std::fs::create_dir_all(stage.join("python/bin")).unwrap();
+    std::fs::create_dir_all(stage.join("python/lib")).unwrap();
+    std::fs::copy(
+        format!("/usr/bin/python{v}"),
+        stage.join(format!("python/bin/python{v}")),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(format!("python{v}"), stage.join("python/bin/python3")).unwrap();
+    let script = format!(
+        "set -e\ntar -C /usr/lib --exclude=test --exclude=dist-packages --exclude=site-packages --exclude=__pycache__ --exclude=idlelib --exclude=tkinter --exclude=turtledemo --exclude=ensurepip --exclude=lib2to3 --exclude='config-*' --exclude=sitecustomize.py -cf - python{v} | tar -C python/lib -xf -\ntar -czf ../python.tar.gz.tmp python\nmv ../python.tar.gz.tmp ../python.tar.gz\n"
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(&stage)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&stage).unwrap();
+    tarball
+}
+
+const WHERE: &str = "import os, sys\n\n\ndef main():\n    print('python', sys.executable, sys.prefix, sys.flags.isolated)\n    return 0\n";
+const WHERE_TEST: &str = "import os, sys, unittest\n\n\nclass Where(unittest.TestCase):\n    def test_the_pinned_python_runs_it(self):\n        r = os.environ['RUNFILES_DIR']\n        self.assertTrue(sys.executable.startswith(r), sys.executable)\n        self.assertTrue(sys.prefix.startswith(r), sys.prefix)\n";
+
+/// `interpreter = "@python//:bin/python3"`: the wheels are chosen for that Python, the
+/// tests run on it in the sandbox, and the tools carry it: installed on a host whose
+/// PATH has no python3 at all (and with require_python set), the tool runs on its own.
+#[test]
+fn a_pinned_interpreter_travels_with_the_tools() {
+    let py = Py::new();
+    ops(&py);
+    // Locked for any 3.x, as `uv pip compile --python-version` for the pinned one would.
+    let lock: String = py
+        .lock()
+        .lines()
+        .map(|l| {
+            if l.starts_with("requires-python") {
+                "requires-python = \">=3\"\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    py.ws.write("third_party/pylock.toml", lock);
+    let tarball = interpreter_archive();
+    let bytes = std::fs::read(&tarball).unwrap();
+    py.ws
+        .write("third_party/python.tar.gz", &bytes)
+        .write(
+            "WORKSPACE.toml",
+            format!(
+                "[workspace]\nname = \"py\"\n\n[[archive]]\nname = \"python\"\nurls = [\"file://third_party/python.tar.gz\"]\nsha256 = \"{}\"\nstrip_prefix = \"python\"\n\n[[python_lock]]\nname = \"pypi\"\nlock = \"third_party/pylock.toml\"\ninterpreter = \"@python//:bin/python3\"\n",
+                e2e::sha256_hex(&bytes)
+            ),
+        )
+        .write("ops/tools/where.py", WHERE)
+        .write("ops/tests/where_test.py", WHERE_TEST)
+        .write(
+            "ops/BUILD.toml",
+            format!("{OPS_BUILD}\n[[py_binary]]\nname = \"where\"\nsrcs = [\"tools/**/*.py\"]\nentry = \"tools.where:main\"\ndeps = [\"@pypi//requests\"]\n\n[[bundle]]\nname = \"where\"\nkind = \"tool\"\nbinaries = [\":where\"]\n\n[[py_test]]\nname = \"where_test\"\nsrcs = [\"tools/**/*.py\", \"tests/where_test.py\"]\n"),
+        );
+    for t in ["//ops:where_test", "//ops:cli_unittest"] {
+        let run = py.ws.kiln(&["test", t]).expect(0);
+        assert!(run.stdout.contains("PASSED"), "{t}: {}", run.stdout);
+    }
+    let public = py.publish("//ops:where", "1");
+    // require_python: installing needs no python3 either (the bundle names none).
+    let h = py.host(&public, "require_python = true\n");
+    // A PATH with what the launcher uses (readlink, dirname) and no python3.
+    let bin = h.tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["readlink", "dirname"] {
+        let real = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .unwrap();
+        let real = String::from_utf8(real.stdout).unwrap();
+        std::os::unix::fs::symlink(real.trim(), bin.join(tool)).unwrap();
+    }
+    let path = bin.display().to_string();
+    h.fetch(&["install", "where", "--version", "1"], Some(&path))
+        .expect(0);
+    let out = h.tool("where").env("PATH", &path).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let root = h.root.display().to_string();
+    assert!(
+        out.status.success() && said.starts_with(&format!("python {root}/")),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // What the interpreter key can get wrong: at WORKSPACE.toml's line.
+    let ws = std::fs::read_to_string(py.ws.path("WORKSPACE.toml")).unwrap();
+    for (bad, says) in [
+        ("@nope//:bin/python3", "no [[archive]] named \"nope\""),
+        ("python3", "is not @ARCHIVE//:PATH"),
+        ("@python//:../x", "interpreter \"@python//:../x\""),
+        (
+            "@python//:bin/python9",
+            "bin/python9 is not a file of @python",
+        ),
+    ] {
+        py.ws
+            .write("WORKSPACE.toml", ws.replace("@python//:bin/python3", bad));
+        py.ws
+            .kiln(&["build", "//ops:where"])
+            .expect(2)
+            .stderr_has("WORKSPACE.toml:")
+            .stderr_has(says);
+    }
+}

@@ -81,7 +81,7 @@ impl Context {
             Some(d) => d.clone(),
             None => std::env::current_dir()?,
         };
-        Workspace::find(&start, &self.fetch_options())
+        Workspace::find(&start, &self.fetch_options(), self.ui())
     }
 
     /// `--offline` and `--distdir`: where archives (and locked wheels) may come from.
