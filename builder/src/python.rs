@@ -22,7 +22,8 @@ pub fn host_interpreter() -> Result<Interpreter> {
 
 /// What the Python `program` is (`what`: how messages name it).
 pub fn interpreter_of(program: &Path, what: &str) -> Result<Interpreter> {
-    let out = Command::new(program)
+    let mut cmd = Command::new(program);
+    cmd
         // -S and no `platform` import: a third of the start-up time, paid by every
         // command of a workspace with a lock (platform.machine() is uname's machine, and
         // platform.python_version() the first word of sys.version).
@@ -36,8 +37,8 @@ pub fn interpreter_of(program: &Path, what: &str) -> Result<Interpreter> {
              print(sys.implementation.name, sys.version_info[0], sys.version_info[1], os.uname().machine, libc.replace(' ', '/') or '-', sys.version.split()[0])",
         ])
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
+        .stderr(Stdio::null());
+    let out = plumbing::process::query(&mut cmd, 64 << 10, QUERY_TIMEOUT)
         .map_err(|e| {
             hinted(
                 Code::Env,
@@ -47,11 +48,30 @@ pub fn interpreter_of(program: &Path, what: &str) -> Result<Interpreter> {
                 ),
                 "install python3 (the interpreter locked wheels are chosen for), or pin one with interpreter =",
             )
+        })?
+        .ok_or_else(|| {
+            hinted(
+                Code::Env,
+                format!(
+                    "{what} ({}) failed or did not answer within {}s",
+                    program.display(),
+                    QUERY_TIMEOUT.as_secs()
+                ),
+                "check that it starts: python3 -I -S -c pass",
+            )
         })?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out);
     let f: Vec<&str> = text.split_whitespace().collect();
     let parsed = (|| {
         if f.len() < 4 || f[0] != "cpython" || f[1] != "3" {
+            return None;
+        }
+        // Only plain words reach markers and messages.
+        let plain = |w: &str| {
+            w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._+/-".contains(c))
+        };
+        if !f.iter().all(|w| plain(w)) {
             return None;
         }
         let minor: u32 = f[2].parse().ok()?;
@@ -71,7 +91,7 @@ pub fn interpreter_of(program: &Path, what: &str) -> Result<Interpreter> {
             Code::Env,
             format!(
                 "{what} is not a CPython 3 kiln can choose wheels for (it says {:?})",
-                text.trim()
+                text.trim().chars().take(200).collect::<String>()
             ),
             "use CPython 3 (first in PATH, or the file interpreter = names)",
         )
@@ -252,6 +272,9 @@ fn choose_wheels(
     }
     Ok(())
 }
+
+/// How long a Python may take to say what it is.
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The pinned interpreter's program in its unpacked archive (fetched and unpacked
 /// into the cache when missing): a file of the archive, not a link out of it.

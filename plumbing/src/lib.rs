@@ -14,6 +14,7 @@ pub mod fault;
 pub mod flags;
 pub mod fs;
 pub mod output;
+pub mod process;
 pub mod progress;
 mod remove;
 pub mod retry;

@@ -1595,3 +1595,62 @@ fn a_pinned_interpreter_travels_with_the_tools() {
             .stderr_has(says);
     }
 }
+
+/// A directory holding one program, `python3`, with `script` as its body.
+fn fake_python(dir: &Path, script: &str) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join("python3");
+    std::fs::write(&p, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap())
+}
+
+/// The python3 that kiln (at every load of a workspace with a lock) and kiln-fetch
+/// (installing a Python bundle) ask may hang or flood: both give up within their
+/// deadline with a short message, and kiln-fetch carries on as for an unknown Python.
+#[test]
+fn a_python3_that_hangs_or_floods_stops_nothing() {
+    let py = Py::new();
+    ops(&py);
+    let public = py.publish("//ops:ops-tools", "1");
+    for (name, script) in [
+        ("hang", "sleep 60"),
+        ("flood", "head -c 50000000 /dev/zero | tr '\\0' 'A'"),
+    ] {
+        let path = fake_python(&py.ws.tmp.path().join(name), script);
+        let started = std::time::Instant::now();
+        let out = py
+            .ws
+            .command(&["build", "//ops:ops-tools"])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let run = Run::from(out);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(40),
+            "{name}"
+        );
+        assert_eq!(run.code, 3, "{name}: {}", run.stderr);
+        run.stderr_has("python3 (python3) failed or did not answer within 10s");
+        assert!(
+            run.stderr.len() < 2000,
+            "{name}: {} bytes",
+            run.stderr.len()
+        );
+
+        let h = py.host(&public, "");
+        let started = std::time::Instant::now();
+        let run = h.fetch(&["install", "ops-tools", "--version", "1"], Some(&path));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(40),
+            "{name}"
+        );
+        assert!(
+            run.stderr.len() < 2000,
+            "{name}: {} bytes",
+            run.stderr.len()
+        );
+        run.expect(0)
+            .stderr_has("this host has no python3 in PATH that reports its version");
+    }
+}

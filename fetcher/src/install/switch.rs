@@ -190,19 +190,31 @@ impl Host<'_> {
         let Some(want) = &m.python else {
             return Ok(());
         };
-        let have = std::process::Command::new("python3")
-            .args([
-                "-I",
-                "-c",
-                "import sys; print('%d.%d' % sys.version_info[:2])",
-            ])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .filter(|v| !v.is_empty());
+        // Bounded (a python3 that hangs or floods cannot stop an install), and only a
+        // version is believed (nothing else it prints reaches a message).
+        let have = plumbing::process::query(
+            std::process::Command::new("python3")
+                .args([
+                    "-I",
+                    "-S",
+                    "-c",
+                    "import sys; print('%d.%d' % sys.version_info[:2])",
+                ])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null()),
+            64,
+            std::time::Duration::from_secs(10),
+        )
+        .ok()
+        .flatten()
+        .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+        .filter(|v| {
+            v.split_once('.').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit())
+            })
+        });
         if have.as_deref() == Some(want.as_str()) {
             return Ok(());
         }
