@@ -52,20 +52,21 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// The wheels of `p` (one of the lock `place`, as `FILE:LINE`), from the cache, a
-    /// `--distdir` or the indexes `urls`. Empty never: no wheel is an error.
+    /// `p` (one of the lock `place`, as `FILE:LINE`) as a lock entry: its wheels from
+    /// the cache, a `--distdir` or the indexes `urls`. Never without wheels: no wheel
+    /// is an error.
     ///
     /// What the cache remembers is used as long as the wheel it picks for `interp` is
     /// in the CAS (so the bytes were checked), and by `--offline` builds; otherwise the
     /// release is looked up again, since its file must be fetched anyway, and the URLs
     /// remembered may be stale (a removed `--distdir`, a moved file, a wrong one).
-    pub fn wheels(
+    pub fn entry(
         &mut self,
         urls: &[String],
         p: &Pinned,
         interp: &Interpreter,
         place: &str,
-    ) -> Result<Vec<Wheel>> {
+    ) -> Result<rules::pylock::Locked> {
         if self.cache.is_none() {
             self.cache = Some(Cache::open()?);
         }
@@ -83,7 +84,7 @@ impl<'a> Index<'a> {
         if let Some(w) = &remembered
             && (self.opts.offline || fits(w).is_some_and(|d| cache.cas_path(&d).is_file()))
         {
-            return Ok(locked(p, w).wheels);
+            return Ok(locked(p, w));
         }
         let mut found = self.in_distdirs(p)?;
         if fits(&found).is_none() {
@@ -107,7 +108,7 @@ impl<'a> Index<'a> {
             .as_ref()
             .expect("opened above")
             .write_small(&record, &bytes)?;
-        Ok(locked(p, &found).wheels)
+        Ok(locked(p, &found))
     }
 
     /// The files of `p` in the `--distdir`s whose sha256 it accepts (regular files
@@ -376,6 +377,7 @@ fn locked(p: &Pinned, found: &[Found]) -> rules::pylock::Locked {
                 })
             })
             .collect(),
+        dependencies: None,
         span: p.span.clone(),
     }
 }

@@ -142,14 +142,7 @@ pub fn lock_archives(
                 continue;
             }
             let place = format!("{}:{}", lock.lock, lines.line(p.span.start));
-            let wheels = index.wheels(&lock.index_urls, &p, interp, &place)?;
-            locked.push(Locked {
-                name: p.name,
-                version: Some(p.version),
-                marker: p.marker,
-                wheels,
-                span: p.span,
-            });
+            locked.push(index.entry(&lock.index_urls, &p, interp, &place)?);
         }
         locked
     };
@@ -267,6 +260,7 @@ fn choose_wheels(
                 limits: ExtractLimits::DEFAULT,
                 span: lock.span.clone(),
                 pinned_in: Some(format!("{}:{line}", lock.lock)),
+                locked_deps: l.dependencies.clone(),
             },
         );
     }
@@ -474,7 +468,19 @@ pub fn binary_files(
             span: 0..0,
         };
         let wheel = sources.collect(label, pkg, std::slice::from_ref(&item), false, done)?;
-        for r in requirements(&wheel, &archive)? {
+        // The lock's own dependency records, where it has them; else the wheel's
+        // metadata (uv records none).
+        let needs = match &graph.ws.archives[&archive].locked_deps {
+            Some(names) => names
+                .iter()
+                .map(|n| rules::pylock::Requirement {
+                    name: n.clone(),
+                    marker: None,
+                })
+                .collect(),
+            None => requirements(&wheel, &archive)?,
+        };
+        for r in needs {
             let holds = match &r.marker {
                 Some(m) => {
                     let env = &graph.ws.python.as_ref().expect("locks have one").markers;

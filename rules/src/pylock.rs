@@ -29,6 +29,13 @@ struct PackageDef {
     #[serde(default)]
     wheels: Vec<WheelDef>,
     sdist: Option<toml::Value>,
+    /// PEP 751's dependency records: tables naming other entries.
+    dependencies: Option<Vec<DependencyDef>>,
+}
+
+#[derive(Deserialize)]
+struct DependencyDef {
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +55,8 @@ pub struct Locked {
     /// The environment marker the lock gives the entry, if any (not evaluated here).
     pub marker: Option<String>,
     pub wheels: Vec<Wheel>,
+    /// The entry's dependency records (normalized names), when the lock has them.
+    pub dependencies: Option<Vec<String>>,
     /// Where the entry's name is written.
     pub span: Range<usize>,
 }
@@ -276,6 +285,9 @@ pub fn parse_pylock(text: &str) -> Result<Lock, Diagnostic> {
             version: p.version,
             marker: p.marker,
             wheels,
+            dependencies: p
+                .dependencies
+                .map(|d| d.iter().map(|d| normalize(&d.name)).collect()),
             span,
         });
     }

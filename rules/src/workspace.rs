@@ -179,6 +179,9 @@ pub struct ArchiveSpec {
     pub span: Range<usize>,
     /// Where the pin is written when it is not WORKSPACE.toml (`FILE:LINE` of a lock).
     pub pinned_in: Option<String>,
+    /// A locked distribution's dependencies as its lock records them (normalized
+    /// names), when it does; else its wheel's metadata says.
+    pub locked_deps: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -315,6 +318,7 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
                 limits,
                 span: a.sha256.span(),
                 pinned_in: None,
+                locked_deps: None,
             },
         );
     }

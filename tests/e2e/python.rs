@@ -1654,3 +1654,51 @@ fn a_python3_that_hangs_or_floods_stops_nothing() {
             .stderr_has("this host has no python3 in PATH that reports its version");
     }
 }
+
+/// A lock with PEP 751 dependency records: they say what an entry needs (the wheel's
+/// own metadata is not asked), here one dependency more than requests declares; a
+/// record naming what the lock does not pin is the usual error.
+#[test]
+fn a_locks_dependency_records_decide_the_closure() {
+    let py = Py::new();
+    ops(&py);
+    let lock = py.lock();
+    let at = lock.find("name = \"requests\"").unwrap();
+    let line_end = at + lock[at..].find('\n').unwrap() + 1;
+    let with = |deps: &str| {
+        format!(
+            "{}dependencies = [{deps}]\n{}",
+            &lock[..line_end],
+            &lock[line_end..]
+        )
+    };
+    py.ws.write(
+        "third_party/pylock.toml",
+        with("{ name = \"urllib3\" }, { name = \"idna\" }, { name = \"certifi\" }, { name = \"Charset_Normalizer\" }, { name = \"iniconfig\" }"),
+    );
+    py.ws.kiln(&["build", "//ops:ops-tools"]).expect(0);
+    let manifest = Command::new("tar")
+        .args(["-xzOf"])
+        .arg(py.ws.path("kiln-out/ops/ops-tools.tar.gz"))
+        .arg("MANIFEST.json")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&manifest.stdout);
+    assert!(
+        text.contains("runfiles/pypi+iniconfig/"),
+        "the record's extra dependency"
+    );
+    assert!(text.contains("runfiles/pypi+charset-normalizer/"));
+    assert!(
+        !text.contains("runfiles/pypi+pytest/"),
+        "only what is needed"
+    );
+    py.ws.write(
+        "third_party/pylock.toml",
+        with("{ name = \"urllib3\" }, { name = \"nosuch\" }"),
+    );
+    py.ws
+        .kiln(&["build", "//ops:ops-tools"])
+        .expect(2)
+        .stderr_has("needs nosuch, which the lock \"pypi\" does not pin");
+}
