@@ -109,7 +109,22 @@ impl Graph {
             let text = plumbing::fs::read_text(entry.path())?;
             let targets =
                 rules::parse_build_file(&text, &name).map_err(|d| at(&file, &text, &d))?;
-            let targets = expand_py_scripts(&dir, &file, &text, &name, targets)?;
+            let mut targets = expand_py_scripts(&dir, &file, &text, &name, targets)?;
+            // What runs Python depends on the pinned interpreter, when there is one:
+            // its whole archive is in the runfiles (and `kiln query` shows the edge).
+            if let Some(i) = &ws.interpreter {
+                for t in &mut targets {
+                    if let TargetKind::PyBinary(s) | TargetKind::PyTest(s, _) = &mut t.kind {
+                        s.deps.push(Item::Label {
+                            label: Label::Archive {
+                                archive: i.archive.clone(),
+                                export: "files".into(),
+                            },
+                            span: t.name_span.clone(),
+                        });
+                    }
+                }
+            }
             packages.insert(
                 name.clone(),
                 Package {
@@ -185,6 +200,21 @@ impl Graph {
         for (pkg, t) in self.all_targets() {
             for (label, span) in self.deps(t) {
                 self.check_label(pkg, label, span.clone())?;
+                // A test is run, not imported: its files would ship in what depends on it.
+                if matches!(
+                    t.kind,
+                    TargetKind::PyBinary(_) | TargetKind::PyLibrary(_) | TargetKind::PyTest(..)
+                ) && self
+                    .target(label)
+                    .is_some_and(|(_, d)| matches!(d.kind, TargetKind::PyTest(..)))
+                {
+                    return Err(self.error_at(
+                        pkg,
+                        span,
+                        format!("{label} is a py_test: Python targets depend on py_library and py_binary targets"),
+                        Some("move the shared code into a [[py_library]] both use".into()),
+                    ));
+                }
                 if let TargetKind::Bundle(b) = &t.kind
                     && b.binaries.iter().any(|i| i.span() == span)
                 {
@@ -514,17 +544,6 @@ impl Graph {
                 Label::Target { .. } => {
                     let (_, t) = self.target(&l).expect("resolved");
                     todo.extend(self.deps(t).into_iter().map(|(d, _)| d.clone()));
-                    // A Python target runs on the pinned interpreter, when there is one.
-                    if let Some(i) = &self.ws.interpreter
-                        && matches!(
-                            t.kind,
-                            TargetKind::PyBinary(_)
-                                | TargetKind::PyLibrary(_)
-                                | TargetKind::PyTest(..)
-                        )
-                    {
-                        archives.insert(i.archive.clone());
-                    }
                 }
             }
         }

@@ -354,20 +354,6 @@ pub fn binary_files(
         srcs.clone(),
         sources.collect(label, pkg, &spec.data, false, done)?,
     );
-    // The pinned interpreter runs from the runfiles: all of its archive comes along.
-    if let Some(i) = &graph.ws.interpreter {
-        let item = Item::Label {
-            label: Label::Archive {
-                archive: i.archive.clone(),
-                export: "files".into(),
-            },
-            span: 0..0,
-        };
-        files = union(
-            files,
-            sources.collect(label, pkg, std::slice::from_ref(&item), false, done)?,
-        );
-    }
     let mut roots = import_roots(&pkg.name, spec);
     // A py_test's test files: `test_*.py` and `*_test.py` of its srcs, as modules of
     // an import root and as runfiles paths.

@@ -233,6 +233,16 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
     for a in def.archive {
         let name = a.name.get_ref().clone();
         validate_name(&name).map_err(|e| err(a.name.span(), e))?;
+        // `+` joins a lock's name and a distribution's (`pypi+click`): an archive of
+        // that name would be replaced by the lock's wheel without a word.
+        if name.contains('+') {
+            return Err(err(
+                a.name.span(),
+                format!(
+                    "archive name {name:?}: '+' is reserved for the distributions of a [[python_lock]]"
+                ),
+            ));
+        }
         if name == "_main" {
             return Err(err(
                 a.name.span(),
@@ -453,6 +463,25 @@ fn interpreter_spec(
     }
     let path = release::normalize_relative(path)
         .map_err(|why| bad(format!("interpreter {:?}: {why}", i.get_ref())))?;
+    // The path goes into shell launchers: plain characters only.
+    if path.is_empty()
+        || !path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+/-".contains(c))
+    {
+        return Err(bad(format!(
+            "interpreter {:?}: the path may hold only letters, digits and . _ + / -",
+            i.get_ref()
+        )));
+    }
+    // All of it travels with the tools: a narrowed `files` would leave the standard
+    // library behind, and the host's would be used instead.
+    if archives[archive].exports.get("files").map(Vec::as_slice) != Some(&["**".to_string()][..]) {
+        return Err(bad(format!(
+            "interpreter {:?}: the archive's files export must be all of it (files = [\"**\"]): the tools carry the whole interpreter",
+            i.get_ref()
+        )));
+    }
     Ok(InterpreterSpec {
         archive: archive.to_string(),
         path,

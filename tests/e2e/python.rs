@@ -1702,3 +1702,127 @@ fn a_locks_dependency_records_decide_the_closure() {
         .expect(2)
         .stderr_has("needs nosuch, which the lock \"pypi\" does not pin");
 }
+
+/// The pinned-interpreter workspace of [`a_pinned_interpreter_travels_with_the_tools`]
+/// with `tarball` as the interpreter archive and `extra` appended to its [[archive]].
+fn interpreter_workspace(tarball: &[u8], extra: &str, interpreter: &str) -> Py {
+    let py = Py::new();
+    ops(&py);
+    let lock: String = py
+        .lock()
+        .lines()
+        .map(|l| {
+            if l.starts_with("requires-python") {
+                "requires-python = \">=3\"\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    py.ws
+        .write("third_party/pylock.toml", lock)
+        .write("third_party/python.tar.gz", tarball)
+        .write(
+            "WORKSPACE.toml",
+            format!(
+                "[workspace]\nname = \"py\"\n\n[[archive]]\nname = \"python\"\nurls = [\"file://third_party/python.tar.gz\"]\nsha256 = \"{}\"\nstrip_prefix = \"python\"\n{extra}\n[[python_lock]]\nname = \"pypi\"\nlock = \"third_party/pylock.toml\"\ninterpreter = \"{interpreter}\"\n",
+                e2e::sha256_hex(tarball)
+            ),
+        )
+        .write("ops/tools/where.py", WHERE)
+        .write(
+            "ops/BUILD.toml",
+            format!("{OPS_BUILD}\n[[py_binary]]\nname = \"where\"\nsrcs = [\"tools/**/*.py\"]\nentry = \"tools.where:main\"\n\n[[bundle]]\nname = \"where\"\nkind = \"tool\"\nbinaries = [\":where\"]\n"),
+        );
+    py
+}
+
+/// What an outside review found a pinned interpreter could do, each refused now at its
+/// WORKSPACE.toml line: a path that is shell code in the launcher (an archive holding
+/// `bin/py$(touch${IFS}INJECTED)` built, and its launcher ran the command), an archive
+/// named like a lock's distribution (silently replaced by the wheel), a narrowed
+/// `files` export of the interpreter (the tools ran on the host's standard library).
+/// And `kiln query` shows what depends on the interpreter.
+#[test]
+fn a_pinned_interpreter_cannot_inject_hide_or_be_cut_short() {
+    let tarball = std::fs::read(interpreter_archive()).unwrap();
+    // The same archive with an entry whose name is shell code.
+    let stage = tempfile::tempdir().unwrap();
+    let sh = |script: &str| {
+        let out = Command::new("sh")
+            .args(["-c", script])
+            .current_dir(stage.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(stage.path().join("python.tar.gz"), &tarball).unwrap();
+    sh("tar xzf python.tar.gz");
+    std::os::unix::fs::symlink(
+        "python3",
+        stage.path().join("python/bin/py$(touch${IFS}INJECTED)"),
+    )
+    .unwrap();
+    sh("tar czf evil.tar.gz python");
+    let evil = std::fs::read(stage.path().join("evil.tar.gz")).unwrap();
+    let py = interpreter_workspace(&evil, "", "@python//:bin/py$(touch${IFS}INJECTED)");
+    py.ws
+        .kiln(&["build", "//ops:where"])
+        .expect(2)
+        .stderr_has("WORKSPACE.toml:")
+        .stderr_has("the path may hold only letters, digits and . _ + / -");
+
+    // A narrowed files export of the interpreter's archive.
+    let py = interpreter_workspace(
+        &tarball,
+        "exports = { files = [\"bin/**\"], lib = [\"lib/**\"] }\n",
+        "@python//:bin/python3",
+    );
+    py.ws
+        .kiln(&["build", "//ops:where"])
+        .expect(2)
+        .stderr_has("the archive's files export must be all of it");
+
+    // The interpreter as a dependency of what runs Python.
+    let py = interpreter_workspace(&tarball, "", "@python//:bin/python3");
+    let q = py.ws.kiln(&["query", "deps", "//ops:where"]).expect(0);
+    assert!(q.stdout.contains("@python//:files"), "{}", q.stdout);
+    let q = py.ws.kiln(&["query", "rdeps", "@python//:files"]).expect(0);
+    assert!(q.stdout.contains("//ops:where"), "{}", q.stdout);
+
+    // An archive named like a distribution of the lock.
+    let ws = std::fs::read_to_string(py.ws.path("WORKSPACE.toml")).unwrap();
+    py.ws.write(
+        "WORKSPACE.toml",
+        format!("{ws}\n[[archive]]\nname = \"pypi+idna\"\nurls = [\"file://third_party/python.tar.gz\"]\nsha256 = \"{}\"\n", e2e::sha256_hex(&tarball)),
+    );
+    py.ws
+        .kiln(&["build", "//ops:where"])
+        .expect(2)
+        .stderr_has("'+' is reserved for the distributions of a [[python_lock]]");
+}
+
+/// A Python target depending on a py_test would ship the test's files (refused at its
+/// line), and a --distdir that does not exist is said so (not passed over).
+#[test]
+fn python_deps_on_tests_and_missing_distdirs_are_refused() {
+    let py = Py::new();
+    ops(&py);
+    py.ws.write(
+        "ops/BUILD.toml",
+        format!("{OPS_BUILD}\n[[py_library]]\nname = \"lib\"\nsrcs = [\"tools/**/*.py\"]\ndeps = [\":cli_unittest\"]\n"),
+    );
+    py.ws
+        .kiln(&["build", "//ops:lib"])
+        .expect(2)
+        .stderr_has("//ops:cli_unittest is a py_test: Python targets depend on py_library and py_binary targets");
+    py.ws.write("ops/BUILD.toml", OPS_BUILD);
+    py.ws
+        .kiln(&["--distdir", "no/such/dir", "fetch"])
+        .expect(2)
+        .stderr_has("--distdir no/such/dir: no such directory");
+}

@@ -77,6 +77,13 @@ impl Context {
 
     /// The workspace around `-C DIR` (default the current directory).
     pub fn workspace(&self) -> Result<Workspace> {
+        // A --distdir that is not there would be passed over without a word.
+        if let Some(d) = self.build.distdir.iter().find(|d| !d.is_dir()) {
+            return Err(bad_input(format!(
+                "--distdir {}: no such directory (it is relative to the current directory)",
+                d.display()
+            )));
+        }
         let start = match &self.dir {
             Some(d) => d.clone(),
             None => std::env::current_dir()?,

@@ -5,6 +5,7 @@ import sys
 from tabulate import tabulate
 
 ORDER = {"failed": 0, "draining": 1, "ok": 2}
+USAGE = f"usage: fleet-report HOST=STATE... (STATE one of {', '.join(ORDER)})"
 
 
 def rows(args):
@@ -19,8 +20,15 @@ def rows(args):
 
 
 def main():
+    args = sys.argv[1:]
+    if args in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
+    if not args:
+        print(USAGE, file=sys.stderr)
+        return 2
     try:
-        table = rows(sys.argv[1:])
+        table = rows(args)
     except ValueError as e:
         print(f"fleet-report: {e}", file=sys.stderr)
         return 2
