@@ -32,12 +32,13 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Find the workspace containing `start` (walking up) and load it (`fetch`: how a
-    /// hashed requirements lock may look its wheels up).
+    /// Find the workspace containing `start` (walking up) and load it. With `build`
+    /// (how archives may be fetched), its Python locks are read into archives too,
+    /// which asks a Python; without, only its settings (for the commands that build
+    /// nothing: releases, promote, status, keys, clean).
     pub fn find(
         start: &Path,
-        fetch: &crate::fetch::FetchOptions,
-        ui: crate::ui::Ui,
+        build: Option<(&crate::fetch::FetchOptions, crate::ui::Ui)>,
     ) -> Result<Workspace> {
         let start = start
             .canonicalize()
@@ -55,13 +56,12 @@ impl Workspace {
                     format!("run kiln inside a workspace, or pass -C DIR; a workspace starts with a {WORKSPACE_FILE} holding [workspace] name = \"...\""),
                 )
             })?;
-        Workspace::load(root, fetch, ui)
+        Workspace::load(root, build)
     }
 
     pub fn load(
         root: &Path,
-        fetch: &crate::fetch::FetchOptions,
-        ui: crate::ui::Ui,
+        build: Option<(&crate::fetch::FetchOptions, crate::ui::Ui)>,
     ) -> Result<Workspace> {
         let path = root.join(WORKSPACE_FILE);
         // Read only as a file of the workspace: a link could name any file of the machine,
@@ -100,7 +100,9 @@ impl Workspace {
             interpreter: spec.interpreter,
             text,
         };
-        if !spec.python_locks.is_empty() {
+        if let Some((fetch, ui)) = build
+            && !spec.python_locks.is_empty()
+        {
             // The wheels are chosen for the Python the targets run on: the pinned
             // interpreter (fetched and unpacked now), else the host's python3.
             let interpreter = match &ws.interpreter {

@@ -1513,38 +1513,8 @@ const WHERE_TEST: &str = "import os, sys, unittest\n\n\nclass Where(unittest.Tes
 /// PATH has no python3 at all (and with require_python set), the tool runs on its own.
 #[test]
 fn a_pinned_interpreter_travels_with_the_tools() {
-    let py = Py::new();
-    ops(&py);
-    // Locked for any 3.x, as `uv pip compile --python-version` for the pinned one would.
-    let lock: String = py
-        .lock()
-        .lines()
-        .map(|l| {
-            if l.starts_with("requires-python") {
-                "requires-python = \">=3\"\n".to_string()
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    py.ws.write("third_party/pylock.toml", lock);
-    let tarball = interpreter_archive();
-    let bytes = std::fs::read(&tarball).unwrap();
-    py.ws
-        .write("third_party/python.tar.gz", &bytes)
-        .write(
-            "WORKSPACE.toml",
-            format!(
-                "[workspace]\nname = \"py\"\n\n[[archive]]\nname = \"python\"\nurls = [\"file://third_party/python.tar.gz\"]\nsha256 = \"{}\"\nstrip_prefix = \"python\"\n\n[[python_lock]]\nname = \"pypi\"\nlock = \"third_party/pylock.toml\"\ninterpreter = \"@python//:bin/python3\"\n",
-                e2e::sha256_hex(&bytes)
-            ),
-        )
-        .write("ops/tools/where.py", WHERE)
-        .write("ops/tests/where_test.py", WHERE_TEST)
-        .write(
-            "ops/BUILD.toml",
-            format!("{OPS_BUILD}\n[[py_binary]]\nname = \"where\"\nsrcs = [\"tools/**/*.py\"]\nentry = \"tools.where:main\"\ndeps = [\"@pypi//requests\"]\n\n[[bundle]]\nname = \"where\"\nkind = \"tool\"\nbinaries = [\":where\"]\n\n[[py_test]]\nname = \"where_test\"\nsrcs = [\"tools/**/*.py\", \"tests/where_test.py\"]\n"),
-        );
+    let tarball = std::fs::read(interpreter_archive()).unwrap();
+    let py = interpreter_workspace(&tarball, "", "@python//:bin/python3");
     for t in ["//ops:where_test", "//ops:cli_unittest"] {
         let run = py.ws.kiln(&["test", t]).expect(0);
         assert!(run.stdout.contains("PASSED"), "{t}: {}", run.stdout);
@@ -1730,9 +1700,10 @@ fn interpreter_workspace(tarball: &[u8], extra: &str, interpreter: &str) -> Py {
             ),
         )
         .write("ops/tools/where.py", WHERE)
+        .write("ops/tests/where_test.py", WHERE_TEST)
         .write(
             "ops/BUILD.toml",
-            format!("{OPS_BUILD}\n[[py_binary]]\nname = \"where\"\nsrcs = [\"tools/**/*.py\"]\nentry = \"tools.where:main\"\n\n[[bundle]]\nname = \"where\"\nkind = \"tool\"\nbinaries = [\":where\"]\n"),
+            format!("{OPS_BUILD}\n[[py_binary]]\nname = \"where\"\nsrcs = [\"tools/**/*.py\"]\nentry = \"tools.where:main\"\ndeps = [\"@pypi//requests\"]\n\n[[bundle]]\nname = \"where\"\nkind = \"tool\"\nbinaries = [\":where\"]\n\n[[py_test]]\nname = \"where_test\"\nsrcs = [\"tools/**/*.py\", \"tests/where_test.py\"]\n"),
         );
     py
 }
@@ -1825,4 +1796,43 @@ fn python_deps_on_tests_and_missing_distdirs_are_refused() {
         .kiln(&["--distdir", "no/such/dir", "fetch"])
         .expect(2)
         .stderr_has("--distdir no/such/dir: no such directory");
+}
+
+/// The commands that build nothing (releases, status, keys, promote, clean) need no
+/// Python, even in a workspace that locks some: an engineer's broken python3 does not
+/// stop a rollback. What builds still asks it.
+#[test]
+fn commands_that_build_nothing_need_no_python() {
+    let py = Py::new();
+    ops(&py);
+    py.publish("//ops:ops-tools", "1");
+    let path = fake_python(&py.ws.tmp.path().join("broken"), "exit 1");
+    let key = py.ws.tmp.path().join("release.key").display().to_string();
+    for args in [
+        vec!["releases", "ops-tools"],
+        vec![
+            "promote",
+            "ops-tools",
+            "1",
+            "--channel",
+            "prod",
+            "--signing-key",
+            &key,
+        ],
+        vec!["status", "ops-tools", "--channel", "prod"],
+        vec!["clean"],
+    ] {
+        let out = py.ws.command(&args).env("PATH", &path).output().unwrap();
+        let run = Run::from(out);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    }
+    let out = py
+        .ws
+        .command(&["build", "//ops:ops-tools"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    Run::from(out)
+        .expect(3)
+        .stderr_has("python3 (python3) failed or did not answer");
 }

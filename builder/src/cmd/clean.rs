@@ -35,7 +35,7 @@ impl Output for Report {
 }
 
 pub fn run(ctx: &Context, _: Args) -> Result<Report> {
-    let ws = ctx.workspace()?;
+    let ws = ctx.settings()?;
     let out = crate::outdir::OutDir::path(&ws.root);
     // Not `exists()`: a dangling link must go too, and a link is removed, never followed.
     let removed = fs_err::symlink_metadata(&out).is_ok();

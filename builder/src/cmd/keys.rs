@@ -60,7 +60,7 @@ impl Output for Report {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<Report> {
-    let ws = ctx.workspace()?;
+    let ws = ctx.settings()?;
     let store = ctx.store(&ws, args.store.as_deref())?;
     let root =
         crate::publish::secret_key(args.root_key.as_deref(), "KILN_ROOT_KEY", None, "root key")?

@@ -84,11 +84,21 @@ impl Context {
                 d.display()
             )));
         }
-        let start = match &self.dir {
+        Workspace::find(&self.start()?, Some((&self.fetch_options(), self.ui())))
+    }
+
+    /// The workspace's settings only (store, cache, keys): for the commands that build
+    /// nothing, which then need no Python even when the workspace locks some.
+    pub fn settings(&self) -> Result<Workspace> {
+        Workspace::find(&self.start()?, None)
+    }
+
+    /// Where the workspace is looked for: `-C DIR`, else the current directory.
+    fn start(&self) -> Result<PathBuf> {
+        Ok(match &self.dir {
             Some(d) => d.clone(),
             None => std::env::current_dir()?,
-        };
-        Workspace::find(&start, &self.fetch_options(), self.ui())
+        })
     }
 
     /// `--offline` and `--distdir`: where archives (and locked wheels) may come from.

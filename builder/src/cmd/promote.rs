@@ -68,7 +68,7 @@ impl Output for Promoted {
 
 pub fn run(ctx: &Context, args: Args) -> Result<Promoted> {
     let build = super::build_number(Some(&args.build))?;
-    let ws = ctx.workspace()?;
+    let ws = ctx.settings()?;
     let store = ctx.store(&ws, args.store.as_deref())?;
     let key = crate::publish::signing_key(args.signing_key.as_deref())?;
     let opts = PromoteOptions {

@@ -120,7 +120,7 @@ fn table(r: &Releases, out: &mut Human) {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<Report> {
-    let ws = ctx.workspace()?;
+    let ws = ctx.settings()?;
     let store = ctx.store(&ws, args.store.as_deref())?;
     if !args.verify {
         return Ok(Report::Listed(crate::publish::releases(

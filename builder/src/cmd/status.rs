@@ -97,7 +97,7 @@ impl Output for Report {
 
 pub fn run(ctx: &Context, args: Args) -> Result<Report> {
     release::validate_package_name(&args.package).map_err(bad_input)?;
-    let ws = ctx.workspace()?;
+    let ws = ctx.settings()?;
     let store = ctx.store(&ws, args.store.as_deref())?;
     let trusted = args
         .trusted_host_keys
