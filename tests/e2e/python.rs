@@ -1243,7 +1243,8 @@ fn wheel_named(dir: &Path, prefix: &str) -> (String, Vec<u8>) {
 
 /// `kiln ARGS` in `ws` run by python3, which reports the peak RSS (KiB) of what it ran.
 fn kiln_peak_rss(ws: &e2e::Ws, args: &[&str]) -> (Run, u64) {
-    let mut c = ws.command(&[]);
+    // The environment the harness gives kiln (its cache, HOME), passed through python3.
+    let env = ws.command(&[]);
     let out = Command::new("python3")
         .args([
             "-c",
@@ -1252,10 +1253,9 @@ fn kiln_peak_rss(ws: &e2e::Ws, args: &[&str]) -> (Run, u64) {
         .arg(e2e::bin("kiln"))
         .args(args)
         .current_dir(&ws.root)
-        .envs(c.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))))
+        .envs(env.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))))
         .output()
         .unwrap();
-    let _ = &mut c;
     let run = Run::from(out);
     let rss = run
         .stderr
