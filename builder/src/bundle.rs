@@ -37,8 +37,21 @@ struct ActionResult {
 }
 
 impl crate::action::Record for ActionResult {
-    fn blobs(&self) -> Vec<(Digest, u64)> {
-        vec![(self.sha256, self.size)]
+    fn outputs(&self) -> Vec<crate::action::Output> {
+        vec![crate::action::Output {
+            name: "bundle".into(),
+            sha256: self.sha256,
+            size: self.size,
+            executable: false,
+        }]
+    }
+
+    fn from_outputs(outputs: Vec<crate::action::Output>, _sandbox: &str) -> ActionResult {
+        let o = &outputs[0];
+        ActionResult {
+            sha256: o.sha256,
+            size: o.size,
+        }
     }
 }
 
@@ -217,12 +230,24 @@ pub fn build_bundle(
         remote: ctx.remote,
         ui: ctx.ui,
     };
+    let shape = actions.shape(|| {
+        crate::reapi::Shape::internal(
+            "bundle",
+            &[
+                format!("--format={}", archive::GZIP_FORMAT),
+                format!("--mtime={}", ctx.mtime),
+                format!("--manifest=sha256:{}", manifest_sha256.hex()),
+            ],
+            &[format!("{}.tar.gz", spec.package)],
+        )
+    });
+    let what = format!("bundle {label}");
     let (result, status) =
-        match actions.lookup(&format!("bundle {label}"), &key, |_: &ActionResult| true) {
+        match actions.lookup(&what, &key, shape.as_ref(), |_: &ActionResult| true) {
             Some(r) => (r, Status::Cached),
             None => {
                 let r = pack(ctx, &label, manifest_bytes, entries)?;
-                actions.record(&key, &r, true)?;
+                actions.record(&key, &r, true, shape.as_ref())?;
                 (r, Status::Built)
             }
         };

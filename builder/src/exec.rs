@@ -14,12 +14,13 @@ use release::Digest;
 use rules::{GenruleSpec, Label, TestSpec};
 use serde::{Deserialize, Serialize};
 
-use crate::action::{ActionCache, Record, Status};
+use crate::action::{ActionCache, Output, Record, Status};
 use crate::analyze::{FileRef, Files, main_path};
 use crate::cache::{Cache, hash_file};
 use crate::error::{Code, Result, hinted};
 use crate::load::Package;
 use crate::outdir::{OutDir, in_package};
+use crate::reapi::Shape;
 use crate::remote::Remote;
 use crate::sandbox::{self, Mode, Spec};
 
@@ -49,8 +50,31 @@ pub struct OutputRecord {
 }
 
 impl Record for ActionRecord {
-    fn blobs(&self) -> Vec<(Digest, u64)> {
-        self.outputs.iter().map(|o| (o.sha256, o.size)).collect()
+    fn outputs(&self) -> Vec<Output> {
+        self.outputs
+            .iter()
+            .map(|o| Output {
+                name: o.path.clone(),
+                sha256: o.sha256,
+                size: o.size,
+                executable: o.executable,
+            })
+            .collect()
+    }
+
+    fn from_outputs(outputs: Vec<Output>, sandbox: &str) -> ActionRecord {
+        ActionRecord {
+            sandbox: sandbox.to_string(),
+            outputs: outputs
+                .into_iter()
+                .map(|o| OutputRecord {
+                    path: o.name,
+                    sha256: o.sha256,
+                    size: o.size,
+                    executable: o.executable,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -166,17 +190,25 @@ impl Runner<'_> {
     }
 
     /// A record of this sandbox naming exactly the outputs `outs` declares, in order.
-    fn lookup(&self, what: &str, key: &Digest, outs: &[String]) -> Option<ActionRecord> {
-        self.actions().lookup(what, key, |rec: &ActionRecord| {
-            rec.sandbox == self.mode.key_name()
-                && rec.outputs.len() == outs.len()
-                && rec.outputs.iter().zip(outs).all(|(o, d)| o.path == *d)
-        })
+    fn lookup(
+        &self,
+        what: &str,
+        key: &Digest,
+        shape: Option<&Shape>,
+        outs: &[String],
+    ) -> Option<ActionRecord> {
+        self.actions()
+            .lookup(what, key, shape, |rec: &ActionRecord| {
+                rec.sandbox == self.mode.key_name()
+                    && rec.outputs.len() == outs.len()
+                    && rec.outputs.iter().zip(outs).all(|(o, d)| o.path == *d)
+            })
     }
 
     /// Record a result locally, and remotely when it came from the real sandbox.
-    fn record(&self, key: &Digest, rec: &ActionRecord) -> Result<()> {
-        self.actions().record(key, rec, self.mode == Mode::Linux)
+    fn record(&self, key: &Digest, shape: Option<&Shape>, rec: &ActionRecord) -> Result<()> {
+        self.actions()
+            .record(key, rec, self.mode == Mode::Linux, shape)
     }
 
     /// The environment every command starts from, plus what the target declares.
@@ -316,15 +348,26 @@ impl Runner<'_> {
             timeout: g.timeout,
         }
         .key();
-        let (record, mut status, took) = match self.lookup(&format!("genrule {label}"), &key, &outs)
-        {
+        let shape = self.actions().shape(|| {
+            Shape::command(
+                self.mode.key_name(),
+                &argv,
+                &env,
+                inputs,
+                &outs,
+                false,
+                g.timeout,
+            )
+        });
+        let what = format!("genrule {label}");
+        let (record, mut status, took) = match self.lookup(&what, &key, shape.as_ref(), &outs) {
             Some(r) => (r, Status::UpToDate, Duration::ZERO),
             None => {
                 let scratch = self.scratch(inputs)?;
                 let result = self.run_genrule(label, g, &outs, srcs, &argv, &scratch);
                 let _ = remove_tree(&scratch);
                 let (r, took) = result?;
-                self.record(&key, &r)?;
+                self.record(&key, shape.as_ref(), &r)?;
                 (r, Status::Built, took)
             }
         };
@@ -501,16 +544,29 @@ impl Runner<'_> {
             rules::Item::Label { .. } => unreachable!("rules allow only a source"),
         };
         let in_sandbox = Path::new(sandbox::RUNFILES);
+        let argv = [in_sandbox.join(&script).display().to_string()];
+        let env = self.test_env(t, in_sandbox);
         let key = Action {
             kind: "test",
             sandbox: self.mode.key_name(),
-            argv: &[in_sandbox.join(&script).display().to_string()],
-            env: &self.test_env(t, in_sandbox),
+            argv: &argv,
+            env: &env,
             inputs: with_roles(runfiles, runfiles, "data", "data"),
             outs: &[],
             timeout: t.timeout,
         }
         .key();
+        let shape = self.actions().shape(|| {
+            Shape::command(
+                self.mode.key_name(),
+                &argv,
+                &env,
+                runfiles,
+                &[],
+                true,
+                t.timeout,
+            )
+        });
         let name = match label {
             Label::Target { name, .. } => name.as_str(),
             Label::Archive { .. } => unreachable!("tests are targets"),
@@ -520,8 +576,12 @@ impl Runner<'_> {
             &format!("{name}/test.log"),
         );
         let log_rel = OutDir::display(&log_in_out);
-        if let Some(rec) = self.lookup(&format!("test {label}"), &key, &["test.log".to_string()])
-            && let Some(log) = rec.outputs.first()
+        if let Some(rec) = self.lookup(
+            &format!("test {label}"),
+            &key,
+            shape.as_ref(),
+            &["test.log".to_string()],
+        ) && let Some(log) = rec.outputs.first()
         {
             self.out
                 .place(&self.cache.cas_path(&log.sha256), &log_in_out)?;
@@ -574,7 +634,7 @@ impl Runner<'_> {
                         executable: false,
                     }],
                 };
-                self.record(&key, &rec)?;
+                self.record(&key, shape.as_ref(), &rec)?;
             }
             Ok(TestResult {
                 label: label.clone(),

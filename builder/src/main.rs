@@ -15,6 +15,7 @@ mod outdir;
 mod publish;
 mod pyindex;
 mod python;
+mod reapi;
 mod remote;
 mod sandbox;
 mod trees;

@@ -21,8 +21,153 @@ use serde::{Deserialize, Serialize};
 use store::{Condition, PutOutcome, Store};
 
 use crate::cache::{Cache, HashingWriter};
+use crate::reapi;
 
-pub struct Remote {
+/// A remote build cache: a store, or a REAPI server.
+pub enum Remote {
+    Store(StoreCache),
+    Reapi(ReapiCache),
+}
+
+/// What the local cache keeps of a record a REAPI server gave: the record and the
+/// server, so only builds using that server use it (see [`Remote::local_record`]).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FromServer {
+    schema: u32,
+    server: String,
+    record: String,
+}
+
+impl Remote {
+    /// Is `bytes` (read from the local action cache) a record to use? One this machine
+    /// produced is plain and used; one that came from a remote cache is kept in its
+    /// signed envelope and used only if this build trusts its signer too, and one a
+    /// REAPI server gave only by builds using that server. The local cache is shared
+    /// by every workspace on the machine, and a workspace chooses what it trusts: an
+    /// untrusted build must not leave records a trusted one uses.
+    pub fn local_record(remote: Option<&Remote>, key: &Digest, bytes: Vec<u8>) -> Option<Vec<u8>> {
+        if let Ok(from) = serde_json::from_slice::<FromServer>(&bytes) {
+            return match remote {
+                Some(Remote::Reapi(r)) if r.client.name() == from.server => {
+                    Some(from.record.into_bytes())
+                }
+                _ => None,
+            };
+        }
+        if serde_json::from_slice::<Envelope>(&bytes).is_err() {
+            return Some(bytes);
+        }
+        match remote {
+            Some(Remote::Store(s)) => s.verified(key, &bytes).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// A REAPI server as the build cache: the server is the authority (docs/security.md),
+/// so results are neither signed nor checked for a signature; blobs are checked
+/// against their digests.
+pub struct ReapiCache {
+    pub client: reapi::Client,
+    mode: CacheMode,
+    broken: AtomicBool,
+}
+
+impl ReapiCache {
+    pub fn new(client: reapi::Client, mode: CacheMode) -> ReapiCache {
+        ReapiCache {
+            client,
+            mode,
+            broken: AtomicBool::new(false),
+        }
+    }
+
+    pub fn usable(&self) -> bool {
+        !self.broken.load(Ordering::Relaxed)
+    }
+
+    /// The first failure of a build: one warning, and no more calls.
+    pub fn give_up(&self, what: &str, e: &str) {
+        if !self.broken.swap(true, Ordering::Relaxed) {
+            plumbing::style::warning(&format!(
+                "remote cache {}: {what}: {e}; going on without it for this build",
+                self.client.name()
+            ));
+        }
+    }
+
+    /// The outputs the server's action cache holds for `shape`, brought into the
+    /// local CAS; and what the local cache keeps of it.
+    pub fn fetch(&self, cache: &Cache, shape: &reapi::Shape) -> Option<Vec<crate::action::Output>> {
+        if !self.usable() {
+            return None;
+        }
+        let result = match self.client.get_action_result(&shape.digest) {
+            Ok(r) => r?,
+            Err(e) => {
+                self.give_up("reading the action cache", &e);
+                return None;
+            }
+        };
+        let outputs = shape.outputs_of(&result)?;
+        self.download(cache, &outputs).then_some(outputs)
+    }
+
+    /// Bring `outputs` into the local CAS; false (with the one warning) when that fails.
+    pub fn download(&self, cache: &Cache, outputs: &[crate::action::Output]) -> bool {
+        let digests: Vec<_> = outputs
+            .iter()
+            .map(|o| reapi::to_re(&o.sha256, o.size))
+            .collect();
+        match self.client.download(cache, &digests) {
+            Ok(()) => true,
+            Err(e) => {
+                self.give_up("downloading outputs", &e);
+                false
+            }
+        }
+    }
+
+    /// What the local cache keeps of a record this server gave.
+    pub fn local_form(&self, record: &[u8]) -> Option<Vec<u8>> {
+        let from = FromServer {
+            schema: 1,
+            server: self.client.name(),
+            record: String::from_utf8(record.to_vec()).ok()?,
+        };
+        serde_json::to_vec(&from).ok()
+    }
+
+    /// Upload the outputs and the action's messages, then the result (so a result never
+    /// names a missing blob). Nothing in read mode, or where the server takes no
+    /// results from clients.
+    pub fn upload(&self, cache: &Cache, shape: &reapi::Shape, outputs: &[crate::action::Output]) {
+        if !self.usable() || self.mode == CacheMode::Read {
+            return;
+        }
+        let result = (|| -> Result<(), String> {
+            if !self.client.caps()?.update_action_cache {
+                return Ok(());
+            }
+            let mut blobs = shape.message_blobs();
+            blobs.extend(
+                outputs
+                    .iter()
+                    .map(|o| reapi::Blob::file(&cache.cas_path(&o.sha256), &o.sha256, o.size)),
+            );
+            self.client.upload(&blobs)?;
+            self.client
+                .update_action_result(&shape.digest, shape.result(outputs))
+        })();
+        if let Err(e) = result {
+            self.give_up("uploading", &e);
+        }
+    }
+}
+
+/// A store (S3, a directory) as the build cache.
+pub struct StoreCache {
     store: Box<dyn Store>,
     mode: CacheMode,
     signer: Option<SecretKey>,
@@ -49,7 +194,7 @@ fn signed_bytes(key: &Digest, record: &[u8]) -> Vec<u8> {
     b
 }
 
-impl Remote {
+impl StoreCache {
     /// A writer's own key is trusted too, so a fleet sharing one key needs no
     /// `trusted_keys`.
     pub fn new(
@@ -57,11 +202,11 @@ impl Remote {
         mode: CacheMode,
         signer: Option<SecretKey>,
         mut trusted: Vec<PublicKey>,
-    ) -> Remote {
+    ) -> StoreCache {
         if let Some(k) = &signer {
             trusted.push(k.public());
         }
-        Remote {
+        StoreCache {
             store,
             mode,
             signer,
@@ -106,18 +251,6 @@ impl Remote {
         }
     }
 
-    /// Is `bytes` (read from the local action cache) a record to use? One this machine
-    /// produced is plain and used; one that came from a remote cache is kept in its
-    /// signed envelope and used only if this build trusts its signer too. The local
-    /// cache is shared by every workspace on the machine, and a workspace chooses the
-    /// keys it trusts: an untrusted build must not leave records a trusted one uses.
-    pub fn local_record(remote: Option<&Remote>, key: &Digest, bytes: Vec<u8>) -> Option<Vec<u8>> {
-        if serde_json::from_slice::<Envelope>(&bytes).is_err() {
-            return Some(bytes);
-        }
-        remote?.verified(key, &bytes).ok()
-    }
-
     fn give_up(&self, what: &str, e: impl std::fmt::Display) {
         if !self.broken.swap(true, Ordering::Relaxed) {
             plumbing::style::warning(&format!(
@@ -133,7 +266,7 @@ impl Remote {
 
     /// The record stored for an action key, with every blob it names copied into the
     /// local CAS (verified), or None. Returns the record and the signed envelope it came
-    /// in: the envelope is what the local cache keeps (see [`local_record`]).
+    /// in: the envelope is what the local cache keeps (see [`Remote::local_record`]).
     pub fn fetch(
         &self,
         cache: &Cache,

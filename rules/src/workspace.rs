@@ -97,6 +97,8 @@ struct CacheSection {
     #[serde(default)]
     trusted_keys: Vec<Spanned<String>>,
     mode: Option<Spanned<String>>,
+    #[serde(default)]
+    instance: String,
 }
 
 /// `[cache]`: a remote build cache whose action records are signed.
@@ -110,6 +112,8 @@ pub struct CacheSpec {
     pub trusted_keys: Vec<release::PublicKey>,
     /// None: read and write (the default, unless `--remote-cache-mode` says otherwise).
     pub mode: Option<CacheMode>,
+    /// The REAPI instance name, for a `grpc://` or `grpcs://` url.
+    pub instance: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +225,7 @@ fn cache_spec(c: CacheSection) -> Result<CacheSpec, Diagnostic> {
         signing_key: c.signing_key,
         trusted_keys,
         mode,
+        instance: c.instance,
     })
 }
 

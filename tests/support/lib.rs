@@ -2,6 +2,7 @@
 //! archives from a real HTTP server on 127.0.0.1, and build test archives.
 
 pub mod archives;
+pub mod buildgrid;
 pub mod http;
 pub mod runit;
 pub mod s3;

@@ -55,6 +55,9 @@ pub struct BuildFlags {
         value_name = "MODE"
     )]
     pub remote_cache_mode: Option<CacheModeArg>,
+    /// The REAPI instance name of a grpc:// remote cache or executor (overrides [cache] instance).
+    #[arg(long, global = true, env = "KILN_REMOTE_INSTANCE", value_name = "NAME")]
+    pub remote_instance: Option<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -150,6 +153,22 @@ impl Context {
                 .and_then(|c| c.mode)
                 .unwrap_or(rules::CacheMode::ReadWrite),
         };
+        // A REAPI server is the authority for its cache: nothing is signed.
+        if crate::reapi::is_reapi_url(url) {
+            let instance = self
+                .build
+                .remote_instance
+                .as_deref()
+                .or(spec.map(|c| c.instance.as_str()))
+                .unwrap_or("");
+            let client = crate::reapi::Client::new(url, instance)
+                .map_err(|e| bad_input(format!("remote cache: {e}")))?;
+            self.ui()
+                .detail(format!("kiln: remote cache {} ({mode:?})", client.name()));
+            return Ok(Some(crate::remote::Remote::Reapi(
+                crate::remote::ReapiCache::new(client, mode),
+            )));
+        }
         // A read-only build never needs the writers' key: do not even load it.
         let signer = match mode {
             rules::CacheMode::Read => None,
@@ -165,11 +184,13 @@ impl Context {
         };
         self.ui()
             .detail(format!("kiln: remote cache {url} ({mode:?})"));
-        Ok(Some(crate::remote::Remote::new(
-            store::open(url, &ws.root).map_err(|e| bad_input(format!("remote cache: {e}")))?,
-            mode,
-            signer,
-            spec.map(|c| c.trusted_keys.clone()).unwrap_or_default(),
+        Ok(Some(crate::remote::Remote::Store(
+            crate::remote::StoreCache::new(
+                store::open(url, &ws.root).map_err(|e| bad_input(format!("remote cache: {e}")))?,
+                mode,
+                signer,
+                spec.map(|c| c.trusted_keys.clone()).unwrap_or_default(),
+            ),
         )))
     }
 }
