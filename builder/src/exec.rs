@@ -21,7 +21,7 @@ use crate::error::{Code, Result, hinted};
 use crate::load::Package;
 use crate::outdir::{OutDir, in_package};
 use crate::reapi::Shape;
-use crate::remote::Remote;
+use crate::remote::{Executed, ReapiCache, Remote};
 use crate::sandbox::{self, Mode, Spec};
 
 const LOG_TAIL_LINES: usize = 20;
@@ -363,11 +363,25 @@ impl Runner<'_> {
         let (record, mut status, took) = match self.lookup(&what, &key, shape.as_ref(), &outs) {
             Some(r) => (r, Status::UpToDate, Duration::ZERO),
             None => {
-                let scratch = self.scratch(inputs)?;
-                let result = self.run_genrule(label, g, &outs, srcs, &argv, &scratch);
-                let _ = remove_tree(&scratch);
-                let (r, took) = result?;
-                self.record(&key, shape.as_ref(), &r)?;
+                let remote = match (self.executor(), &shape) {
+                    (Some(server), Some(shape)) => server
+                        .execute(self.cache, &what, shape)?
+                        .map(|ran| (server, shape, ran)),
+                    _ => None,
+                };
+                let (r, took) = match remote {
+                    Some((server, shape, ran)) => {
+                        self.genrule_remote(label, g, &key, shape, server, ran)?
+                    }
+                    None => {
+                        let scratch = self.scratch(inputs)?;
+                        let result = self.run_genrule(label, g, &outs, srcs, &argv, &scratch);
+                        let _ = remove_tree(&scratch);
+                        let (r, took) = result?;
+                        self.record(&key, shape.as_ref(), &r)?;
+                        (r, took)
+                    }
+                };
                 (r, Status::Built, took)
             }
         };
@@ -416,33 +430,114 @@ impl Runner<'_> {
         let log = scratch.join("log");
         let outcome = sandbox::run(self.mode, &spec, &log, g.timeout)?;
         cancelled()?;
-        if outcome.timed_out || outcome.code != 0 {
-            self.keep_failure_log(label, &log)?;
+        self.genrule_exit(label, g, &log, outcome.timed_out, outcome.code)?;
+        let record = self.collect_outputs(label, outs, &scratch.join("out"))?;
+        Ok((record, outcome.elapsed))
+    }
+
+    /// A genrule that timed out or exited non-zero (here or on a remote worker) is an
+    /// error naming the last lines of its log, which is kept in kiln-out/logs.
+    fn genrule_exit(
+        &self,
+        label: &Label,
+        g: &GenruleSpec,
+        log: &Path,
+        timed_out: bool,
+        code: i32,
+    ) -> Result<()> {
+        if timed_out || code != 0 {
+            self.keep_failure_log(label, log)?;
         }
-        if outcome.timed_out {
+        if timed_out {
             return Err(hinted(
                 Code::Failed,
                 format!(
                     "genrule {label} timed out after {}; its whole process tree was killed{}",
                     human(g.timeout),
-                    tail_block(&log)
+                    tail_block(log)
                 ),
                 "raise `timeout` on the target if it needs longer",
             ));
         }
-        if outcome.code != 0 {
+        if code != 0 {
             return Err(hinted(
                 Code::Failed,
                 format!(
-                    "genrule {label} failed with exit code {}{}",
-                    outcome.code,
-                    tail_block(&log)
+                    "genrule {label} failed with exit code {code}{}",
+                    tail_block(log)
                 ),
                 "the command runs in the sandbox: it sees only its srcs and tools, a private /tmp, no network and a clean environment (see docs/sandbox.md)",
             ));
         }
-        let record = self.collect_outputs(label, outs, &scratch.join("out"))?;
-        Ok((record, outcome.elapsed))
+        Ok(())
+    }
+
+    /// A genrule's result from the remote executor, checked as a local run is, and
+    /// kept in the local cache as the server's.
+    fn genrule_remote(
+        &self,
+        label: &Label,
+        g: &GenruleSpec,
+        key: &Digest,
+        shape: &Shape,
+        server: &ReapiCache,
+        ran: Executed,
+    ) -> Result<(ActionRecord, Duration)> {
+        let log = self.remote_log(&ran)?;
+        self.genrule_exit(label, g, &log, ran.timed_out, ran.result.exit_code)?;
+        let Some(outputs) = shape.outputs_of(&ran.result) else {
+            let missing: Vec<&str> = shape
+                .outputs
+                .iter()
+                .filter(|(_, place)| match place {
+                    crate::reapi::shape::Place::File(p) => {
+                        !ran.result.output_files.iter().any(|f| f.path == *p)
+                    }
+                    crate::reapi::shape::Place::Stdout => false,
+                })
+                .map(|(name, _)| name.as_str())
+                .collect();
+            return Err(hinted(
+                Code::Failed,
+                format!(
+                    "genrule {label} did not create its declared output(s): {}",
+                    missing.join(", ")
+                ),
+                "write each output to its path in $OUTS (or under $OUT_DIR)",
+            ));
+        };
+        let rec = ActionRecord::from_outputs(outputs, &shape.sandbox);
+        let outs: Vec<String> = g.outs.iter().map(|(o, _)| o.clone()).collect();
+        let rec = self
+            .actions()
+            .keep_from_server(server, key, rec, |r: &ActionRecord| {
+                r.outputs.iter().map(|o| &o.path).eq(outs.iter())
+            })
+            .ok_or_else(|| anyhow::anyhow!("the outputs of genrule {label} from the remote executor are not all in the local cache"))?;
+        Ok((rec, ran.elapsed))
+    }
+
+    /// A remote run's log in the CAS (an empty one when the worker sent none).
+    fn remote_log(&self, ran: &Executed) -> Result<PathBuf> {
+        if let Some(log) = &ran.log {
+            return Ok(log.clone());
+        }
+        let empty = Digest::of_bytes(b"");
+        let path = self.cache.cas_path(&empty);
+        if !path.is_file() {
+            let tmp = self.cache.tmp_path("log");
+            fs_err::write(&tmp, b"")?;
+            self.cache.insert_output(&tmp, &empty)?;
+        }
+        Ok(path)
+    }
+
+    /// The REAPI server that runs cache misses, if this build has one.
+    fn executor(&self) -> Option<&ReapiCache> {
+        match self.remote {
+            Some(Remote::Reapi(r)) if r.executes() => Some(r),
+            _ => None,
+        }
     }
 
     /// Keep a failed genrule's whole log at `kiln-out/logs/<package>/<name>.log`.
@@ -592,6 +687,34 @@ impl Runner<'_> {
                 elapsed: Duration::ZERO,
                 log: log_rel,
                 tail: String::new(),
+            });
+        }
+        if let (Some(server), Some(shape)) = (self.executor(), &shape)
+            && let Some(ran) = server.execute(self.cache, &format!("test {label}"), shape)?
+        {
+            let log = self.remote_log(&ran)?;
+            self.out.place(&log, &log_in_out)?;
+            let status = if ran.timed_out {
+                TestStatus::TimedOut
+            } else if ran.result.exit_code == 0 {
+                TestStatus::Passed
+            } else {
+                TestStatus::Failed
+            };
+            if status == TestStatus::Passed
+                && let Some(outputs) = shape.outputs_of(&ran.result)
+            {
+                let rec = ActionRecord::from_outputs(outputs, &shape.sandbox);
+                self.actions()
+                    .keep_from_server(server, &key, rec, |_: &ActionRecord| true);
+            }
+            return Ok(TestResult {
+                label: label.clone(),
+                status,
+                cached: false,
+                elapsed: ran.elapsed,
+                log: log_rel,
+                tail: tail(&log),
             });
         }
         let scratch = self.scratch(runfiles)?;

@@ -102,6 +102,8 @@ enum Cmd {
     /// Sign and publish the store's keys record with the root key: which release keys
     /// may sign which packages.
     Keys(cmd::keys::Args),
+    /// Run actions for a REAPI server (BuildGrid's Bots API) in kiln's sandbox.
+    Worker(cmd::worker::Args),
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
     /// Print kiln's man page, or write every page into a directory.
@@ -184,6 +186,7 @@ fn main() -> ExitCode {
         Cmd::Sha256(a) => finish(&f, "sha256", none(), cmd::sha256::run(&ctx, a)),
         Cmd::Keygen(a) => finish(&f, "keygen", none(), cmd::keygen::run(&ctx, a)),
         Cmd::Keys(a) => finish(&f, "keys", none(), cmd::keys::run(&ctx, a)),
+        Cmd::Worker(a) => finish(&f, "worker", none(), cmd::worker::run(&ctx, a)),
         Cmd::Completions(a) => {
             let script = plumbing::docs::completions(Cli::command(), a.shell);
             let out = plumbing::docs::Completions {

@@ -72,15 +72,131 @@ pub struct ReapiCache {
     pub client: reapi::Client,
     mode: CacheMode,
     broken: AtomicBool,
+    /// Whether cache misses run on the server (`--remote-executor`), and whether a
+    /// server that is gone sends them back here (`--remote-fallback`).
+    execute: Option<Fallback>,
+    fell_back: AtomicBool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// A server that cannot be reached fails the build.
+    Fail,
+    /// A server that cannot be reached: one warning, and actions run here.
+    RunHere,
+}
+
+/// What a remote execution gave: the result (with the log as its stdout, in the
+/// local CAS), or a time-out with whatever log there was.
+pub struct Executed {
+    pub result: reapi::ActionResult,
+    pub timed_out: bool,
+    /// The command's output, as the local sandbox's log has it (the CAS path).
+    pub log: Option<std::path::PathBuf>,
+    pub elapsed: std::time::Duration,
 }
 
 impl ReapiCache {
-    pub fn new(client: reapi::Client, mode: CacheMode) -> ReapiCache {
+    pub fn new(client: reapi::Client, mode: CacheMode, execute: Option<Fallback>) -> ReapiCache {
         ReapiCache {
             client,
             mode,
             broken: AtomicBool::new(false),
+            execute,
+            fell_back: AtomicBool::new(false),
         }
+    }
+
+    /// Does this build run cache misses on the server?
+    pub fn executes(&self) -> bool {
+        self.execute.is_some()
+    }
+
+    /// Run a cache-missing action on the server when this build has an executor: its
+    /// inputs uploaded (what the server lacks), then `Execute`. None: run it here (no
+    /// executor, or it is gone and `--remote-fallback` was given).
+    pub fn execute(
+        &self,
+        cache: &Cache,
+        what: &str,
+        shape: &reapi::Shape,
+    ) -> crate::error::Result<Option<Executed>> {
+        use crate::error::{Code, hinted};
+        use reapi::ExecError;
+        let Some(fallback) = self.execute else {
+            return Ok(None);
+        };
+        if self.fell_back.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let start = std::time::Instant::now();
+        // The server's own retries (a lost worker) fit in twice the action's limit.
+        let limit = shape.timeout * 2 + std::time::Duration::from_secs(300);
+        let outcome = self
+            .client
+            .upload(&shape.input_blobs())
+            .map_err(ExecError::Unavailable)
+            .and_then(|()| self.client.execute(&shape.digest, limit));
+        let (result, timed_out) = match outcome {
+            Ok(r) => (r, false),
+            Err(ExecError::TimedOut(r)) => (r.map(|r| *r).unwrap_or_default(), true),
+            Err(ExecError::Unavailable(e)) => {
+                if fallback == Fallback::RunHere {
+                    if !self.fell_back.swap(true, Ordering::Relaxed) {
+                        plumbing::style::warning(&format!(
+                            "remote executor {}: {e}; running the remaining actions here (--remote-fallback)",
+                            self.client.name()
+                        ));
+                    }
+                    return Ok(None);
+                }
+                return Err(hinted(
+                    Code::Env,
+                    format!(
+                        "remote executor {}: {e} (while running {what})",
+                        self.client.name()
+                    ),
+                    "check that the server is up, or pass --remote-fallback to run actions here when it is not",
+                ));
+            }
+            Err(ExecError::Failed(e)) => {
+                return Err(hinted(
+                    Code::Failed,
+                    format!(
+                        "{what} did not run on the remote executor {}: {e}",
+                        self.client.name()
+                    ),
+                    "see the server's log; the same action runs here without --remote-executor",
+                ));
+            }
+        };
+        let mut wanted: Vec<reapi::re::Digest> = result
+            .output_files
+            .iter()
+            .filter_map(|f| f.digest.clone())
+            .collect();
+        wanted.extend(result.stdout_digest.clone());
+        if let Err(e) = self.client.download(cache, &wanted) {
+            return Err(hinted(
+                Code::Env,
+                format!(
+                    "remote executor {}: downloading the outputs of {what}: {e}",
+                    self.client.name()
+                ),
+                "run the build again (what was fetched is kept)",
+            ));
+        }
+        let log = result
+            .stdout_digest
+            .as_ref()
+            .and_then(reapi::from_re)
+            .map(|(d, _)| cache.cas_path(&d));
+        Ok(Some(Executed {
+            result,
+            timed_out,
+            log,
+            elapsed: start.elapsed(),
+        }))
     }
 
     pub fn usable(&self) -> bool {

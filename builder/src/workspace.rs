@@ -20,6 +20,8 @@ pub struct Workspace {
     pub store_url: String,
     /// The remote build cache, if the workspace names one.
     pub cache: Option<rules::CacheSpec>,
+    /// The remote executor, if the workspace names one.
+    pub remote: Option<rules::RemoteSection>,
     pub ignore: Vec<String>,
     pub archives: BTreeMap<String, Archive>,
     /// The interpreter locked wheels are chosen for (with [[python_lock]] only).
@@ -93,6 +95,7 @@ impl Workspace {
             name: spec.name,
             store_url: spec.store_url.unwrap_or_else(|| DEFAULT_STORE.to_string()),
             cache: spec.cache,
+            remote: spec.remote,
             ignore: spec.ignore,
             archives: spec.archives,
             python: None,

@@ -64,6 +64,9 @@ _kiln() {
             kiln,test)
                 cmd="kiln__subcmd__test"
                 ;;
+            kiln,worker)
+                cmd="kiln__subcmd__worker"
+                ;;
             kiln__subcmd__help,build)
                 cmd="kiln__subcmd__help__subcmd__build"
                 ;;
@@ -112,6 +115,9 @@ _kiln() {
             kiln__subcmd__help,test)
                 cmd="kiln__subcmd__help__subcmd__test"
                 ;;
+            kiln__subcmd__help,worker)
+                cmd="kiln__subcmd__help__subcmd__worker"
+                ;;
             kiln__subcmd__help__subcmd__query,deps)
                 cmd="kiln__subcmd__help__subcmd__query__subcmd__deps"
                 ;;
@@ -143,7 +149,7 @@ _kiln() {
 
     case "${cmd}" in
         kiln)
-            opts="-V -C -q -v -j -h --version --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help"
+            opts="-V -C -q -v -j -h --version --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help build test fetch query publish promote releases status clean gc sha256 keygen keys worker completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +183,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -185,7 +199,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__build)
-            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,6 +231,14 @@ _kiln() {
                     ;;
                 --remote-cache-mode)
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -227,7 +249,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__clean)
-            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -259,6 +281,14 @@ _kiln() {
                     ;;
                 --remote-cache-mode)
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -269,7 +299,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__completions)
-            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help bash zsh fish"
+            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,6 +331,14 @@ _kiln() {
                     ;;
                 --remote-cache-mode)
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -311,7 +349,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__fetch)
-            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,6 +383,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -353,7 +399,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__gc)
-            opts="-C -q -v -j -h --max-size --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --max-size --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +437,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -399,7 +453,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__help)
-            opts="build test fetch query publish promote releases status clean gc sha256 keygen keys completions man help"
+            opts="build test fetch query publish promote releases status clean gc sha256 keygen keys worker completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -664,8 +718,22 @@ _kiln() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kiln__subcmd__help__subcmd__worker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kiln__subcmd__keygen)
-            opts="-C -q -v -j -h --out --root --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --out --root --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -703,6 +771,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -711,7 +787,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__keys)
-            opts="-C -q -v -j -h --root-key --grant --version --expires --store --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --root-key --grant --version --expires --store --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -765,6 +841,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -773,7 +857,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__man)
-            opts="-C -q -v -j -h --out --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --out --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -811,6 +895,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -819,7 +911,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__promote)
-            opts="-C -q -v -j -h --channel --reason --expires --signing-key --allow-unsigned --store --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --channel --reason --expires --signing-key --allow-unsigned --store --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -873,6 +965,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -881,7 +981,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__publish)
-            opts="-C -q -v -j -h --build-number --store --channel --signing-key --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --build-number --store --channel --signing-key --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -931,6 +1031,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -939,7 +1047,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__query)
-            opts="-C -q -v -j -h --output --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help deps rdeps help"
+            opts="-C -q -v -j -h --output --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help deps rdeps help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -977,6 +1085,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -985,7 +1101,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__query__subcmd__deps)
-            opts="-C -q -v -j -h --output --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --output --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1021,6 +1137,14 @@ _kiln() {
                     ;;
                 --remote-cache-mode)
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1087,7 +1211,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__query__subcmd__rdeps)
-            opts="-C -q -v -j -h --output --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --output --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1125,6 +1249,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1133,7 +1265,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__releases)
-            opts="-C -q -v -j -h --store --verify --trusted-key --signing-key --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --store --verify --trusted-key --signing-key --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1179,6 +1311,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1187,7 +1327,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__sha256)
-            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1221,6 +1361,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1229,7 +1377,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__status)
-            opts="-C -q -v -j -h --channel --stale --trusted-host-key --store --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --channel --stale --trusted-host-key --store --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1279,6 +1427,14 @@ _kiln() {
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
                     return 0
                     ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1287,7 +1443,7 @@ _kiln() {
             return 0
             ;;
         kiln__subcmd__test)
-            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --help"
+            opts="-C -q -v -j -h --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1319,6 +1475,76 @@ _kiln() {
                     ;;
                 --remote-cache-mode)
                     COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kiln__subcmd__worker)
+            opts="-C -q -v -j -h --server --instance --name --quiet --verbose --json --no-progress --offline --distdir --jobs --sandbox --remote-cache --remote-cache-mode --remote-instance --remote-executor --remote-fallback --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --distdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox)
+                    COMPREPLY=($(compgen -W "linux none" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-cache-mode)
+                    COMPREPLY=($(compgen -W "read read-write" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

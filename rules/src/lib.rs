@@ -23,5 +23,5 @@ pub use target::{
 };
 pub use workspace::{
     ArchiveSpec, CacheMode, CacheSpec, ExtractLimits, InterpreterSpec, PythonLockSpec,
-    WorkspaceSpec, parse_workspace_file,
+    RemoteSection, WorkspaceSpec, parse_workspace_file,
 };

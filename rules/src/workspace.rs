@@ -21,6 +21,8 @@ struct WorkspaceDef {
     store: Option<UrlSection>,
     #[serde(default, deserialize_with = "release::fields::optional_object")]
     cache: Option<CacheSection>,
+    #[serde(default, deserialize_with = "release::fields::optional_object")]
+    remote: Option<RemoteSection>,
     #[serde(default, deserialize_with = "release::fields::objects")]
     archive: Vec<ArchiveDef>,
     #[serde(default, deserialize_with = "release::fields::objects")]
@@ -87,6 +89,17 @@ struct WorkspaceSection {
 #[serde(deny_unknown_fields)]
 struct UrlSection {
     url: String,
+}
+
+/// `[remote]`: a REAPI server that runs the actions the cache misses.
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteSection {
+    /// `grpc://host:port` or `grpcs://host:port`; its instance is `[cache] instance`.
+    pub executor: String,
+    /// A server that cannot be reached: run actions here instead of failing the build.
+    #[serde(default)]
+    pub fallback: bool,
 }
 
 #[derive(Deserialize)]
@@ -193,6 +206,7 @@ pub struct WorkspaceSpec {
     pub name: String,
     pub store_url: Option<String>,
     pub cache: Option<CacheSpec>,
+    pub remote: Option<RemoteSection>,
     pub ignore: Vec<String>,
     pub archives: BTreeMap<String, ArchiveSpec>,
     pub python_locks: Vec<PythonLockSpec>,
@@ -435,6 +449,7 @@ pub fn parse_workspace_file(text: &str) -> Result<WorkspaceSpec, Diagnostic> {
         interpreter,
         store_url: def.store.map(|s| s.url),
         cache: def.cache.map(cache_spec).transpose()?,
+        remote: def.remote,
         ignore: def.workspace.ignore,
         archives,
     })

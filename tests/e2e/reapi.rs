@@ -231,3 +231,224 @@ fn a_bad_reapi_url_or_instance_is_refused_with_exit_2() {
         assert!(!Path::new(&ws.path("kiln-out")).exists());
     }
 }
+
+/// BuildGrid with its scheduler on PostgreSQL, and `n` kiln workers of two slots.
+struct Farm {
+    workers: e2e::buildgrid::Workers,
+    bg: BuildGrid,
+    _pg: e2e::buildgrid::Postgres,
+}
+
+fn farm(dir: &Path, n: usize) -> Farm {
+    let pg = e2e::buildgrid::Postgres::start();
+    let bg = BuildGrid::start("exec.yml", &dir.join("bg"), "", &[("@DB@", pg.url())]);
+    let workers = e2e::buildgrid::Workers::start(&bg.url(), "", n, 2, &dir.join("workers"));
+    Farm {
+        workers,
+        bg,
+        _pg: pg,
+    }
+}
+
+/// `n` genrules, each hashing its own input with the tools the sandbox offers, and a
+/// bundle of all their outputs.
+fn graph(n: usize, cmd: &str) -> Ws {
+    let ws = Ws::new();
+    ws.write("WORKSPACE.toml", "[workspace]\nname = \"farm\"\n")
+        .write_exec("g/run.sh", "#!/bin/sh\necho run\n")
+        .write_exec(
+            "g/all_test.sh",
+            "#!/bin/sh\nls \"$RUNFILES_DIR/_main/g\" | grep -c '^out' \n",
+        );
+    let mut build = String::new();
+    let mut data = Vec::new();
+    for i in 0..n {
+        ws.write(&format!("g/in{i}.txt"), format!("input {i}\n"));
+        build.push_str(&format!(
+            "[[genrule]]\nname = \"g{i}\"\nsrcs = [\"in{i}.txt\"]\nouts = [\"out{i}.txt\"]\ncmd = \"{cmd}\"\n\n"
+        ));
+        data.push(format!("\":g{i}\""));
+    }
+    build.push_str(&format!(
+        "[[wrapper]]\nname = \"all\"\nsrc = \"run.sh\"\ndata = [{}]\n\n[[bundle]]\nname = \"all-bundle\"\nkind = \"tool\"\nbinaries = [\":all\"]\n\n[[test]]\nname = \"all_test\"\nsrc = \"all_test.sh\"\ndata = [{}]\n",
+        data.join(", "),
+        data.join(", ")
+    ));
+    ws.write("g/BUILD.toml", build);
+    ws
+}
+
+fn all_bundle(run: &Run) -> String {
+    run.stdout
+        .lines()
+        .find(|l| l.contains("all-bundle.tar.gz"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no bundle in\n{}", run.stdout))
+        .to_string()
+}
+
+const HASH: &str = "cat $SRCS | sha256sum > $OUTS && echo $SOURCE_DATE_EPOCH >> $OUTS";
+
+#[test]
+fn a_graph_through_two_workers_equals_the_local_build_byte_for_byte() {
+    let remote = graph(100, HASH);
+    let f = farm(remote.tmp.path(), 2);
+    let url = f.bg.url();
+    let run = remote
+        .kiln(&["build", "--remote-executor", &url, "-j", "8"])
+        .expect(0);
+    assert_eq!(ran(&run), 101, "{}", run.stderr);
+    let local = graph(100, HASH);
+    let here = local.kiln(&["build"]).expect(0);
+    assert_eq!(all_bundle(&run), all_bundle(&here), "the same bytes");
+    for i in [0, 57, 99] {
+        assert_eq!(
+            std::fs::read(remote.path(&format!("kiln-out/g/out{i}.txt"))).unwrap(),
+            std::fs::read(local.path(&format!("kiln-out/g/out{i}.txt"))).unwrap()
+        );
+    }
+    // Both workers ran some of them: each has outputs in its own cache.
+    for i in 0..2 {
+        let cache = remote.tmp.path().join(format!("workers/worker{i}/cache"));
+        assert!(
+            cache.join("v1/cas").is_dir(),
+            "worker {i} ran nothing; see {}",
+            remote
+                .tmp
+                .path()
+                .join(format!("workers/worker{i}/worker.log"))
+                .display()
+        );
+    }
+    // A test through the executor, and again: cached.
+    remote
+        .kiln(&["test", "--remote-executor", &url])
+        .expect(0)
+        .stdout_has("PASSED");
+    // A fresh checkout with an empty cache: everything from the server's cache.
+    let again = graph(100, HASH);
+    let run = again.kiln(&["build", "--remote-executor", &url]).expect(0);
+    assert_eq!(ran(&run), 0, "{}", run.stderr);
+
+    // A failing command fails the build as it does here: its exit code and log.
+    let broken = graph(1, "echo broken on purpose >&2; exit 7");
+    let run = broken.kiln(&["build", "--remote-executor", &url]).expect(1);
+    run.stderr_has("failed with exit code 7");
+    run.stderr_has("broken on purpose");
+    assert!(broken.path("kiln-out/logs/g/g0.log").is_file());
+    drop(f.workers);
+}
+
+/// The pid of the worker (of `pids`) whose sandbox runs a process named `comm`.
+fn worker_running(pids: &[u32], comm: &str) -> Option<u32> {
+    let parent = |pid: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let after = stat.rsplit_once(") ")?.1;
+        after.split_whitespace().nth(1)?.parse().ok()
+    };
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .ok()?
+            .trim()
+            != comm
+        {
+            continue;
+        }
+        let mut p = pid;
+        for _ in 0..64 {
+            match parent(p) {
+                Some(pp) if pids.contains(&pp) => return Some(pp),
+                Some(pp) if pp > 1 => p = pp,
+                _ => break,
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn a_worker_killed_mid_action_does_not_fail_the_build() {
+    let ws = graph(1, "sleep 4; cat $SRCS | sha256sum > $OUTS");
+    let mut f = farm(ws.tmp.path(), 2);
+    let url = f.bg.url();
+    let build = ws
+        .command(&["build", "--remote-executor", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pids: Vec<u32> = f.workers.children.iter().map(|c| c.id()).collect();
+    let mut victim = None;
+    assert!(
+        e2e::runit::wait_for(std::time::Duration::from_secs(60), || {
+            victim = worker_running(&pids, "sleep");
+            victim.is_some()
+        }),
+        "no worker started the action"
+    );
+    let i = pids.iter().position(|p| Some(*p) == victim).unwrap();
+    f.workers.kill(i);
+    let run = Run::from(build.wait_with_output().unwrap()).expect(0);
+    assert_eq!(ran(&run), 2, "{}", run.stderr);
+    // The other worker ran it again after the server gave up on the first.
+    let out = format!("{}  -\n", e2e::sha256_hex(b"input 0\n"));
+    let hex = e2e::sha256_hex(out.as_bytes());
+    let survivor = ws
+        .tmp
+        .path()
+        .join(format!("workers/worker{}/cache/v1/cas/sha256", 1 - i))
+        .join(&hex[..2])
+        .join(&hex);
+    assert!(
+        survivor.is_file(),
+        "the output is not in the other worker's cache"
+    );
+    let local = graph(1, "sleep 4; cat $SRCS | sha256sum > $OUTS");
+    let here = local.kiln(&["build"]).expect(0);
+    assert_eq!(all_bundle(&run), all_bundle(&here));
+}
+
+#[test]
+fn a_server_gone_mid_build_fails_clearly_or_falls_back() {
+    for fallback in [false, true] {
+        let ws = graph(6, "sleep 1; cat $SRCS | sha256sum > $OUTS");
+        let mut f = farm(ws.tmp.path(), 1);
+        let url = f.bg.url();
+        let mut args = vec!["build", "--remote-executor", url.as_str(), "-j", "2"];
+        if fallback {
+            args.push("--remote-fallback");
+        }
+        let build = ws
+            .command(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pids: Vec<u32> = f.workers.children.iter().map(|c| c.id()).collect();
+        assert!(
+            e2e::runit::wait_for(std::time::Duration::from_secs(60), || worker_running(
+                &pids, "sleep"
+            )
+            .is_some()),
+            "no worker started an action"
+        );
+        f.bg.stop();
+        let run = Run::from(build.wait_with_output().unwrap());
+        if fallback {
+            let run = run.expect(0);
+            run.stderr_has("running the remaining actions here (--remote-fallback)");
+            let local = graph(6, "sleep 1; cat $SRCS | sha256sum > $OUTS");
+            assert_eq!(
+                all_bundle(&run),
+                all_bundle(&local.kiln(&["build"]).expect(0))
+            );
+        } else {
+            let run = run.expect(3);
+            run.stderr_has("remote executor");
+            run.stderr_has("--remote-fallback");
+        }
+    }
+}

@@ -148,3 +148,197 @@ impl Drop for BuildGrid {
 }
 
 use std::os::unix::process::CommandExt;
+
+/// PostgreSQL (Debian's) on a temp data directory and a free port, for BuildGrid's
+/// scheduler. As root it runs as `nobody` (PostgreSQL refuses root).
+pub struct Postgres {
+    child: Option<Child>,
+    pub port: u16,
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn pg_bin(name: &str) -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is not installed: ci/test installs Debian's postgresql")
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name)))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .unwrap_or_else(|| panic!("no {name} under /usr/lib/postgresql"))
+}
+
+/// `program` as `nobody` when we are root.
+fn unprivileged(program: PathBuf) -> Command {
+    if nix::unistd::geteuid().is_root() {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--reset-env",
+        ])
+        .arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+impl Postgres {
+    /// A fresh cluster with the database `bgd`, BuildGrid's schema applied.
+    pub fn start() -> Postgres {
+        let dir = tempfile::tempdir().unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let data = dir.path().join("data");
+        let sock = dir.path().join("sock");
+        let log = dir.path().join("postgres.log");
+        for d in [&data, &sock] {
+            std::fs::create_dir(d).unwrap();
+        }
+        std::fs::write(&log, b"").unwrap();
+        if nix::unistd::geteuid().is_root() {
+            for p in [&data, &sock, &log] {
+                let st = Command::new("chown")
+                    .args(["nobody:nogroup"])
+                    .arg(p)
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+            }
+        }
+        let out = unprivileged(pg_bin("initdb"))
+            .args(["-D"])
+            .arg(&data)
+            .args(["-U", "bgd", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let mut child = unprivileged(pg_bin("postgres"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args(["-p", &port.to_string(), "-k"])
+            .arg(&sock)
+            .stdin(Stdio::null())
+            .stdout(log_file(&log))
+            .stderr(log_file(&log))
+            .spawn()
+            .unwrap();
+        wait_port(port, Duration::from_secs(60), "postgres", &log, &mut child);
+        let pg = Postgres {
+            child: Some(child),
+            port,
+            log,
+            _dir: dir,
+        };
+        // Accepting connections is not yet accepting queries: try for a while.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = Command::new(pg_bin("psql"))
+                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "bgd"])
+                .args(["-d", "postgres", "-c", "CREATE DATABASE bgd"])
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            if out.status.success() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "CREATE DATABASE: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let out = Command::new(venv().join("bin/bgd"))
+            .args(["migrate", "apply", &pg.url()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "bgd migrate apply: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        pg
+    }
+
+    /// The connection string BuildGrid takes.
+    pub fn url(&self) -> String {
+        format!("postgresql+psycopg2://bgd@127.0.0.1:{}/bgd", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // Immediate shutdown: the postmaster takes its backends with it.
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::Signal::SIGQUIT,
+            );
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `kiln worker` processes, each logging to a file, killed on drop.
+pub struct Workers {
+    pub children: Vec<Child>,
+}
+
+impl Workers {
+    /// `n` workers of `slots` slots each on `url`, with their own caches under `dir`.
+    pub fn start(url: &str, instance: &str, n: usize, slots: usize, dir: &Path) -> Workers {
+        let mut children = Vec::new();
+        for i in 0..n {
+            let home = dir.join(format!("worker{i}"));
+            std::fs::create_dir_all(&home).unwrap();
+            let log = log_file(&home.join("worker.log"));
+            let child = Command::new(crate::bin("kiln"))
+                .args(["worker", "--server", url, "--instance", instance])
+                .args(["--name", &format!("w{i}"), "-j", &slots.to_string(), "-v"])
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", &home)
+                .env("KILN_CACHE", home.join("cache"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap();
+            children.push(child);
+        }
+        Workers { children }
+    }
+
+    pub fn kill(&mut self, i: usize) {
+        let _ = self.children[i].kill();
+        let _ = self.children[i].wait();
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -16,6 +16,7 @@ pub mod releases;
 pub mod sha256;
 pub mod status;
 pub mod test;
+pub mod worker;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,14 @@ pub struct BuildFlags {
     /// The REAPI instance name of a grpc:// remote cache or executor (overrides [cache] instance).
     #[arg(long, global = true, env = "KILN_REMOTE_INSTANCE", value_name = "NAME")]
     pub remote_instance: Option<String>,
+    /// A REAPI server that runs the actions the cache misses (overrides [remote] executor);
+    /// it is the build's remote cache too.
+    #[arg(long, global = true, env = "KILN_REMOTE_EXECUTOR", value_name = "URL")]
+    pub remote_executor: Option<String>,
+    /// When the remote executor cannot be reached, run actions here (one warning)
+    /// instead of failing the build.
+    #[arg(long, global = true)]
+    pub remote_fallback: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -138,14 +147,41 @@ impl Context {
     /// The remote cache of `--remote-cache` or `[cache]`, with its mode and keys.
     fn remote(&self, ws: &Workspace) -> Result<Option<crate::remote::Remote>> {
         let spec = ws.cache.as_ref();
-        let Some(url) = self
+        let cache_url = self
             .build
             .remote_cache
             .as_deref()
-            .or(spec.map(|c| c.url.as_str()))
-        else {
+            .or(spec.map(|c| c.url.as_str()));
+        let executor = self
+            .build
+            .remote_executor
+            .as_deref()
+            .or(ws.remote.as_ref().map(|r| r.executor.as_str()));
+        // An executor's server is the build's cache: results it computes are in its
+        // action cache, and a cache elsewhere would need every output moved twice.
+        if let (Some(exec), Some(cache)) = (executor, cache_url)
+            && exec != cache
+        {
+            return Err(bad_input(format!(
+                "the remote executor {exec} is not the remote cache {cache}: an executor's server is the build's cache"
+            )));
+        }
+        if let Some(exec) = executor
+            && !crate::reapi::is_reapi_url(exec)
+        {
+            return Err(bad_input(format!(
+                "remote executor {exec}: not a grpc:// or grpcs:// URL (a REAPI server)"
+            )));
+        }
+        let Some(url) = executor.or(cache_url) else {
             return Ok(None);
         };
+        let fallback =
+            if self.build.remote_fallback || ws.remote.as_ref().is_some_and(|r| r.fallback) {
+                crate::remote::Fallback::RunHere
+            } else {
+                crate::remote::Fallback::Fail
+            };
         let mode = match self.build.remote_cache_mode {
             Some(CacheModeArg::Read) => rules::CacheMode::Read,
             Some(CacheModeArg::ReadWrite) => rules::CacheMode::ReadWrite,
@@ -165,8 +201,12 @@ impl Context {
                 .map_err(|e| bad_input(format!("remote cache: {e}")))?;
             self.ui()
                 .detail(format!("kiln: remote cache {} ({mode:?})", client.name()));
+            if executor.is_some() {
+                self.ui()
+                    .detail(format!("kiln: remote executor {}", client.name()));
+            }
             return Ok(Some(crate::remote::Remote::Reapi(
-                crate::remote::ReapiCache::new(client, mode),
+                crate::remote::ReapiCache::new(client, mode, executor.map(|_| fallback)),
             )));
         }
         // A read-only build never needs the writers' key: do not even load it.

@@ -10,14 +10,17 @@
 //! the way in. As with a store cache, a server that is down or slow costs one warning
 //! and a bounded time, never a failed build.
 
+pub mod bots;
 pub mod shape;
+pub mod worker;
 
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
+pub use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
 use bazel_remote_apis::google::bytestream as bs;
+pub use re::ActionResult;
 use re::action_cache_client::ActionCacheClient;
 use re::capabilities_client::CapabilitiesClient;
 use re::content_addressable_storage_client::ContentAddressableStorageClient;
@@ -157,6 +160,10 @@ impl Client {
         } else {
             format!("{} (instance {})", self.url, self.instance)
         }
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     pub fn channel(&self) -> Channel {
@@ -562,6 +569,189 @@ impl Client {
             .insert_output(&tmp, digest)
             .map_err(|e| e.to_string())?;
         Ok(())
+    }
+}
+
+/// Why a remote execution did not give a result.
+#[derive(Debug)]
+pub enum ExecError {
+    /// The server cannot be reached or went away: the build may fall back to running
+    /// actions here.
+    Unavailable(String),
+    /// The server answered, and the action failed there (or was refused).
+    Failed(String),
+    /// The action ran out of its time on the worker (the result holds its log).
+    TimedOut(Option<Box<re::ActionResult>>),
+}
+
+/// The gRPC codes that mean the server (not the action) is not there.
+fn unavailable(code: tonic::Code) -> bool {
+    matches!(
+        code,
+        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+    )
+}
+
+impl Client {
+    /// Run an action (its inputs already uploaded) through `Execute`, waiting on the
+    /// operation (again with `WaitExecution` when the stream breaks) for at most
+    /// `limit`. The server may answer from its cache.
+    pub fn execute(
+        &self,
+        action: &re::Digest,
+        limit: Duration,
+    ) -> Result<re::ActionResult, ExecError> {
+        use bazel_remote_apis::google::longrunning::operation::Result as OpResult;
+        use re::execution_client::ExecutionClient;
+        let deadline = tokio::time::Instant::now() + limit;
+        let instance = self.instance.clone();
+        let channel = self.channel();
+        let action = action.clone();
+        self.rt.block_on(async move {
+            let mut client = ExecutionClient::new(channel)
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE);
+            let mut name: Option<String> = None;
+            // A broken stream is picked up again a few times; a server that is gone
+            // fails at once on the next call.
+            for _ in 0..5 {
+                let stream = match &name {
+                    None => {
+                        let req = re::ExecuteRequest {
+                            instance_name: instance.clone(),
+                            action_digest: Some(action.clone()),
+                            digest_function: re::digest_function::Value::Sha256 as i32,
+                            ..Default::default()
+                        };
+                        tokio::time::timeout_at(deadline, client.execute(req)).await
+                    }
+                    Some(n) => {
+                        let req = re::WaitExecutionRequest { name: n.clone() };
+                        tokio::time::timeout_at(deadline, client.wait_execution(req)).await
+                    }
+                };
+                let mut stream = match stream {
+                    Err(_) => {
+                        return Err(ExecError::Failed(format!(
+                            "no result within {}s",
+                            limit.as_secs()
+                        )));
+                    }
+                    Ok(Err(s)) if unavailable(s.code()) => {
+                        return Err(ExecError::Unavailable(status_text(&s)));
+                    }
+                    Ok(Err(s)) => return Err(ExecError::Failed(status_text(&s))),
+                    Ok(Ok(r)) => r.into_inner(),
+                };
+                loop {
+                    let msg = match tokio::time::timeout_at(deadline, stream.message()).await {
+                        Err(_) => {
+                            return Err(ExecError::Failed(format!(
+                                "no result within {}s",
+                                limit.as_secs()
+                            )));
+                        }
+                        Ok(Ok(Some(op))) => op,
+                        // The stream ended or broke before the operation was done.
+                        Ok(Ok(None)) | Ok(Err(_)) => break,
+                    };
+                    if name.is_none() && !msg.name.is_empty() {
+                        name = Some(msg.name.clone());
+                    }
+                    if !msg.done {
+                        continue;
+                    }
+                    return match msg.result {
+                        Some(OpResult::Response(any)) => {
+                            use prost::Message;
+                            let resp =
+                                re::ExecuteResponse::decode(&any.value[..]).map_err(|e| {
+                                    ExecError::Failed(format!(
+                                        "an ExecuteResponse that does not decode: {e}"
+                                    ))
+                                })?;
+                            let status = resp.status.unwrap_or_default();
+                            match tonic::Code::from(status.code) {
+                                tonic::Code::Ok => resp.result.ok_or_else(|| {
+                                    ExecError::Failed(
+                                        "the server's response holds no result".into(),
+                                    )
+                                }),
+                                tonic::Code::DeadlineExceeded => {
+                                    Err(ExecError::TimedOut(resp.result.map(Box::new)))
+                                }
+                                code => Err(ExecError::Failed(format!(
+                                    "{code:?}: {}",
+                                    status
+                                        .message
+                                        .chars()
+                                        .filter(|c| !c.is_control())
+                                        .take(300)
+                                        .collect::<String>()
+                                ))),
+                            }
+                        }
+                        Some(OpResult::Error(status)) => Err(ExecError::Failed(format!(
+                            "{:?}: {}",
+                            tonic::Code::from(status.code),
+                            status
+                                .message
+                                .chars()
+                                .filter(|c| !c.is_control())
+                                .take(300)
+                                .collect::<String>()
+                        ))),
+                        None => Err(ExecError::Failed(
+                            "the operation finished without a result".into(),
+                        )),
+                    };
+                }
+                if name.is_none() {
+                    break;
+                }
+            }
+            Err(ExecError::Unavailable(
+                "the server closed the execution's stream".into(),
+            ))
+        })
+    }
+
+    /// The bytes of a small blob (a Command, a Directory), checked against its digest.
+    pub fn read_blob(&self, d: &re::Digest) -> Result<Vec<u8>, CallError> {
+        let (digest, size) = from_re(d).ok_or("a malformed digest")?;
+        if size > MAX_MESSAGE as u64 {
+            return Err(format!(
+                "blob {} is too large to read whole",
+                short(&d.hash)
+            ));
+        }
+        let req = self.request(re::BatchReadBlobsRequest {
+            instance_name: self.instance.clone(),
+            digests: vec![d.clone()],
+            digest_function: re::digest_function::Value::Sha256 as i32,
+            ..Default::default()
+        });
+        let mut cas = self.cas();
+        let r = self.block_on(CALL_TIMEOUT, async {
+            cas.batch_read_blobs(req).await.map(|r| r.into_inner())
+        })?;
+        let resp = r
+            .responses
+            .into_iter()
+            .next()
+            .ok_or("the server returned no blob")?;
+        if let Some(s) = resp.status.filter(|s| s.code != 0) {
+            return Err(format!(
+                "blob {}: code {}: {}",
+                short(&d.hash),
+                s.code,
+                s.message.chars().take(200).collect::<String>()
+            ));
+        }
+        if Digest::of_bytes(&resp.data) != digest {
+            return Err(format!("blob {} does not match its digest", short(&d.hash)));
+        }
+        Ok(resp.data)
     }
 }
 

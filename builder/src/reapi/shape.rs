@@ -42,8 +42,12 @@ pub enum Place {
 /// One action in REAPI's terms.
 pub struct Shape {
     pub digest: re::Digest,
+    /// The time limit the action carries.
+    pub timeout: Duration,
     /// The encoded Action, Command and input Directory messages.
     pub messages: Vec<Vec<u8>>,
+    /// The input files: where they are on this machine.
+    pub files: Vec<Blob>,
     /// kiln's name of each output, and where it is in a result.
     pub outputs: Vec<(String, Place)>,
     /// The sandbox the action runs in (`kiln-sandbox`).
@@ -259,10 +263,11 @@ impl Shape {
         let action_bytes = action.encode_to_vec();
         let digest = to_re(&Digest::of_bytes(&action_bytes), action_bytes.len() as u64);
         messages.push(action_bytes);
-        let _ = (files, action, command);
         Shape {
             digest,
+            timeout,
             messages,
+            files,
             outputs,
             sandbox: sandbox.to_string(),
         }
@@ -317,5 +322,12 @@ impl Shape {
     /// The Action, Command and Directory messages as blobs.
     pub fn message_blobs(&self) -> Vec<Blob> {
         self.messages.iter().cloned().map(Blob::bytes_of).collect()
+    }
+
+    /// Every input file and message: what an executor needs in its CAS.
+    pub fn input_blobs(&self) -> Vec<Blob> {
+        let mut blobs = self.message_blobs();
+        blobs.extend(self.files.iter().cloned());
+        blobs
     }
 }

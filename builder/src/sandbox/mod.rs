@@ -100,6 +100,18 @@ pub fn probe() -> Result<()> {
 
 /// Run `spec` with output to `log`, killing everything it started after `timeout`.
 pub fn run(mode: Mode, spec: &Spec, log: &Path, timeout: Duration) -> Result<Outcome> {
+    run_until(mode, spec, log, timeout, &CANCELLED)
+}
+
+/// `run`, also killing everything once `cancel` is set (a remote worker's lease taken
+/// back). Ctrl-C (`CANCELLED`) stops it either way.
+pub fn run_until(
+    mode: Mode,
+    spec: &Spec,
+    log: &Path,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<Outcome> {
     let log_file = fs_err::File::create(log)?.into_parts().0;
     let mut cmd = match mode {
         Mode::Linux => {
@@ -144,7 +156,7 @@ pub fn run(mode: Mode, spec: &Spec, log: &Path, timeout: Duration) -> Result<Out
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
         }
-        let cancelled = CANCELLED.load(Ordering::Relaxed);
+        let cancelled = CANCELLED.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed);
         if start.elapsed() >= timeout || cancelled {
             timed_out = !cancelled;
             // The whole group: with the Linux sandbox that is its first stage, whose
