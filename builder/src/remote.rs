@@ -170,9 +170,19 @@ impl ReapiCache {
                 ));
             }
         };
+        // Only what the action declares: a server may name anything.
+        let declared: Vec<&str> = shape
+            .outputs
+            .iter()
+            .filter_map(|(_, place)| match place {
+                reapi::shape::Place::File(p) => Some(p.as_str()),
+                reapi::shape::Place::Stdout => None,
+            })
+            .collect();
         let mut wanted: Vec<reapi::re::Digest> = result
             .output_files
             .iter()
+            .filter(|f| declared.contains(&f.path.as_str()))
             .filter_map(|f| f.digest.clone())
             .collect();
         wanted.extend(result.stdout_digest.clone());
