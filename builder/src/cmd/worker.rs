@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<Report> {
         super::plural(slots),
         client.name()
     ));
-    let actions_run = crate::reapi::worker::run(&client, &cache, &name, slots);
+    let actions_run = crate::reapi::worker::run(&client, &cache, &name, slots, ctx.ui());
     Ok(Report {
         server: client.name(),
         name,

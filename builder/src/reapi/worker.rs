@@ -104,6 +104,8 @@ pub struct Worker<'a> {
     pub cache: &'a Cache,
     pub name: String,
     pub ran: AtomicUsize,
+    /// `-v`: a line per action, with where its time went.
+    pub ui: crate::ui::Ui,
 }
 
 impl Worker<'_> {
@@ -322,8 +324,10 @@ impl Worker<'_> {
             .input_root_digest
             .as_ref()
             .ok_or_else(|| failed(Code::InvalidArgument, "the action names no input root"))?;
+        let start = std::time::Instant::now();
         fs_err::create_dir_all(scratch).map_err(|e| failed(Code::Internal, e.to_string()))?;
         self.materialize(root, scratch)?;
+        let fetched = start.elapsed();
         let out_dir = scratch.join(super::shape::OUT);
         fs_err::create_dir(&out_dir).map_err(|e| failed(Code::Internal, e.to_string()))?;
         for o in &outs {
@@ -394,6 +398,21 @@ impl Worker<'_> {
             ..Default::default()
         });
         self.client.upload(&blobs).map_err(bad(Code::Unavailable))?;
+        self.ui.detail(format!(
+            "kiln worker {}: lease {}: exit {}{} in {} ms (inputs {} ms, command {} ms)",
+            self.name,
+            lease
+                .id
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(40)
+                .collect::<String>(),
+            outcome.code,
+            if outcome.timed_out { ", timed out" } else { "" },
+            start.elapsed().as_millis(),
+            fetched.as_millis(),
+            outcome.elapsed.as_millis()
+        ));
         let code = if outcome.timed_out {
             Code::DeadlineExceeded
         } else {
@@ -609,12 +628,13 @@ fn declared_outputs(paths: &[String]) -> Result<Vec<String>, String> {
 }
 
 /// Run `slots` slots until Ctrl-C; the number of actions run.
-pub fn run(client: &Client, cache: &Cache, name: &str, slots: usize) -> usize {
+pub fn run(client: &Client, cache: &Cache, name: &str, slots: usize, ui: crate::ui::Ui) -> usize {
     let worker = Worker {
         client,
         cache,
         name: name.to_string(),
         ran: AtomicUsize::new(0),
+        ui,
     };
     std::thread::scope(|s| {
         for slot in 0..slots {
