@@ -331,3 +331,205 @@ impl Shape {
         blobs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(b: &[u8], executable: bool) -> FileRef {
+        FileRef::File {
+            abs: std::path::PathBuf::from("/x"),
+            size: b.len() as u64,
+            sha256: Digest::of_bytes(b),
+            executable,
+        }
+    }
+
+    /// Everything the command can observe changes the action's digest, one change at a
+    /// time; the same action twice has the same digest.
+    #[test]
+    fn every_observable_field_is_in_the_action_digest() {
+        let argv = vec!["/bin/sh".to_string(), "-c".into(), "cat $SRCS".into()];
+        let env: BTreeMap<String, String> = [("SOURCE_DATE_EPOCH", "0"), ("SRCS", "a")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let inputs: Files = [
+            ("_main/p/a".to_string(), file(b"a", false)),
+            ("_main/p/t".to_string(), file(b"t", true)),
+            (
+                "_main/p/l".to_string(),
+                FileRef::Link { target: "a".into() },
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let outs = vec!["o.txt".to_string()];
+        let t = Duration::from_secs(600);
+        let base = Shape::command("linux-v1", &argv, &env, &inputs, &outs, false, t).digest;
+        assert_eq!(
+            base,
+            Shape::command("linux-v1", &argv, &env, &inputs, &outs, false, t).digest
+        );
+        let with = |k: &str, v: &str| {
+            let mut e = env.clone();
+            e.insert(k.into(), v.into());
+            e
+        };
+        let changed = |path: &str, f: FileRef| {
+            let mut i = inputs.clone();
+            i.insert(path.into(), f);
+            i
+        };
+        let argv2 = vec!["/bin/sh".to_string(), "-c".into(), "cat $SRCS ".into()];
+        let cases: Vec<(&str, Shape)> = vec![
+            (
+                "sandbox",
+                Shape::command("linux-v2", &argv, &env, &inputs, &outs, false, t),
+            ),
+            (
+                "argv",
+                Shape::command("linux-v1", &argv2, &env, &inputs, &outs, false, t),
+            ),
+            (
+                "env value",
+                Shape::command(
+                    "linux-v1",
+                    &argv,
+                    &with("SRCS", "b"),
+                    &inputs,
+                    &outs,
+                    false,
+                    t,
+                ),
+            ),
+            (
+                "env var",
+                Shape::command("linux-v1", &argv, &with("X", ""), &inputs, &outs, false, t),
+            ),
+            (
+                "content",
+                Shape::command(
+                    "linux-v1",
+                    &argv,
+                    &env,
+                    &changed("_main/p/a", file(b"A", false)),
+                    &outs,
+                    false,
+                    t,
+                ),
+            ),
+            (
+                "mode",
+                Shape::command(
+                    "linux-v1",
+                    &argv,
+                    &env,
+                    &changed("_main/p/a", file(b"a", true)),
+                    &outs,
+                    false,
+                    t,
+                ),
+            ),
+            (
+                "link",
+                Shape::command(
+                    "linux-v1",
+                    &argv,
+                    &env,
+                    &changed("_main/p/l", FileRef::Link { target: "t".into() }),
+                    &outs,
+                    false,
+                    t,
+                ),
+            ),
+            (
+                "new input",
+                Shape::command(
+                    "linux-v1",
+                    &argv,
+                    &env,
+                    &changed("_main/q/a", file(b"a", false)),
+                    &outs,
+                    false,
+                    t,
+                ),
+            ),
+            (
+                "outs",
+                Shape::command(
+                    "linux-v1",
+                    &argv,
+                    &env,
+                    &inputs,
+                    &["p.txt".to_string()],
+                    false,
+                    t,
+                ),
+            ),
+            (
+                "log",
+                Shape::command("linux-v1", &argv, &env, &inputs, &[], true, t),
+            ),
+            (
+                "timeout",
+                Shape::command("linux-v1", &argv, &env, &inputs, &outs, false, t * 2),
+            ),
+        ];
+        let mut seen = vec![base.hash.clone()];
+        for (what, shape) in cases {
+            assert!(
+                !seen.contains(&shape.digest.hash),
+                "{what} does not change the digest"
+            );
+            seen.push(shape.digest.hash);
+        }
+    }
+
+    /// The input root holds only `runfiles/`; every Directory lists its entries sorted,
+    /// and a result maps back to the declared outputs only.
+    #[test]
+    fn the_input_root_is_the_sandbox_layout_and_results_map_back() {
+        let inputs: Files = [
+            ("_main/b".to_string(), file(b"b", false)),
+            ("_main/a".to_string(), file(b"a", false)),
+        ]
+        .into_iter()
+        .collect();
+        let shape = Shape::command(
+            "linux-v1",
+            &["/bin/true".to_string()],
+            &BTreeMap::new(),
+            &inputs,
+            &["o".to_string()],
+            false,
+            Duration::from_secs(1),
+        );
+        let dirs: Vec<re::Directory> = shape
+            .messages
+            .iter()
+            .filter_map(|m| re::Directory::decode(&m[..]).ok())
+            .collect();
+        let root = dirs
+            .iter()
+            .find(|d| d.directories.iter().any(|n| n.name == RUNFILES))
+            .expect("a root");
+        assert!(root.files.is_empty() && root.directories.len() == 1);
+        let main = dirs.iter().find(|d| d.files.len() == 2).expect("_main");
+        assert_eq!(main.files[0].name, "a");
+        let out = Output {
+            name: "o".into(),
+            sha256: Digest::of_bytes(b"o"),
+            size: 1,
+            executable: true,
+        };
+        let mut result = shape.result(std::slice::from_ref(&out));
+        assert_eq!(result.output_files[0].path, "out/o");
+        assert_eq!(shape.outputs_of(&result), Some(vec![out]));
+        result.exit_code = 1;
+        assert_eq!(shape.outputs_of(&result), None, "a failed run is no result");
+        result.exit_code = 0;
+        result.output_files[0].path = "out/../o".into();
+        assert_eq!(shape.outputs_of(&result), None, "only the declared path");
+    }
+}
