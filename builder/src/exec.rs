@@ -554,61 +554,97 @@ impl Runner<'_> {
     /// Check the outputs directory holds exactly the declared outputs; move them into
     /// the CAS.
     fn collect_outputs(&self, label: &Label, outs: &[String], dir: &Path) -> Result<ActionRecord> {
-        let mut found = BTreeSet::new();
-        let mut bad = Vec::new();
-        for entry in walkdir::WalkDir::new(dir).min_depth(1) {
-            let entry = entry.map_err(|e| anyhow::anyhow!("reading outputs of {label}: {e}"))?;
-            let rel = entry
-                .path()
-                .strip_prefix(dir)
-                .expect("below dir")
-                .to_string_lossy()
-                .into_owned();
-            let ft = entry.file_type();
-            if ft.is_dir() {
-                continue;
-            }
-            if !ft.is_file() {
-                bad.push(format!("{rel} (not a regular file)"));
-            } else if !outs.contains(&rel) {
-                bad.push(rel);
-            } else {
-                found.insert(rel);
-            }
-        }
-        if !bad.is_empty() {
+        let found = collect(self.cache, dir, outs)
+            .map_err(|e| anyhow::anyhow!("reading outputs of {label}: {e}"))?;
+        if !found.undeclared.is_empty() {
             return Err(hinted(
                 Code::Failed,
                 format!(
                     "genrule {label} wrote undeclared output(s): {}",
-                    bad.join(", ")
+                    found.undeclared.join(", ")
                 ),
                 "list every file the command writes in outs, or write scratch files to /tmp",
             ));
         }
-        let missing: Vec<&String> = outs.iter().filter(|o| !found.contains(*o)).collect();
-        if !missing.is_empty() {
+        if !found.missing.is_empty() {
             return Err(hinted(
                 Code::Failed,
                 format!(
                     "genrule {label} did not create its declared output(s): {}",
-                    missing
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    found.missing.join(", ")
                 ),
                 "write each output to its path in $OUTS (or under $OUT_DIR)",
             ));
         }
-        let mut outputs = Vec::new();
-        for o in outs {
+        Ok(ActionRecord {
+            sandbox: self.mode.key_name().to_string(),
+            outputs: found.outputs,
+        })
+    }
+}
+
+/// What a command left in its outputs directory.
+pub struct Collected {
+    /// The declared outputs it wrote, in the CAS (only when nothing is undeclared).
+    pub outputs: Vec<OutputRecord>,
+    /// Everything else it left there that is not a directory, or not a regular file.
+    pub undeclared: Vec<String>,
+    pub missing: Vec<String>,
+}
+
+/// Walk `dir` (a finished command's outputs, here or on a remote worker) for the
+/// declared `outs`, never deeper than the deepest of them: a tree deeper than that holds
+/// nothing declared, however deep it goes.
+pub fn collect(cache: &Cache, dir: &Path, outs: &[String]) -> Result<Collected> {
+    let deepest = outs
+        .iter()
+        .map(|o| Path::new(o).components().count())
+        .max()
+        .unwrap_or(0);
+    let mut found = BTreeSet::new();
+    let mut undeclared = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(deepest + 1)
+    {
+        let entry = entry.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("below dir")
+            .to_string_lossy()
+            .into_owned();
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            let below = entry.depth() > deepest
+                && fs_err::read_dir(entry.path()).is_ok_and(|mut d| d.next().is_some());
+            if below {
+                undeclared.push(format!("{rel}/ (a tree below every declared output)"));
+            }
+            continue;
+        }
+        if !ft.is_file() {
+            undeclared.push(format!("{rel} (not a regular file)"));
+        } else if !outs.contains(&rel) {
+            undeclared.push(rel);
+        } else {
+            found.insert(rel);
+        }
+    }
+    let missing: Vec<String> = outs
+        .iter()
+        .filter(|o| !found.contains(*o))
+        .cloned()
+        .collect();
+    let mut outputs = Vec::new();
+    if undeclared.is_empty() {
+        for o in outs.iter().filter(|o| found.contains(*o)) {
             let path = dir.join(o);
-            let executable = fs_err::metadata(&path)?.permissions().mode() & 0o111 != 0;
+            let executable = fs_err::symlink_metadata(&path)?.permissions().mode() & 0o111 != 0;
             let (size, sha256) = hash_file(&path)?;
             // Replace a blob a power cut left short.
-            if !fs_err::metadata(self.cache.cas_path(&sha256)).is_ok_and(|m| m.len() == size) {
-                self.cache.insert_output(&path, &sha256)?;
+            if !fs_err::metadata(cache.cas_path(&sha256)).is_ok_and(|m| m.len() == size) {
+                cache.insert_output(&path, &sha256)?;
             }
             outputs.push(OutputRecord {
                 path: o.clone(),
@@ -617,11 +653,12 @@ impl Runner<'_> {
                 executable,
             });
         }
-        Ok(ActionRecord {
-            sandbox: self.mode.key_name().to_string(),
-            outputs,
-        })
     }
+    Ok(Collected {
+        outputs,
+        undeclared,
+        missing,
+    })
 }
 
 /// Tests: run once per key; a passing result is cached, a failing one never is.
@@ -801,7 +838,8 @@ fn human(d: Duration) -> String {
     }
 }
 
-/// The last lines of a log, indented.
+/// The last lines of a log, indented, without control characters (a command's or a
+/// remote server's terminal escapes never reach the terminal; tabs stay).
 pub fn tail(log: &Path) -> String {
     let text = fs_err::read(log).unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
@@ -809,7 +847,13 @@ pub fn tail(log: &Path) -> String {
     let start = lines.len().saturating_sub(LOG_TAIL_LINES);
     lines[start..]
         .iter()
-        .map(|l| format!("  | {l}\n"))
+        .map(|l| {
+            let l: String = l
+                .chars()
+                .filter(|c| *c == '\t' || !c.is_control())
+                .collect();
+            format!("  | {l}\n")
+        })
         .collect()
 }
 

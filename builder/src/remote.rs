@@ -185,7 +185,16 @@ impl ReapiCache {
             .filter(|f| declared.contains(&f.path.as_str()))
             .filter_map(|f| f.digest.clone())
             .collect();
-        wanted.extend(result.stdout_digest.clone());
+        // The log is wanted for a test, or for an action that failed.
+        let log_wanted = timed_out
+            || result.exit_code != 0
+            || shape
+                .outputs
+                .iter()
+                .any(|(_, place)| matches!(place, reapi::shape::Place::Stdout));
+        if log_wanted {
+            wanted.extend(result.stdout_digest.clone());
+        }
         if let Err(e) = self.client.download(cache, &wanted) {
             return Err(hinted(
                 Code::Env,
@@ -199,6 +208,7 @@ impl ReapiCache {
         let log = result
             .stdout_digest
             .as_ref()
+            .filter(|_| log_wanted)
             .and_then(reapi::from_re)
             .map(|(d, _)| cache.cas_path(&d));
         Ok(Some(Executed {

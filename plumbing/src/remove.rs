@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags};
+use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, RenameFlags};
 
 /// Remove `path` and everything below it. A link is removed as a link; a missing path
 /// is not an error.
@@ -31,9 +31,19 @@ fn dir_flags() -> OFlags {
     OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
 }
 
-/// Make the directory behind `fd` writable and remove what it holds, depth first.
-fn empty(fd: &OwnedFd) -> io::Result<()> {
-    rustix::fs::fchmod(fd, Mode::from_raw_mode(0o700))?;
+/// How many directories deep the removal holds open at once. A subdirectory below
+/// that is moved up to the top of the tree first, so a tree of any depth (a command can
+/// make one 100,000 levels deep) is removed with bounded recursion and descriptors.
+const MAX_DEPTH: usize = 32;
+
+/// Make the directory behind `root` writable and remove what it holds.
+fn empty(root: &OwnedFd) -> io::Result<()> {
+    let mut hoisted = 0u64;
+    empty_at(root, root, 0, &mut hoisted)
+}
+
+/// The entries of a directory (not `.` and `..`), and whether each is a directory.
+fn entries(fd: &OwnedFd) -> io::Result<Vec<(std::ffi::CString, bool)>> {
     let mut entries = Vec::new();
     for e in Dir::read_from(fd)? {
         let e = e?;
@@ -49,21 +59,77 @@ fn empty(fd: &OwnedFd) -> io::Result<()> {
         }
         entries.push((name.to_owned(), kind == FileType::Directory));
     }
-    for (name, is_dir) in entries {
-        if is_dir {
-            let sub = rustix::fs::openat(fd, &name, dir_flags(), Mode::empty())?;
-            empty(&sub)?;
-            rustix::fs::unlinkat(fd, &name, AtFlags::REMOVEDIR)?;
-        } else {
-            rustix::fs::unlinkat(fd, &name, AtFlags::empty())?;
+    Ok(entries)
+}
+
+fn empty_at(root: &OwnedFd, fd: &OwnedFd, depth: usize, hoisted: &mut u64) -> io::Result<()> {
+    rustix::fs::fchmod(fd, Mode::from_raw_mode(0o700))?;
+    loop {
+        let list = entries(fd)?;
+        if list.is_empty() {
+            return Ok(());
+        }
+        for (name, is_dir) in list {
+            if !is_dir {
+                rustix::fs::unlinkat(fd, &name, AtFlags::empty())?;
+            } else if depth + 1 < MAX_DEPTH {
+                let sub = rustix::fs::openat(fd, &name, dir_flags(), Mode::empty())?;
+                empty_at(root, &sub, depth + 1, hoisted)?;
+                rustix::fs::unlinkat(fd, &name, AtFlags::REMOVEDIR)?;
+            } else {
+                // Too deep: move it to the top, where the top's next pass removes it.
+                rustix::fs::fchmod(fd, Mode::from_raw_mode(0o700))?;
+                loop {
+                    *hoisted += 1;
+                    let to = format!(".kiln-removing-{hoisted}");
+                    match rustix::fs::renameat_with(
+                        fd,
+                        &name,
+                        root,
+                        to.as_str(),
+                        RenameFlags::NOREPLACE,
+                    ) {
+                        Err(rustix::io::Errno::EXIST) => continue,
+                        r => break r?,
+                    }
+                }
+            }
+        }
+        // Only the top looks again: that is where deep directories were moved.
+        if depth > 0 {
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
+
+    /// Far deeper than a thread's stack would allow one frame per level.
+    #[test]
+    fn a_tree_of_any_depth_goes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = tmp.path().join("tree");
+        fs_err::create_dir(&tree).unwrap();
+        // Made level by level through handles: the whole path is longer than PATH_MAX.
+        use rustix::fs::{Mode, OFlags, mkdirat, openat};
+        let mut fd = openat(rustix::fs::CWD, &tree, super::dir_flags(), Mode::empty()).unwrap();
+        for _ in 0..5000 {
+            mkdirat(&fd, "d", Mode::from_raw_mode(0o755)).unwrap();
+            fd = openat(&fd, "d", super::dir_flags(), Mode::empty()).unwrap();
+        }
+        let f = openat(
+            &fd,
+            "f",
+            OFlags::CREATE | OFlags::WRONLY,
+            Mode::from_raw_mode(0o444),
+        )
+        .unwrap();
+        drop((f, fd));
+        super::remove_tree(&tree).unwrap();
+        assert!(!tree.exists());
+    }
 
     #[test]
     fn read_only_trees_go_and_link_targets_stay() {

@@ -230,6 +230,35 @@ fn a_bad_reapi_url_or_instance_is_refused_with_exit_2() {
         run.stderr_has(says);
         assert!(!Path::new(&ws.path("kiln-out")).exists());
     }
+    for (args, says) in [
+        (
+            vec!["--remote-executor", "s3://bucket/x"],
+            "not a grpc:// or grpcs:// URL",
+        ),
+        (
+            vec![
+                "--remote-executor",
+                "grpc://127.0.0.1:1",
+                "--remote-cache",
+                "grpc://127.0.0.1:2",
+            ],
+            "is not the remote cache",
+        ),
+        (
+            vec!["--sandbox=none", "--remote-executor", "grpc://127.0.0.1:1"],
+            "--sandbox=none cannot run on a remote executor",
+        ),
+    ] {
+        let mut all = vec!["build"];
+        all.extend(args);
+        let run = ws.kiln(&all).expect(2);
+        run.stderr_has(says);
+        let json: serde_json::Value =
+            serde_json::from_str(&ws.kiln(&[&all[..], &["--json"]].concat()).expect(2).stdout)
+                .expect("one JSON object");
+        assert_eq!(json["exit_code"], 2);
+        assert!(!Path::new(&ws.path("kiln-out")).exists());
+    }
 }
 
 /// BuildGrid with its scheduler on PostgreSQL, and `n` kiln workers of two slots.
@@ -451,4 +480,98 @@ fn a_server_gone_mid_build_fails_clearly_or_falls_back() {
             run.stderr_has("--remote-fallback");
         }
     }
+}
+
+#[test]
+fn a_hostile_cache_server_cannot_hang_a_build_or_reach_the_terminal() {
+    let ws = workspace();
+    let evil = e2e::buildgrid::Hostile::start("escapes", &ws.tmp.path().join("hostile"));
+    let run = build(&ws, &evil.url(), &[]).expect(0);
+    run.stderr_has("remote cache");
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+        "a terminal escape from the server reached stderr:\n{:?}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("kiln-out/tool/stamp.txt")).unwrap(),
+        "HELLO OVER REAPI\n"
+    );
+    drop(evil);
+
+    // A log it says is 100 GiB, sent a KiB a second: cut off as a stall, and the test
+    // runs here.
+    let slow = e2e::buildgrid::Hostile::start("trickle", &ws.tmp.path().join("hostile"));
+    let run = ws.kiln(&["test", "--remote-cache", &slow.url()]).expect(0);
+    run.stderr_has("slower than 1 MiB/s");
+    run.stdout_has("PASSED");
+    assert!(slow.events().iter().any(|(c, _)| c == "Read"));
+}
+
+#[test]
+fn a_hostile_bots_server_cannot_crash_wedge_or_spin_a_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = e2e::buildgrid::Hostile::start("bots", &dir.path().join("hostile"));
+    let mut workers = e2e::buildgrid::Workers::start(&evil.url(), "", 1, 1, dir.path());
+    let completed = |evil: &e2e::buildgrid::Hostile| -> Vec<serde_json::Value> {
+        evil.events()
+            .into_iter()
+            .filter(|(c, _)| c == "completed")
+            .map(|(_, v)| v)
+            .collect()
+    };
+    // A session that "expired" in the year -292 billion while the lease runs.
+    assert!(
+        e2e::runit::wait_for(std::time::Duration::from_secs(60), || !completed(&evil)
+            .is_empty()),
+        "the lease was never reported; see {}",
+        dir.path().join("worker0/worker.log").display()
+    );
+    assert_eq!(completed(&evil)[0]["code"], 0);
+    assert!(
+        workers.children[0].try_wait().unwrap().is_none(),
+        "the worker died"
+    );
+    // Idle polls answered at once with nothing: the worker does not spin.
+    let polls = |evil: &e2e::buildgrid::Hostile| {
+        evil.events()
+            .iter()
+            .filter(|(c, _)| c == "UpdateBotSession")
+            .count()
+    };
+    let before = polls(&evil);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let during = polls(&evil) - before;
+    assert!(during <= 12, "{during} polls in 3 s");
+    workers.kill(0);
+    drop(evil);
+
+    // An input root naming runfiles twice, and one naming a 300,000-file directory 30
+    // times: refused as bad input, in bounded memory.
+    let evil = e2e::buildgrid::Hostile::start("fanout", &dir.path().join("hostile2"));
+    let workers = e2e::buildgrid::Workers::start(&evil.url(), "", 1, 1, &dir.path().join("w2"));
+    assert!(
+        e2e::runit::wait_for(std::time::Duration::from_secs(120), || completed(&evil)
+            .len()
+            >= 2),
+        "the leases were not both reported; see {}",
+        dir.path().join("w2/worker0/worker.log").display()
+    );
+    let done = completed(&evil);
+    for d in &done {
+        assert_eq!(d["code"], 3, "INVALID_ARGUMENT, not a retry: {d}");
+    }
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", workers.children[0].id())).unwrap();
+    let hwm_kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        hwm_kb < 700 * 1024,
+        "the worker peaked at {} MiB",
+        hwm_kb / 1024
+    );
 }

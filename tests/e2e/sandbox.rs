@@ -142,6 +142,21 @@ fn writes_outside_the_outputs_fail() {
     fails(&ws3, &["wrote undeclared output(s): extra.txt"]);
 }
 
+/// A tree deeper than any stack: kiln walks and removes it without recursing once per
+/// level (it aborted with a stack overflow at about 1,300 levels).
+#[test]
+fn a_very_deep_tree_in_the_outputs_fails_cleanly() {
+    let ws = ws(&genrule(
+        // Level by level (a shell's cd gives up once the path passes PATH_MAX).
+        r#"cd $OUT_DIR; python3 -c "import os
+for _ in range(3000): os.mkdir('d'); os.chdir('d')
+open('f', 'w').write('x')""#,
+    ));
+    fails(&ws, &["undeclared output"]);
+    let left = std::fs::read_dir(ws.cache.join("v1/tmp")).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "the scratch tree is gone");
+}
+
 #[test]
 fn a_forgotten_declared_output_fails() {
     let ws = ws(

@@ -342,3 +342,62 @@ impl Drop for Workers {
         }
     }
 }
+
+/// `tests/buildgrid/hostile.py`: a REAPI server that answers as an attacker would, run
+/// with the BuildGrid venv's python; every call it takes is a JSON line in `events`.
+pub struct Hostile {
+    child: Child,
+    pub port: u16,
+    pub events: PathBuf,
+}
+
+impl Hostile {
+    pub fn start(scenario: &str, dir: &Path) -> Hostile {
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_port();
+        let events = dir.join(format!("{scenario}.jsonl"));
+        let log = dir.join(format!("{scenario}.log"));
+        let mut child = Command::new(venv().join("bin/python"))
+            .arg(crate::repo_root().join("tests/buildgrid/hostile.py"))
+            .args(["--port", &port.to_string(), "--scenario", scenario, "--log"])
+            .arg(&events)
+            .stdin(Stdio::null())
+            .stdout(log_file(&log))
+            .stderr(log_file(&log))
+            .spawn()
+            .unwrap();
+        wait_port(
+            port,
+            Duration::from_secs(90),
+            "hostile.py",
+            &log,
+            &mut child,
+        );
+        Hostile {
+            child,
+            port,
+            events,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("grpc://127.0.0.1:{}", self.port)
+    }
+
+    /// The calls so far, as (name, the whole event).
+    pub fn events(&self) -> Vec<(String, serde_json::Value)> {
+        std::fs::read_to_string(&self.events)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| (v["call"].as_str().unwrap_or("").to_string(), v))
+            .collect()
+    }
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

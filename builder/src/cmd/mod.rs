@@ -173,6 +173,13 @@ impl Context {
                 "remote executor {exec}: not a grpc:// or grpcs:// URL (a REAPI server)"
             )));
         }
+        // Workers run kiln's Linux sandbox only: an action asking for none would wait
+        // for a worker that never comes.
+        if executor.is_some() && self.build.sandbox == crate::sandbox::Mode::None {
+            return Err(bad_input(
+                "--sandbox=none cannot run on a remote executor: its workers run every action in kiln's Linux sandbox (drop one of the two)",
+            ));
+        }
         let Some(url) = executor.or(cache_url) else {
             return Ok(None);
         };

@@ -66,9 +66,18 @@ pub struct Caps {
 /// A failed call, in words fit for a warning or an error.
 pub type CallError = String;
 
+/// A server's words, fit to print: no control characters (no terminal escapes), at
+/// most 300 characters.
+pub fn clean(msg: &str) -> String {
+    msg.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect()
+}
+
 fn status_text(s: &tonic::Status) -> String {
-    let msg = s.message().trim();
-    let msg: String = msg.chars().filter(|c| !c.is_control()).take(300).collect();
+    let msg = clean(s.message());
     if msg.is_empty() {
         format!("{:?}", s.code())
     } else {
@@ -133,7 +142,10 @@ impl Client {
             .map_err(|e| format!("{url}: {e}"))?
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(30))
+            // gRPC servers refuse pings more often than every 5 minutes without data
+            // (grpc's default; BuildGrid's Python server closes the connection with
+            // "too many pings"), and an Execute stream may be silent that long.
+            .http2_keep_alive_interval(Duration::from_secs(310))
             .keep_alive_timeout(Duration::from_secs(20));
         if http == "https" {
             endpoint = endpoint
@@ -349,7 +361,7 @@ impl Client {
                     "uploading blob {}: code {}: {}",
                     short(&hash),
                     s.code,
-                    s.message.chars().take(200).collect::<String>()
+                    clean(&s.message)
                 ));
             }
         }
@@ -484,7 +496,7 @@ impl Client {
         let r = self.block_on(CALL_TIMEOUT, async {
             cas.batch_read_blobs(req).await.map(|r| r.into_inner())
         })?;
-        let mut got = 0;
+        let mut got = std::collections::HashSet::new();
         for resp in r.responses {
             let hash = resp
                 .digest
@@ -496,7 +508,7 @@ impl Client {
                     "blob {} could not be read: code {}: {}",
                     short(&hash),
                     s.code,
-                    s.message.chars().take(200).collect::<String>()
+                    clean(&s.message)
                 ));
             }
             let Some((digest, _)) = resp.digest.as_ref().and_then(from_re) else {
@@ -513,11 +525,12 @@ impl Client {
             cache
                 .insert_output(&tmp, &digest)
                 .map_err(|e| e.to_string())?;
-            got += 1;
+            got.insert(digest);
         }
-        if got < blobs.len() {
+        if got.len() < blobs.len() {
             return Err(format!(
-                "the server returned {got} of {} blobs",
+                "the server returned {} of {} blobs",
+                got.len(),
                 blobs.len()
             ));
         }
@@ -536,10 +549,22 @@ impl Client {
         let mut client = bs::byte_stream_client::ByteStreamClient::new(self.channel())
             .max_decoding_message_size(MAX_MESSAGE);
         let limit = CALL_TIMEOUT + PER_MIB * (size / (1 << 20)) as u32;
+        let start = tokio::time::Instant::now();
         let result = self.block_on(limit, async {
             let mut stream = client.read(req).await?.into_inner();
             let mut n = 0u64;
-            while let Some(msg) = stream.message().await? {
+            // The time allowed grows with what arrived, not with the size the server
+            // claims: a trickle is cut off as a stall is.
+            loop {
+                let due = start + CALL_TIMEOUT + PER_MIB * (n / (1 << 20) + 1) as u32;
+                let Ok(next) = tokio::time::timeout_at(due, stream.message()).await else {
+                    return Err(tonic::Status::deadline_exceeded(format!(
+                        "the blob arrives slower than 1 MiB/s ({n} of {size} bytes so far)"
+                    )));
+                };
+                let Some(msg) = next? else {
+                    break;
+                };
                 n += msg.data.len() as u64;
                 if n > size {
                     return Err(tonic::Status::out_of_range(
@@ -682,24 +707,14 @@ impl Client {
                                 }
                                 code => Err(ExecError::Failed(format!(
                                     "{code:?}: {}",
-                                    status
-                                        .message
-                                        .chars()
-                                        .filter(|c| !c.is_control())
-                                        .take(300)
-                                        .collect::<String>()
+                                    clean(&status.message)
                                 ))),
                             }
                         }
                         Some(OpResult::Error(status)) => Err(ExecError::Failed(format!(
                             "{:?}: {}",
                             tonic::Code::from(status.code),
-                            status
-                                .message
-                                .chars()
-                                .filter(|c| !c.is_control())
-                                .take(300)
-                                .collect::<String>()
+                            clean(&status.message)
                         ))),
                         None => Err(ExecError::Failed(
                             "the operation finished without a result".into(),
@@ -745,7 +760,7 @@ impl Client {
                 "blob {}: code {}: {}",
                 short(&d.hash),
                 s.code,
-                s.message.chars().take(200).collect::<String>()
+                clean(&s.message)
             ));
         }
         if Digest::of_bytes(&resp.data) != digest {

@@ -93,7 +93,7 @@ fn heartbeat(session: &BotSession) -> Duration {
                 .duration_since(std::time::UNIX_EPOCH)
                 .ok()?
                 .as_secs() as i64;
-            u64::try_from(t.seconds - now).ok()
+            u64::try_from(t.seconds.saturating_sub(now)).ok()
         })
         .unwrap_or(60);
     Duration::from_secs(left / 3).clamp(Duration::from_secs(1), Duration::from_secs(20))
@@ -168,7 +168,18 @@ impl Worker<'_> {
                 .cloned();
             let Some(lease) = lease else {
                 session.leases.retain(|l| !done.contains(&l.id));
+                let asked = std::time::Instant::now();
                 session = self.update(&session, POLL)?;
+                // A server that answers an idle poll at once (with nothing) is not
+                // asked again at once.
+                if !session
+                    .leases
+                    .iter()
+                    .any(|l| l.state == LeaseState::Active as i32)
+                    && asked.elapsed() < Duration::from_millis(500)
+                {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
                 continue;
             };
             let outcome = self.run_leased(&mut session, &lease)?;
@@ -326,7 +337,7 @@ impl Worker<'_> {
             .ok_or_else(|| failed(Code::InvalidArgument, "the action names no input root"))?;
         let start = std::time::Instant::now();
         fs_err::create_dir_all(scratch).map_err(|e| failed(Code::Internal, e.to_string()))?;
-        self.materialize(root, scratch)?;
+        self.materialize(root, scratch, cancel)?;
         let fetched = start.elapsed();
         let out_dir = scratch.join(super::shape::OUT);
         fs_err::create_dir(&out_dir).map_err(|e| failed(Code::Internal, e.to_string()))?;
@@ -438,7 +449,12 @@ impl Worker<'_> {
     /// Lay out the input root under `scratch` (only `runfiles/` may be in it): every
     /// directory created fresh, every file from the local CAS (fetched first), 0444 or
     /// 0555 as the tree says.
-    fn materialize(&self, root: &re::Digest, scratch: &Path) -> Result<(), Outcome> {
+    fn materialize(
+        &self,
+        root: &re::Digest,
+        scratch: &Path,
+        cancel: &AtomicBool,
+    ) -> Result<(), Outcome> {
         use tonic::Code;
         let bad = |e: String| failed(Code::FailedPrecondition, e);
         let invalid = |e: String| failed(Code::InvalidArgument, e);
@@ -451,30 +467,38 @@ impl Worker<'_> {
         let runfiles = super::shape::RUNFILES;
         if !top.files.is_empty()
             || !top.symlinks.is_empty()
-            || top.directories.iter().any(|d| d.name != runfiles)
+            || top.directories.len() != 1
+            || top.directories[0].name != runfiles
         {
             return Err(invalid(format!(
                 "the input root may hold only {runfiles}/ (kiln's sandbox layout)"
             )));
         }
-        let mut dirs: Vec<(PathBuf, re::Directory, usize)> = Vec::new();
+        // Directories are fetched one at a time as the walk reaches them and counted
+        // before their children are: a tree naming one huge directory many times stops
+        // at the entry limit, not at the memory it would take.
+        let mut dirs: Vec<(PathBuf, re::Digest, usize)> = Vec::new();
         for d in &top.directories {
             let digest = d
                 .digest
-                .as_ref()
+                .clone()
                 .ok_or_else(|| invalid("a directory without a digest".into()))?;
-            dirs.push((PathBuf::from(runfiles), read_dir(digest)?, 1));
+            dirs.push((PathBuf::from(runfiles), digest, 1));
         }
         let mut files: Vec<(PathBuf, re::Digest, bool)> = Vec::new();
         let mut links: Vec<(PathBuf, String)> = Vec::new();
         let mut made: Vec<PathBuf> = Vec::new();
         let mut count = 0;
-        while let Some((rel, dir, depth)) = dirs.pop() {
+        while let Some((rel, digest, depth)) = dirs.pop() {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(failed(Code::Cancelled, "taken back by the server"));
+            }
             if depth > MAX_DEPTH {
                 return Err(invalid(format!(
                     "the input tree is deeper than {MAX_DEPTH}"
                 )));
             }
+            let dir = read_dir(&digest)?;
             let mut names = BTreeSet::new();
             let all = dir
                 .files
@@ -511,9 +535,9 @@ impl Worker<'_> {
             for d in &dir.directories {
                 let digest = d
                     .digest
-                    .as_ref()
+                    .clone()
                     .ok_or_else(|| invalid("a directory without a digest".into()))?;
-                dirs.push((rel.join(&d.name), read_dir(digest)?, depth + 1));
+                dirs.push((rel.join(&d.name), digest, depth + 1));
             }
         }
         let digests: Vec<re::Digest> = files.iter().map(|(_, d, _)| d.clone()).collect();
@@ -552,50 +576,18 @@ impl Worker<'_> {
         dir: &Path,
         outs: &[String],
     ) -> Result<Vec<(String, Digest, u64, bool)>, String> {
-        let mut bad = Vec::new();
-        let mut found = BTreeSet::new();
-        for entry in walkdir::WalkDir::new(dir).min_depth(1) {
-            let entry = entry.map_err(|e| e.to_string())?;
-            let rel = entry
-                .path()
-                .strip_prefix(dir)
-                .expect("below dir")
-                .to_string_lossy()
-                .into_owned();
-            let ft = entry.file_type();
-            if ft.is_dir() {
-                continue;
-            }
-            if !ft.is_file() {
-                bad.push(format!("{rel} (not a regular file)"));
-            } else if !outs.contains(&rel) {
-                bad.push(rel);
-            } else {
-                found.insert(rel);
-            }
-        }
-        if !bad.is_empty() {
+        let found = crate::exec::collect(self.cache, dir, outs).map_err(|e| e.to_string())?;
+        if !found.undeclared.is_empty() {
             return Err(format!(
                 "the command wrote undeclared output(s): {}",
-                bad.join(", ")
+                found.undeclared.join(", ")
             ));
         }
-        let mut files = Vec::new();
-        for o in outs.iter().filter(|o| found.contains(*o)) {
-            let path = dir.join(o);
-            let executable = fs_err::symlink_metadata(&path)
-                .map_err(|e| e.to_string())?
-                .permissions()
-                .mode()
-                & 0o111
-                != 0;
-            let (size, d) = hash_file(&path).map_err(|e| e.to_string())?;
-            self.cache
-                .insert_output(&path, &d)
-                .map_err(|e| e.to_string())?;
-            files.push((o.clone(), d, size, executable));
-        }
-        Ok(files)
+        Ok(found
+            .outputs
+            .into_iter()
+            .map(|o| (o.path, o.sha256, o.size, o.executable))
+            .collect())
     }
 }
 
