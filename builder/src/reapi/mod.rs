@@ -485,10 +485,14 @@ impl Client {
         Ok(())
     }
 
-    fn batch_read(&self, cache: &Cache, blobs: Vec<(Digest, u64)>) -> Result<(), CallError> {
+    /// One `BatchReadBlobs` call.
+    fn batch_read_call(
+        &self,
+        digests: Vec<re::Digest>,
+    ) -> Result<Vec<re::batch_read_blobs_response::Response>, CallError> {
         let req = self.request(re::BatchReadBlobsRequest {
             instance_name: self.instance.clone(),
-            digests: blobs.iter().map(|(d, s)| to_re(d, *s)).collect(),
+            digests,
             digest_function: re::digest_function::Value::Sha256 as i32,
             ..Default::default()
         });
@@ -496,8 +500,13 @@ impl Client {
         let r = self.block_on(CALL_TIMEOUT, async {
             cas.batch_read_blobs(req).await.map(|r| r.into_inner())
         })?;
+        Ok(r.responses)
+    }
+
+    fn batch_read(&self, cache: &Cache, blobs: Vec<(Digest, u64)>) -> Result<(), CallError> {
+        let responses = self.batch_read_call(blobs.iter().map(|(d, s)| to_re(d, *s)).collect())?;
         let mut got = std::collections::HashSet::new();
-        for resp in r.responses {
+        for resp in responses {
             let hash = resp
                 .digest
                 .as_ref()
@@ -740,18 +749,8 @@ impl Client {
                 short(&d.hash)
             ));
         }
-        let req = self.request(re::BatchReadBlobsRequest {
-            instance_name: self.instance.clone(),
-            digests: vec![d.clone()],
-            digest_function: re::digest_function::Value::Sha256 as i32,
-            ..Default::default()
-        });
-        let mut cas = self.cas();
-        let r = self.block_on(CALL_TIMEOUT, async {
-            cas.batch_read_blobs(req).await.map(|r| r.into_inner())
-        })?;
-        let resp = r
-            .responses
+        let resp = self
+            .batch_read_call(vec![d.clone()])?
             .into_iter()
             .next()
             .ok_or("the server returned no blob")?;

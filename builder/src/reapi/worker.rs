@@ -139,9 +139,15 @@ impl Worker<'_> {
         let mut backoff = Duration::from_millis(500);
         let mut warned = false;
         while !sandbox::CANCELLED.load(Ordering::Relaxed) {
+            let began = std::time::Instant::now();
             match self.session(&bot_id) {
                 Ok(()) => return,
                 Err(e) => {
+                    // A session that worked for a while: this is a new outage.
+                    if began.elapsed() > Duration::from_secs(60) {
+                        warned = false;
+                        backoff = Duration::from_millis(500);
+                    }
                     if !warned {
                         plumbing::style::warning(&format!(
                             "kiln worker {bot_id}: {}: {e}; trying again",
