@@ -838,8 +838,8 @@ fn human(d: Duration) -> String {
     }
 }
 
-/// The last lines of a log, indented, without control characters (a command's or a
-/// remote server's terminal escapes never reach the terminal; tabs stay).
+/// The last lines of a log, indented, only `plumbing::style::printable` characters (a
+/// command's or a remote server's escapes and bidi overrides never reach the terminal).
 pub fn tail(log: &Path) -> String {
     let text = fs_err::read(log).unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
@@ -848,10 +848,7 @@ pub fn tail(log: &Path) -> String {
     lines[start..]
         .iter()
         .map(|l| {
-            let l: String = l
-                .chars()
-                .filter(|c| *c == '\t' || !c.is_control())
-                .collect();
+            let l = plumbing::style::printable_text(l, usize::MAX);
             format!("  | {l}\n")
         })
         .collect()

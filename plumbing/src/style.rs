@@ -37,3 +37,31 @@ pub fn warning(msg: &str) {
 pub fn hint(msg: &str) {
     line("hint", "1;36", msg);
 }
+
+/// Whether `c` may reach a terminal from text someone else chose (a server's message, a
+/// command's log): no control characters (C0, C1: no escape sequences), no bidirectional
+/// overrides or isolates, no invisible joiners and marks that could reorder or hide what
+/// is shown. Tabs are kept.
+pub fn printable(c: char) -> bool {
+    c == '\t'
+        || !(c.is_control()
+            || matches!(c,
+                '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2069}' | '\u{FEFF}'))
+}
+
+/// `text` with only `printable` characters, at most `max` of them.
+pub fn printable_text(text: &str, max: usize) -> String {
+    text.chars().filter(|c| printable(*c)).take(max).collect()
+}
+
+#[cfg(test)]
+mod printable_tests {
+    #[test]
+    fn escapes_overrides_and_invisibles_are_dropped() {
+        let hostile =
+            "a\u{1b}[31m\u{9b}2J\u{202E}DESSAP\u{202C}\u{2066}x\u{2069}\u{200B}\u{061C}\u{FEFF}\tb";
+        assert_eq!(super::printable_text(hostile, 100), "a[31m2JDESSAPx\tb");
+        assert_eq!(super::printable_text("ééé", 2), "éé");
+    }
+}

@@ -9,7 +9,8 @@ Scenarios:
   trickle   a cached test result claiming a 100 GiB log, sent 1 KiB a second
   bots      a lease while the session's expire_time is -2**63, then instant empty polls
   fanout    a lease whose input root names `runfiles` twice, then one naming one huge
-            directory 30 times
+            directory 30 times, then one with an 8 MiB directory name over 250 files
+  many      a lease of 100,000 distinct small input files
 Every call is one JSON line in the log: {"call": ..., ...}.
 """
 
@@ -90,7 +91,7 @@ class Cas(re_grpc.ContentAddressableStorageServicer):
         for d in request.digests:
             if ARGS.scenario == "escapes":
                 out.responses.add(digest=d, status=status_pb2.Status(
-                    code=5, message="\x1b]0;owned\x07\x1b[2J\x1b[31mgone"))
+                    code=5, message="\x1b]0;owned\x07\x1b[2J\x1b[31mgone \u202edessap\u202c\u2066\u200b\u061c\u009b"))
             elif d.hash in BLOBS:
                 out.responses.add(digest=d, data=BLOBS[d.hash], status=status_pb2.Status(code=0))
             else:
@@ -147,6 +148,16 @@ class Bots(bots_pb2_grpc.BotsServicer):
             fan = re.Directory(directories=[re.DirectoryNode(name=f"d{i:02d}", digest=big_d) for i in range(30)])
             fan_root = re.Directory(directories=[re.DirectoryNode(name="runfiles", digest=put(fan))])
             self.queue.append(lease("fanout", action(fan_root, ["/bin/true"])))
+            files = re.Directory(files=[re.FileNode(name=f"f{i}", digest=put(b"%d" % i)) for i in range(250)])
+            long = re.Directory(directories=[re.DirectoryNode(name="A" * (8 << 20), digest=put(files))])
+            long_root = re.Directory(directories=[re.DirectoryNode(name="runfiles", digest=put(long))])
+            self.queue.append(lease("longname", action(long_root, ["/bin/true"])))
+        if ARGS.scenario == "many":
+            files = re.Directory(files=[re.FileNode(name=f"f{i:06d}", digest=put(b"%06d" % i))
+                                        for i in range(100_000)])
+            main = re.Directory(directories=[re.DirectoryNode(name="_main", digest=put(files))])
+            many_root = re.Directory(directories=[re.DirectoryNode(name="runfiles", digest=put(main))])
+            self.queue.append(lease("many", action(many_root, ["/bin/true"])))
 
     def answer(self, session, call):
         for l in session.leases:

@@ -41,6 +41,8 @@ const CHUNK: usize = 1 << 20;
 /// What a batch call may carry when the server names no limit (gRPC's default
 /// message size, less room for the envelope).
 const DEFAULT_BATCH: u64 = 4 << 20;
+/// The most blobs one batch call asks for (about 1 MB of digests).
+const BATCH_BLOBS: usize = 10_000;
 /// Room left in a batch for the request's own fields.
 const BATCH_OVERHEAD: u64 = 64 << 10;
 /// The largest message kiln accepts from a server.
@@ -66,14 +68,10 @@ pub struct Caps {
 /// A failed call, in words fit for a warning or an error.
 pub type CallError = String;
 
-/// A server's words, fit to print: no control characters (no terminal escapes), at
-/// most 300 characters.
+/// A server's words, fit to print (`plumbing::style::printable`), at most 300
+/// characters.
 pub fn clean(msg: &str) -> String {
-    msg.trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(300)
-        .collect()
+    plumbing::style::printable_text(msg.trim(), 300)
 }
 
 fn status_text(s: &tonic::Status) -> String {
@@ -452,6 +450,19 @@ impl Client {
     /// Bring blobs into the local CAS (checked against their digests): small ones in
     /// batches, larger ones streamed to a temp file.
     pub fn download(&self, cache: &Cache, digests: &[re::Digest]) -> Result<(), CallError> {
+        self.download_until(cache, digests, &crate::sandbox::CANCELLED)
+    }
+
+    /// `download`, stopping between calls once `stop` is set (or on Ctrl-C).
+    pub fn download_until(
+        &self,
+        cache: &Cache,
+        digests: &[re::Digest],
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<(), CallError> {
+        use std::sync::atomic::Ordering;
+        let stopped =
+            || stop.load(Ordering::Relaxed) || crate::sandbox::CANCELLED.load(Ordering::Relaxed);
         let caps = self.caps()?;
         let mut seen = std::collections::HashSet::new();
         let mut todo = Vec::new();
@@ -468,11 +479,14 @@ impl Client {
         let mut batch: Vec<(Digest, u64)> = Vec::new();
         let mut batch_bytes = 0;
         for (digest, size) in todo {
+            if stopped() {
+                return Err("stopped".into());
+            }
             if size > caps.batch {
                 self.read_stream(cache, &digest, size)?;
                 continue;
             }
-            if batch_bytes + size > caps.batch {
+            if batch_bytes + size > caps.batch || batch.len() >= BATCH_BLOBS {
                 self.batch_read(cache, std::mem::take(&mut batch))?;
                 batch_bytes = 0;
             }
@@ -505,6 +519,7 @@ impl Client {
 
     fn batch_read(&self, cache: &Cache, blobs: Vec<(Digest, u64)>) -> Result<(), CallError> {
         let responses = self.batch_read_call(blobs.iter().map(|(d, s)| to_re(d, *s)).collect())?;
+        let asked: std::collections::HashSet<Digest> = blobs.iter().map(|(d, _)| *d).collect();
         let mut got = std::collections::HashSet::new();
         for resp in responses {
             let hash = resp
@@ -523,7 +538,7 @@ impl Client {
             let Some((digest, _)) = resp.digest.as_ref().and_then(from_re) else {
                 return Err("the server answered with a malformed digest".into());
             };
-            if !blobs.iter().any(|(d, _)| *d == digest) {
+            if !asked.contains(&digest) || got.contains(&digest) {
                 continue;
             }
             if Digest::of_bytes(&resp.data) != digest {

@@ -30,6 +30,9 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Bounds on an input tree a server sends.
 const MAX_ENTRIES: usize = 1_000_000;
 const MAX_DEPTH: usize = 64;
+/// Linux's NAME_MAX and PATH_MAX.
+const MAX_NAME: usize = 255;
+const MAX_PATH: usize = 4096;
 
 const ACTION: &str = "build.bazel.remote.execution.v2.Action";
 const DIGEST: &str = "build.bazel.remote.execution.v2.Digest";
@@ -512,10 +515,19 @@ impl Worker<'_> {
                 .map(|f| &f.name)
                 .chain(dir.directories.iter().map(|d| &d.name))
                 .chain(dir.symlinks.iter().map(|l| &l.name));
+            let room = rel.as_os_str().len() + 1;
             for name in all {
-                if !plain_name(name) || !names.insert(name.clone()) {
+                // Longer names than the file system's, or a path longer than PATH_MAX,
+                // could never be laid out; refused before any path is made of them.
+                if !plain_name(name)
+                    || name.len() > MAX_NAME
+                    || room + name.len() > MAX_PATH
+                    || !names.insert(name.clone())
+                {
+                    let shown: String = name.chars().take(64).collect();
                     return Err(invalid(format!(
-                        "an input name {name:?} under {}",
+                        "an input name {shown:?} ({} bytes) under {}",
+                        name.len(),
                         rel.display()
                     )));
                 }
@@ -533,7 +545,7 @@ impl Worker<'_> {
                 files.push((rel.join(&f.name), d, f.is_executable));
             }
             for l in &dir.symlinks {
-                if l.target.is_empty() || l.target.contains('\0') {
+                if l.target.is_empty() || l.target.contains('\0') || l.target.len() > MAX_PATH {
                     return Err(invalid(format!("the link {} has no usable target", l.name)));
                 }
                 links.push((rel.join(&l.name), l.target.clone()));
@@ -547,7 +559,9 @@ impl Worker<'_> {
             }
         }
         let digests: Vec<re::Digest> = files.iter().map(|(_, d, _)| d.clone()).collect();
-        self.client.download(self.cache, &digests).map_err(bad)?;
+        self.client
+            .download_until(self.cache, &digests, cancel)
+            .map_err(bad)?;
         made.sort();
         let internal = |e: std::io::Error| failed(Code::Internal, e.to_string());
         for rel in made {
