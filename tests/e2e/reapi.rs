@@ -601,3 +601,31 @@ fn a_worker_fetches_many_small_inputs_in_linear_time() {
     );
     assert_eq!(done().unwrap()["code"], 0);
 }
+
+#[test]
+fn a_worker_that_never_reached_its_server_says_so() {
+    let ws = Ws::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("grpc://127.0.0.1:{port}");
+    let child = ws
+        .command(&["--json", "worker", "--server", &url, "-j", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let run = Run::from(child.wait_with_output().unwrap()).expect(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!(json["connected"], false, "{json}");
+    assert_eq!(json["actions_run"], 0);
+    run.stderr_has("trying again");
+}

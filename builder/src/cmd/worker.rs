@@ -38,6 +38,8 @@ pub struct Report {
     pub name: String,
     pub slots: usize,
     pub actions_run: usize,
+    /// Whether any slot ever had a session with the server.
+    pub connected: bool,
 }
 
 impl Output for Report {
@@ -46,6 +48,13 @@ impl Output for Report {
     }
 
     fn human(&self, out: &mut Human) {
+        if !self.connected {
+            out.status(format!(
+                "kiln worker {}: stopped; it never reached {}",
+                self.name, self.server
+            ));
+            return;
+        }
         out.status(format!(
             "kiln worker {}: stopped after running {} action{} in {} slot{}",
             self.name,
@@ -89,11 +98,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<Report> {
         super::plural(slots),
         client.name()
     ));
-    let actions_run = crate::reapi::worker::run(&client, &cache, &name, slots, ctx.ui());
+    let (actions_run, connected) =
+        crate::reapi::worker::run(&client, &cache, &name, slots, ctx.ui());
     Ok(Report {
         server: client.name(),
         name,
         slots,
         actions_run,
+        connected,
     })
 }

@@ -107,6 +107,8 @@ pub struct Worker<'a> {
     pub cache: &'a Cache,
     pub name: String,
     pub ran: AtomicUsize,
+    /// Whether any slot ever had a session.
+    pub connected: AtomicBool,
     /// `-v`: a line per action, with where its time went.
     pub ui: crate::ui::Ui,
 }
@@ -168,6 +170,7 @@ impl Worker<'_> {
     /// One bot session: Ok when cancelled, Err when the server failed us.
     fn session(&self, bot_id: &str) -> Result<(), String> {
         let mut session = self.create(&new_session(bot_id))?;
+        self.connected.store(true, Ordering::Relaxed);
         let mut done: HashSet<String> = HashSet::new();
         while !sandbox::CANCELLED.load(Ordering::Relaxed) {
             let lease = session
@@ -639,13 +642,21 @@ fn declared_outputs(paths: &[String]) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// Run `slots` slots until Ctrl-C; the number of actions run.
-pub fn run(client: &Client, cache: &Cache, name: &str, slots: usize, ui: crate::ui::Ui) -> usize {
+/// Run `slots` slots until Ctrl-C: the number of actions run, and whether the server
+/// was ever reached.
+pub fn run(
+    client: &Client,
+    cache: &Cache,
+    name: &str,
+    slots: usize,
+    ui: crate::ui::Ui,
+) -> (usize, bool) {
     let worker = Worker {
         client,
         cache,
         name: name.to_string(),
         ran: AtomicUsize::new(0),
+        connected: AtomicBool::new(false),
         ui,
     };
     std::thread::scope(|s| {
@@ -654,5 +665,8 @@ pub fn run(client: &Client, cache: &Cache, name: &str, slots: usize, ui: crate::
             s.spawn(move || w.slot(slot));
         }
     });
-    worker.ran.load(Ordering::Relaxed)
+    (
+        worker.ran.load(Ordering::Relaxed),
+        worker.connected.load(Ordering::Relaxed),
+    )
 }
