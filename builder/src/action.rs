@@ -80,12 +80,7 @@ impl ActionCache<'_> {
         shape: Option<&Shape>,
         accept: impl Fn(&R) -> bool,
     ) -> Option<R> {
-        let complete = |r: &R| {
-            r.blobs().iter().all(|(d, size)| {
-                fs_err::metadata(self.cache.cas_path(d))
-                    .is_ok_and(|m| m.is_file() && m.len() == *size)
-            })
-        };
+        let complete = |r: &R| self.complete(r);
         let path = self.cache.ac_path(key);
         if let Some(rec) = fs_err::read(&path)
             .ok()
@@ -129,6 +124,13 @@ impl ActionCache<'_> {
         remote
     }
 
+    /// Is every blob `rec` names in the local CAS, with its size?
+    fn complete<R: Record>(&self, rec: &R) -> bool {
+        rec.blobs().iter().all(|(d, size)| {
+            fs_err::metadata(self.cache.cas_path(d)).is_ok_and(|m| m.is_file() && m.len() == *size)
+        })
+    }
+
     /// A record a REAPI server gave (from its cache, or by running the action), if
     /// `accept` takes it and its blobs are here: kept in the local cache marked as the
     /// server's.
@@ -139,10 +141,7 @@ impl ActionCache<'_> {
         rec: R,
         accept: impl Fn(&R) -> bool,
     ) -> Option<R> {
-        let complete = rec.blobs().iter().all(|(d, size)| {
-            fs_err::metadata(self.cache.cas_path(d)).is_ok_and(|m| m.is_file() && m.len() == *size)
-        });
-        if !accept(&rec) || !complete {
+        if !accept(&rec) || !self.complete(&rec) {
             return None;
         }
         let local = server.local_form(&serde_json::to_vec(&rec).ok()?)?;

@@ -170,28 +170,15 @@ impl ReapiCache {
                 ));
             }
         };
-        // Only what the action declares: a server may name anything.
-        let declared: Vec<&str> = shape
-            .outputs
+        // Only what the action declares (a server may name anything); the log for a
+        // test, or for an action that failed.
+        let mut wanted: Vec<reapi::re::Digest> = shape
+            .outputs_of(&result)
+            .unwrap_or_default()
             .iter()
-            .filter_map(|(_, place)| match place {
-                reapi::shape::Place::File(p) => Some(p.as_str()),
-                reapi::shape::Place::Stdout => None,
-            })
+            .map(|o| reapi::to_re(&o.sha256, o.size))
             .collect();
-        let mut wanted: Vec<reapi::re::Digest> = result
-            .output_files
-            .iter()
-            .filter(|f| declared.contains(&f.path.as_str()))
-            .filter_map(|f| f.digest.clone())
-            .collect();
-        // The log is wanted for a test, or for an action that failed.
-        let log_wanted = timed_out
-            || result.exit_code != 0
-            || shape
-                .outputs
-                .iter()
-                .any(|(_, place)| matches!(place, reapi::shape::Place::Stdout));
+        let log_wanted = timed_out || result.exit_code != 0 || shape.log_is_stdout();
         if log_wanted {
             wanted.extend(result.stdout_digest.clone());
         }
@@ -234,7 +221,7 @@ impl ReapiCache {
     }
 
     /// The outputs the server's action cache holds for `shape`, brought into the
-    /// local CAS; and what the local cache keeps of it.
+    /// local CAS.
     pub fn fetch(&self, cache: &Cache, shape: &reapi::Shape) -> Option<Vec<crate::action::Output>> {
         if !self.usable() {
             return None;
@@ -247,20 +234,15 @@ impl ReapiCache {
             }
         };
         let outputs = shape.outputs_of(&result)?;
-        self.download(cache, &outputs).then_some(outputs)
-    }
-
-    /// Bring `outputs` into the local CAS; false (with the one warning) when that fails.
-    pub fn download(&self, cache: &Cache, outputs: &[crate::action::Output]) -> bool {
         let digests: Vec<_> = outputs
             .iter()
             .map(|o| reapi::to_re(&o.sha256, o.size))
             .collect();
         match self.client.download(cache, &digests) {
-            Ok(()) => true,
+            Ok(()) => Some(outputs),
             Err(e) => {
                 self.give_up("downloading outputs", &e);
-                false
+                None
             }
         }
     }

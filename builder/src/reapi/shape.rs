@@ -319,6 +319,13 @@ impl Shape {
             .collect()
     }
 
+    /// Is the action's one output its stdout (a test's log)?
+    pub fn log_is_stdout(&self) -> bool {
+        self.outputs
+            .iter()
+            .any(|(_, place)| matches!(place, Place::Stdout))
+    }
+
     /// The Action, Command and Directory messages as blobs.
     pub fn message_blobs(&self) -> Vec<Blob> {
         self.messages.iter().cloned().map(Blob::bytes_of).collect()
